@@ -1,0 +1,152 @@
+"""Private helpers around Keras and TensorFlow.
+
+Everything that touches Keras's or TensorFlow's global state lives here:
+the lazy import, seeding with restoration of every global random state, and
+saving a model to bytes. Keeping it in one module means a later backend
+(JAX, PyTorch) needs changes in this file only.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import threading
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+
+_SEED_LOCK = threading.RLock()
+
+
+def import_keras():
+    """Import and return the ``keras`` module, with a helpful error if absent."""
+    try:
+        import keras
+    except ImportError as exc:  # pragma: no cover - keras is a dependency
+        raise ImportError(
+            "skimb needs Keras 3 and a backend such as TensorFlow. "
+            "Install them with `pip install tensorflow keras`."
+        ) from exc
+    return keras
+
+
+def _tensorflow_or_none():
+    """Return the ``tensorflow`` module if Keras has already loaded it."""
+    import sys
+
+    return sys.modules.get("tensorflow")
+
+
+class _GlobalRandomState:
+    """A snapshot of every global random state that Keras seeding touches.
+
+    ``keras.utils.set_random_seed`` sets Python's ``random``, NumPy's global
+    ``RandomState``, TensorFlow's global seed and Keras's global
+    ``SeedGenerator``. This object records all four before seeding and puts
+    them back afterwards, so a seeded fit leaves the user's process as it
+    found it.
+    """
+
+    def __init__(self) -> None:
+        from keras.src.backend.common import global_state
+
+        self._global_state = global_state
+        self.python = random.getstate()
+        self.numpy = np.random.get_state()
+        self.keras = {
+            name: global_state.get_global_attribute(name)
+            for name in ("global_random_seed", "global_seed_generator")
+        }
+        self.tf = self._tf_seed_state()
+
+    @staticmethod
+    def _tf_seed_state():
+        tf = _tensorflow_or_none()
+        if tf is None:
+            return None
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import ops
+
+        ctx = context.context()
+        return (
+            getattr(ctx, "_seed", None),
+            getattr(ctx, "_rng", None),
+            ops.get_default_graph().seed,
+        )
+
+    def restore(self) -> None:
+        random.setstate(self.python)
+        np.random.set_state(self.numpy)
+        for name, value in self.keras.items():
+            self._global_state.set_global_attribute(name, value)
+        if self.tf is not None:
+            from tensorflow.python.eager import context
+            from tensorflow.python.framework import ops
+
+            ctx = context.context()
+            ctx._seed, ctx._rng, graph_seed = self.tf
+            ops.get_default_graph().seed = graph_seed
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block with every Keras-relevant global RNG seeded by ``seed``.
+
+    All global random states are restored when the block exits, also on
+    error. TensorFlow's op determinism is never switched on: on CPU, seeding
+    is enough for reproducible fits, and switching determinism on would break
+    the user's own unseeded random ops afterwards.
+
+    The lock serialises seeded blocks between threads of one process, since
+    the seeds they set are process-wide.
+    """
+    keras = import_keras()
+    with _SEED_LOCK:
+        snapshot = _GlobalRandomState()
+        try:
+            keras.utils.set_random_seed(int(seed))
+            yield
+        finally:
+            snapshot.restore()
+
+
+def model_to_bytes(model) -> bytes:
+    """Serialise a Keras model (architecture, weights, optimizer) to bytes."""
+    from keras.src.saving import saving_lib
+
+    buffer = io.BytesIO()
+    saving_lib.save_model(model, buffer)
+    return buffer.getvalue()
+
+
+def model_from_bytes(data: bytes):
+    """Rebuild a Keras model saved by :func:`model_to_bytes`."""
+    import zipfile
+
+    from keras.src.saving import saving_lib
+
+    # Importing the losses registers skimb's serialisable Keras objects.
+    from . import losses  # noqa: F401
+
+    try:
+        with warnings.catch_warnings():
+            # Keras warns when optimizer variables are created lazily; the
+            # weights and the optimizer state still load.
+            warnings.filterwarnings("ignore", message="Skipping variable loading")
+            return saving_lib.load_model(io.BytesIO(data), compile=True)
+    except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
+        raise ValueError(
+            "The saved Keras model inside this estimator is corrupt or "
+            f"truncated ({type(exc).__name__}: {exc}). Refit the estimator "
+            "or load an intact copy of the file."
+        ) from exc
+
+
+def to_numpy(tensor) -> np.ndarray:
+    """Convert a backend tensor to a NumPy array."""
+    keras = import_keras()
+    return np.asarray(keras.ops.convert_to_numpy(tensor))

@@ -1,0 +1,948 @@
+"""KerasClassifier: any Keras model as a scikit-learn classifier.
+
+The fit loop is a chain of small steps that subclasses override:
+``_validate_fit_inputs`` -> ``_prepare_targets`` -> ``_sample_weight`` ->
+``_split_validation`` -> ``_build_model`` / ``_compile_model`` ->
+``_fit_keras_model``. Everything Keras-specific that touches global state
+(seeding, saving) lives in :mod:`skimb._keras`.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import copy
+import difflib
+import inspect
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _keras
+from .class_weight import CLASS_WEIGHT_STRATEGIES, compute_sample_weight
+
+__all__ = ["KerasClassifier"]
+
+#: Prefixes of the routed ``prefix__name`` parameters and where they go.
+ROUTING_PREFIXES = ("model", "optimizer", "loss", "callbacks", "fit", "predict")
+
+#: Up to this many rows, ``predict_proba`` calls the model directly instead of
+#: ``model.predict``, which costs a graph trace and a data pipeline per call.
+_FAST_PATH_MAX_ROWS = 1024
+
+#: Losses of skimb, resolved by :mod:`skimb.losses`.
+_SKIMB_LOSSES = ("focal", "logit_adjusted")
+
+#: Keras losses that need one-hot targets rather than integer labels.
+_ONE_HOT_LOSSES = {
+    "categorical_crossentropy",
+    "categoricalcrossentropy",
+    "categorical_focal_crossentropy",
+    "categoricalfocalcrossentropy",
+}
+
+
+class KerasClassifier(ClassifierMixin, BaseEstimator):
+    """A Keras model as a scikit-learn classifier, balanced by default.
+
+    The constructor follows scikeras's ``KerasClassifier``, so scikeras code
+    migrates by changing the import; unlike scikeras, it is a real
+    scikit-learn classifier (stratified cross-validation, calibration,
+    threshold tuning) and weighs classes as ``"balanced"`` by default.
+
+    Parameters
+    ----------
+    model : keras.Model or callable, default=None
+        The network. Either a ``keras.Model`` (copied at each fit, with its
+        current weights as the starting point, so the object you pass is never
+        changed) or a function returning one. The function may take any of
+        ``meta`` (a dict with ``n_features_in_``, ``classes_``,
+        ``n_classes_``, ``target_type_``, ...), ``compile_kwargs`` (the
+        resolved ``optimizer``, ``loss`` and ``metrics``) and its own keyword
+        arguments, given to this estimator as ``model__name=value`` (or as
+        plain ``name=value``). The model's output must be one probability
+        per class (softmax), or a single probability of the second class
+        (sigmoid) for binary problems; a final linear layer is read as
+        logits. If the returned model is already compiled, its compilation
+        is kept.
+
+    warm_start : bool, default=False
+        If True, ``fit`` continues training the fitted model instead of
+        building a new one.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split. With an int, two fits give identical predictions, in one
+        process or in two. Global random states (Python, NumPy, TensorFlow,
+        Keras) are restored after each fit.
+
+    optimizer : str, keras.optimizers.Optimizer or class, default="adam"
+        Optimizer name, class or instance (an instance is copied per fit).
+        Routed ``optimizer__learning_rate=...`` parameters configure it.
+
+    loss : str, keras.losses.Loss or callable, default="auto"
+        ``"auto"`` is cross-entropy matched to the model's output
+        (sparse categorical for one unit per class, binary for one sigmoid
+        unit). ``"focal"`` and ``"logit_adjusted"`` are skimb's imbalance
+        losses (see :mod:`skimb.losses`); any Keras loss name, class or object
+        works too. Routed ``loss__gamma=...`` parameters configure it.
+
+    metrics : list, default=None
+        Keras metrics to compile the model with; they appear in ``history_``.
+
+    batch_size : int, default=32
+        Samples per gradient update (and per prediction batch).
+
+    epochs : int, default=1
+        Passes over the training data (scikeras's default). With
+        ``early_stopping``, the maximum number of passes.
+
+    validation_split : float, default=0.0
+        Fraction of the training data held out as validation data, stratified
+        by class (Keras's own ``validation_split`` takes the last rows, which
+        on sorted data is a single class).
+
+    early_stopping : bool, default=False
+        Stop when the validation loss stops improving for 5 epochs and keep
+        the best weights. When True and ``validation_split`` is 0, 10% of the
+        data is held out.
+
+    class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None, \
+            default="balanced"
+        Class weighting, computed on the ``y`` given to ``fit`` (after a
+        sampler in a pipeline, the resampled ``y``), multiplied into
+        ``sample_weight`` and normalised to mean one. See
+        :func:`skimb.class_weight.compute_class_weight`.
+
+    class_weight_beta : float, default=0.999
+        The ``beta`` of ``class_weight="effective"`` (Cui et al., 2019).
+
+    callbacks : list of keras.callbacks.Callback, default=None
+        Keras callbacks, copied at each fit so the objects you pass are not
+        bound to a model.
+
+    verbose : int, default=0
+        Keras's verbosity during fit (0 silent, 1 progress bar, 2 one line
+        per epoch).
+
+    shuffle : bool, default=True
+        Shuffle the training data at each epoch.
+
+    run_eagerly : bool, default=False
+        Run Keras in eager mode (slow; for debugging).
+
+    **kwargs : dict
+        Routed parameters: ``model__*`` (to the build function),
+        ``optimizer__*``, ``loss__*``, ``fit__*`` (to ``keras.Model.fit``),
+        ``predict__*`` (to ``keras.Model.predict``). Plain names are passed
+        to the build function.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted Keras model.
+
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    n_classes_ : int
+        The number of classes.
+
+    n_features_in_ : int
+        The number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    history_ : dict
+        Keras's training history (``loss``, ``val_loss``, metrics per epoch),
+        accumulated over warm-started fits.
+
+    n_iter_ : int
+        The number of epochs run by the last fit.
+
+    class_prior_ : ndarray of shape (n_classes,)
+        The share of each class in the ``y`` of the last fit (used by
+        ``loss="logit_adjusted"``).
+
+    See Also
+    --------
+    skimb.MLPClassifier : A ready-made network with scikit-learn's
+        ``MLPClassifier`` parameters.
+
+    Notes
+    -----
+    Fitted estimators pickle through the Keras saving format in memory, so
+    they survive ``pickle``, ``copy.deepcopy``, ``clone`` and
+    ``joblib.dump``; custom layers must be registered with
+    ``keras.saving.register_keras_serializable``.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from sklearn.datasets import make_classification
+    >>> from skimb import KerasClassifier
+    >>> X, y = make_classification(n_samples=200, weights=[0.9, 0.1],
+    ...                            random_state=0)
+    >>> def build(meta, hidden=16):
+    ...     return keras.Sequential([
+    ...         keras.Input((meta["n_features_in_"],)),
+    ...         keras.layers.Dense(hidden, activation="relu"),
+    ...         keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+    ...     ])
+    >>> clf = KerasClassifier(build, model__hidden=8, epochs=5, random_state=0)
+    >>> clf.fit(X, y).predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "model": [callable, None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "optimizer": [str, type, HasMethods(["apply_gradients"])],
+        "loss": [str, callable],
+        "metrics": [list, tuple, None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "class_weight": [StrOptions(set(CLASS_WEIGHT_STRATEGIES)), dict, None],
+        "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
+        "callbacks": [list, tuple, None],
+        "verbose": ["verbose"],
+        "shuffle": ["boolean"],
+        "run_eagerly": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        warm_start=False,
+        random_state=None,
+        optimizer="adam",
+        loss="auto",
+        metrics=None,
+        batch_size=32,
+        epochs=1,
+        validation_split=0.0,
+        early_stopping=False,
+        class_weight="balanced",
+        class_weight_beta=0.999,
+        callbacks=None,
+        verbose=0,
+        shuffle=True,
+        run_eagerly=False,
+        **kwargs,
+    ):
+        self.model = model
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.class_weight = class_weight
+        self.class_weight_beta = class_weight_beta
+        self.callbacks = callbacks
+        self.verbose = verbose
+        self.shuffle = shuffle
+        self.run_eagerly = run_eagerly
+        vars(self).update(kwargs)
+
+    # ------------------------------------------------------------------
+    # Parameters: the constructor's plus the routed ``prefix__name`` ones.
+
+    def _get_param_names(self):
+        """Constructor parameters plus the routed ones stored on the object."""
+        names = set(type(self)._get_param_names_from_init())
+        routed = {
+            name
+            for name in vars(self)
+            if not name.startswith("_") and not name.endswith("_")
+        }
+        return sorted(names | routed)
+
+    @classmethod
+    def _get_param_names_from_init(cls):
+        return BaseEstimator._get_param_names.__func__(cls)
+
+    def set_params(self, **params):
+        """Set parameters, including routed ones such as ``model__units``.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters.
+
+        Returns
+        -------
+        self : estimator instance
+            The estimator.
+        """
+        routed = {key: value for key, value in params.items() if _is_routed_name(key)}
+        for key, value in routed.items():
+            setattr(self, key, value)
+        rest = {key: value for key, value in params.items() if key not in routed}
+        return super().set_params(**rest) if rest else self
+
+    def _routed_params(self, prefix: str) -> dict:
+        """The parameters routed with ``prefix__``, without the prefix."""
+        start = prefix + "__"
+        return {
+            name[len(start) :]: value
+            for name, value in self.get_params(deep=False).items()
+            if name.startswith(start)
+        }
+
+    def _unrouted_extra_params(self) -> dict:
+        """Extra parameters without a routing prefix (for the build function)."""
+        init_names = set(type(self)._get_param_names_from_init())
+        return {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if name not in init_names and not _is_routed_name(name)
+        }
+
+    # ------------------------------------------------------------------
+    # scikit-learn protocol
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.classifier_tags.multi_class = True
+        return tags
+
+    def _expected_failed_checks(self) -> dict:
+        """Checks of ``check_estimator`` expected to fail, with the reason."""
+        failures = {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "Networks are trained by mini-batch gradient descent: an integer "
+                "sample weight scales a sample's gradient, while repeating the "
+                "sample changes the batches and the number of steps per epoch, "
+                "so the two fits differ (as for scikit-learn's MLPClassifier "
+                "and SGDClassifier)."
+            ),
+        }
+        if self._get_param_names() != type(self)._get_param_names_from_init():
+            failures["check_no_attributes_set_in_init"] = (
+                "Routed parameters such as model__units are keyword arguments "
+                "of __init__ stored as attributes (as in scikeras and skorch); "
+                "the check only knows the named constructor arguments."
+            )
+        return failures
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,)
+            Class labels of any type (strings, integers), two or more classes.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights, multiplied with the class weights.
+
+        **fit_params : dict
+            Extra arguments for ``keras.Model.fit`` (take precedence over the
+            routed ``fit__*`` parameters).
+
+        Returns
+        -------
+        self : KerasClassifier
+            The fitted estimator.
+        """
+        warm = self.warm_start and hasattr(self, "model_")
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            warm=warm,
+            epochs=self._epochs(),
+            fit_params=fit_params,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on a batch, keeping the model between calls.
+
+        Class weights are computed on each batch's labels (a class missing
+        from the batch counts as one sample).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        classes : array-like of shape (n_classes,), default=None
+            All class labels. Required at the first call unless ``y`` holds
+            every class.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : KerasClassifier
+            The updated estimator.
+        """
+        first = not hasattr(self, "model_")
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            warm=not first,
+            epochs=1,
+            classes=classes,
+            fit_params={},
+            incremental=True,
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities, one column per class of ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities; each row sums to one.
+        """
+        check_is_fitted(self, "model_")
+        X = self._validate_X(X, reset=False)
+        return self._outputs_to_proba(self._forward(X))
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The class of highest probability, with the labels of ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    # ------------------------------------------------------------------
+    # The fit loop, as small steps.
+
+    def _fit(
+        self,
+        X,
+        y,
+        *,
+        sample_weight,
+        warm,
+        epochs,
+        fit_params,
+        classes=None,
+        incremental=False,
+    ):
+        X, y = self._validate_fit_inputs(X, y, reset=not warm)
+        y_encoded = self._prepare_targets(
+            y, classes=classes, warm=warm, incremental=incremental
+        )
+        weights = self._sample_weight(y_encoded, sample_weight)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        validation_fraction = 0.0 if incremental else self._validation_fraction()
+        train, valid = self._split_validation(
+            X, y_encoded, weights, validation_fraction, seed
+        )
+        self._n_fit_samples = len(train[0])
+        with _keras.seeded(seed):
+            model = self.model_ if warm else self._build_and_compile()
+            history = self._fit_keras_model(
+                model,
+                train,
+                valid,
+                epochs=epochs,
+                fit_params=fit_params,
+                incremental=incremental,
+            )
+        self._store_fit_results(model, history, warm)
+        return self
+
+    def _validate_fit_inputs(self, X, y, *, reset):
+        """Validate X and y at the start of fit."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the "
+                "target y is None."
+            )
+        X = self._validate_X(X, reset=reset)
+        y = _validate_classification_target(y, n_samples=X.shape[0])
+        return X, y
+
+    def _validate_X(self, X, *, reset):
+        """Validate X as a finite 2-D float32 array."""
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=np.float32,
+            ensure_all_finite=True,
+            ensure_min_samples=1,
+        )
+
+    def _prepare_targets(self, y, *, classes, warm, incremental):
+        """Learn or check ``classes_`` and encode ``y`` as integers."""
+        if not warm:
+            labels = np.unique(y) if classes is None else np.unique(classes)
+            self._label_encoder = LabelEncoder().fit(labels)
+            self.classes_ = self._label_encoder.classes_
+            self.n_classes_ = len(self.classes_)
+            self.target_type_ = type_of_target(self.classes_)
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} that are not in the "
+                f"classes {self.classes_.tolist()} seen at the first fit. Pass "
+                "every label through `classes` at the first partial_fit, or "
+                "refit with warm_start=False."
+            )
+        if self.n_classes_ < 2:
+            raise ValueError(
+                f"y contains only one class ({self.classes_.tolist()}); a "
+                "classifier needs samples of at least two classes."
+            )
+        if not incremental and np.unique(y).size < 2:
+            raise ValueError(
+                "y contains only one class; a classifier needs samples of at "
+                "least two classes in each fit."
+            )
+        y_encoded = self._label_encoder.transform(y)
+        if not incremental or not warm:
+            counts = np.bincount(y_encoded, minlength=self.n_classes_)
+            self.class_prior_ = counts / counts.sum()
+        return y_encoded
+
+    def _sample_weight(self, y_encoded, sample_weight):
+        """Class weights times sample weights, normalised to mean one."""
+        return compute_sample_weight(
+            _encode_class_weight(self.class_weight, self.classes_),
+            y_encoded,
+            classes=np.arange(self.n_classes_),
+            sample_weight=sample_weight,
+            beta=self.class_weight_beta,
+        )
+
+    def _validation_fraction(self) -> float:
+        """The share of the data held out for validation."""
+        if self.early_stopping and self.validation_split == 0:
+            return 0.1
+        return self.validation_split
+
+    def _split_validation(self, X, y, weights, fraction, seed):
+        """Split off a stratified validation set; returns (train, valid)."""
+        if fraction == 0:
+            return (X, y, weights), None
+        try:
+            splits = train_test_split(
+                X, y, weights, test_size=fraction, stratify=y, random_state=seed
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"Cannot hold out a stratified validation set of {fraction:.0%} "
+                f"of {len(y)} samples: {exc} Lower the validation fraction, "
+                "turn early_stopping off, or give more samples of each class."
+            ) from exc
+        X_train, X_valid, y_train, y_valid, w_train, w_valid = splits
+        return (X_train, y_train, w_train), (X_valid, y_valid, w_valid)
+
+    def _epochs(self) -> int:
+        return self.epochs
+
+    def _batch_size(self, n_samples: int) -> int:
+        return self.batch_size
+
+    # Building and compiling ------------------------------------------------
+
+    def _meta(self) -> dict:
+        """What a build function may need to know about the data."""
+        return {
+            "n_features_in_": self.n_features_in_,
+            "X_shape_": (None, *self._input_shape()),
+            "X_dtype_": np.dtype(np.float32),
+            "classes_": self.classes_,
+            "n_classes_": self.n_classes_,
+            "n_outputs_": 1,
+            "n_outputs_expected_": 1,
+            "target_type_": "binary" if self.n_classes_ == 2 else "multiclass",
+            "y_dtype_": self.classes_.dtype,
+            "y_ndim_": 1,
+        }
+
+    def _input_shape(self) -> tuple:
+        return (self.n_features_in_,)
+
+    def _build_and_compile(self):
+        model = self._build_model()
+        _check_is_keras_model(model)
+        if not getattr(model, "compiled", False):
+            model.compile(**self._compile_kwargs(model))
+        return model
+
+    def _build_model(self):
+        """Return a new, uncompiled (or self-compiled) Keras model."""
+        keras = _keras.import_keras()
+        if self.model is None:
+            raise ValueError(
+                "KerasClassifier needs a model: pass a keras.Model or a function "
+                "that builds one, e.g. KerasClassifier(model=build_fn)."
+            )
+        if isinstance(self.model, keras.Model):
+            return _copy_model(self.model)
+        return self._call_build_function(self.model)
+
+    def _call_build_function(self, build_fn):
+        """Call the user's build function with the arguments it accepts."""
+        params = inspect.signature(build_fn).parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        available = {**self._unrouted_extra_params(), **self._routed_params("model")}
+        unknown = [k for k in available if k not in params and not takes_any]
+        if unknown:
+            name = getattr(build_fn, "__name__", build_fn)
+            raise ValueError(
+                f"The model function {name!r} does not accept the "
+                f"parameter(s) {unknown}. Its parameters are {list(params)}; "
+                "routed parameters are written model__name=value."
+            )
+        kwargs = dict(available)
+        if "meta" in params:
+            kwargs["meta"] = self._meta()
+        if "compile_kwargs" in params:
+            kwargs["compile_kwargs"] = self._compile_kwargs(None)
+        return build_fn(**kwargs)
+
+    def _compile_kwargs(self, model) -> dict:
+        """The optimizer, loss and metrics to compile ``model`` with."""
+        return {
+            "optimizer": self._make_optimizer(),
+            "loss": self._make_loss(model),
+            "metrics": list(self.metrics) if self.metrics else None,
+            "run_eagerly": self.run_eagerly,
+        }
+
+    def _make_optimizer(self):
+        keras = _keras.import_keras()
+        return _instantiate(
+            self.optimizer,
+            self._routed_params("optimizer"),
+            keras.optimizers,
+            kind="optimizer",
+        )
+
+    def _make_loss(self, model):
+        """Resolve ``loss`` for a model whose output is ``model`` (or unknown)."""
+        keras = _keras.import_keras()
+        params = self._routed_params("loss")
+        loss = self.loss
+        if isinstance(loss, str) and loss in _SKIMB_LOSSES:
+            from .losses import _resolve_skimb_loss
+
+            return _resolve_skimb_loss(
+                loss, class_prior=self.class_prior_, params=params
+            )
+        if isinstance(loss, str) and loss == "auto":
+            n_units = _output_units(model) if model is not None else self.n_classes_
+            loss = (
+                "binary_crossentropy"
+                if n_units == 1
+                else ("sparse_categorical_crossentropy")
+            )
+            if model is not None and _outputs_logits(model):
+                params = {"from_logits": True, **params}
+        return _instantiate(loss, params, keras.losses, kind="loss")
+
+    # Training ------------------------------------------------------------
+
+    def _fit_keras_model(self, model, train, valid, *, epochs, fit_params, incremental):
+        """Run ``model.fit``; Keras errors become ValueErrors."""
+        X, y, weights = train
+        y_fit = self._targets_for_model(model, y)
+        kwargs = {
+            "batch_size": self._batch_size(len(X)),
+            "epochs": epochs,
+            "verbose": self.verbose,
+            "shuffle": self.shuffle,
+            "callbacks": [] if incremental else self._make_callbacks(valid),
+            **self._routed_params("fit"),
+            **fit_params,
+        }
+        if valid is not None:
+            X_valid, y_valid, w_valid = valid
+            kwargs["validation_data"] = (
+                X_valid,
+                self._targets_for_model(model, y_valid),
+                w_valid,
+            )
+        try:
+            return model.fit(
+                X, y_fit, sample_weight=weights.astype(np.float32), **kwargs
+            )
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"Keras could not fit the model: {exc}. Check that the model's "
+                f"input accepts {self._input_shape()} and that its output has "
+                f"one unit per class ({self.n_classes_}) or one sigmoid unit "
+                "for binary targets."
+            ) from exc
+
+    def _targets_for_model(self, model, y_encoded):
+        """Integer labels, or one-hot rows for categorical losses."""
+        if _output_units(model) == 1:
+            if self.n_classes_ != 2:
+                raise ValueError(
+                    f"The model has a single output unit but y has "
+                    f"{self.n_classes_} classes. Use one output unit per class "
+                    "with a softmax activation."
+                )
+            return y_encoded.astype(np.float32).reshape(-1, 1)
+        if _loss_name(getattr(model, "loss", None)) in _ONE_HOT_LOSSES:
+            return np.eye(self.n_classes_, dtype=np.float32)[y_encoded]
+        return y_encoded
+
+    def _make_callbacks(self, valid) -> list:
+        """Copies of the user's callbacks, plus early stopping if asked."""
+        keras = _keras.import_keras()
+        callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
+        callbacks = [cb() if isinstance(cb, type) else cb for cb in callbacks]
+        if self.early_stopping:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if valid is not None else "loss",
+                    patience=5,
+                    restore_best_weights=True,
+                )
+            )
+        return callbacks
+
+    def _store_fit_results(self, model, history, warm):
+        self.model_ = model
+        previous = self.history_ if warm and hasattr(self, "history_") else {}
+        self.history_ = {
+            key: list(previous.get(key, [])) + [float(v) for v in values]
+            for key, values in history.history.items()
+        }
+        self.n_iter_ = len(history.epoch)
+
+    # ------------------------------------------------------------------
+    # Prediction
+
+    def _forward(self, X) -> np.ndarray:
+        """Run the model on X: directly for small inputs, batched otherwise."""
+        if len(X) <= _FAST_PATH_MAX_ROWS:
+            return _keras.to_numpy(self.model_(X, training=False))
+        kwargs = {
+            "batch_size": self.batch_size,
+            "verbose": 0,
+            **self._routed_params("predict"),
+        }
+        return np.asarray(self.model_.predict(X, **kwargs))
+
+    def _outputs_to_proba(self, outputs) -> np.ndarray:
+        """Turn the network's outputs into rows of probabilities."""
+        outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
+        logits = _outputs_logits(self.model_)
+        if outputs.shape[1] == 1:
+            p = 1.0 / (1.0 + np.exp(-outputs[:, 0])) if logits else outputs[:, 0]
+            p = np.clip(p, 0.0, 1.0)
+            return np.column_stack([1.0 - p, p])
+        if logits:
+            outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+        outputs = np.clip(outputs, 0.0, None)
+        return outputs / outputs.sum(axis=1, keepdims=True)
+
+    # ------------------------------------------------------------------
+    # Persistence: the Keras model travels as ``.keras`` bytes.
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: never touch self
+        if "model_" in state:
+            state["model_"] = _keras.model_to_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            state = dict(state)
+            state["model_"] = _keras.model_from_bytes(state["model_"])
+        super().__setstate__(state)
+
+
+# ----------------------------------------------------------------------
+# Private helpers
+
+
+def _is_routed_name(name: str) -> bool:
+    prefix, sep, _ = name.partition("__")
+    return bool(sep) and prefix in ROUTING_PREFIXES
+
+
+def _validate_classification_target(y, *, n_samples: int) -> np.ndarray:
+    """Check that y is a 1-D binary or multiclass target of the right length."""
+    y_array = np.asarray(y) if not hasattr(y, "dtype") else y
+    if getattr(y_array, "ndim", 1) == 2 and y_array.shape[1] > 1:
+        raise ValueError(
+            f"y has shape {y_array.shape}: a multilabel or multi-output target. "
+            "skimb classifiers take one label per sample (a 1-D y); for "
+            "multilabel problems wrap the classifier in "
+            "sklearn.multioutput.MultiOutputClassifier."
+        )
+    from sklearn.utils.validation import _check_y
+
+    y = _check_y(y, multi_output=False)
+    check_classification_targets(y)
+    target_type = type_of_target(y)
+    if target_type not in ("binary", "multiclass"):
+        raise ValueError(
+            f"Unknown label type: {target_type!r}. skimb classifiers take binary "
+            "or multiclass labels."
+        )
+    if len(y) != n_samples:
+        raise ValueError(
+            f"X has {n_samples} samples but y has {len(y)}. Pass one label per "
+            "row of X."
+        )
+    return y
+
+
+def _encode_class_weight(class_weight, classes):
+    """Translate a ``{label: weight}`` dict to the encoded integer labels."""
+    if not isinstance(class_weight, dict):
+        return class_weight
+    index = {label: i for i, label in enumerate(classes.tolist())}
+    unknown = [label for label in class_weight if label not in index]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels {unknown} that are not among the classes "
+            f"{classes.tolist()}. Use the labels of y as keys."
+        )
+    return {index[label]: weight for label, weight in class_weight.items()}
+
+
+def _instantiate(spec, params, module, *, kind):
+    """Make a Keras optimizer or loss from a name, class or object."""
+    if isinstance(spec, str) and params and hasattr(module, _camel_case(spec)):
+        # "sparse_categorical_crossentropy" names a function; its class takes
+        # the routed parameters.
+        spec = getattr(module, _camel_case(spec))
+    if isinstance(spec, str):
+        identifier = {"class_name": spec, "config": params} if params else spec
+        try:
+            obj = module.get(identifier)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(_unknown_name_message(spec, params, module, kind)) from exc
+        if obj is None:
+            raise ValueError(_unknown_name_message(spec, params, module, kind))
+        return obj
+    if isinstance(spec, type):
+        try:
+            return spec(**params)
+        except TypeError as exc:
+            raise ValueError(
+                f"Cannot create the {kind} {spec.__name__} with the routed "
+                f"parameters {params}: {exc}"
+            ) from exc
+    if hasattr(spec, "get_config") and hasattr(spec, "from_config"):
+        config = {**spec.get_config(), **params}
+        return type(spec).from_config(config)
+    if params:
+        raise ValueError(
+            f"The {kind} {spec!r} is a plain function; it cannot take the routed "
+            f"parameters {params}. Pass a name or class instead."
+        )
+    return spec
+
+
+def _camel_case(name: str) -> str:
+    """``"binary_crossentropy"`` -> ``"BinaryCrossentropy"``."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def _unknown_name_message(name, params, module, kind) -> str:
+    choices = [n for n in dir(module) if not n.startswith("_")]
+    close = difflib.get_close_matches(name, choices + list(_SKIMB_LOSSES), n=3)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    extra = f" with parameters {params}" if params else ""
+    choices_hint = (
+        "'auto', 'focal', 'logit_adjusted' or a Keras loss name"
+        if kind == "loss"
+        else "a Keras optimizer name such as 'adam' or 'sgd'"
+    )
+    return f"Unknown {kind} {name!r}{extra}.{hint} Use {choices_hint}."
+
+
+def _loss_name(loss) -> str:
+    if loss is None:
+        return ""
+    if isinstance(loss, str):
+        name = loss
+    else:
+        name = getattr(loss, "name", None) or getattr(loss, "__name__", "")
+    return str(name).lower()
+
+
+def _output_units(model) -> int:
+    """The number of units in the model's (single) output."""
+    shape = model.outputs[0].shape if getattr(model, "outputs", None) else None
+    if shape is None:
+        raise ValueError(
+            "The model has no defined output shape. Build it with an Input "
+            "layer (keras.Input) or a functional model."
+        )
+    return int(shape[-1])
+
+
+def _outputs_logits(model) -> bool:
+    """True if the model ends in a linear layer, so it outputs logits."""
+    activation = getattr(model.layers[-1], "activation", None) if model.layers else None
+    return getattr(activation, "__name__", None) == "linear"
+
+
+def _check_is_keras_model(model) -> None:
+    keras = _keras.import_keras()
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "The model function must return a keras.Model. Got "
+            f"{type(model).__name__} instead."
+        )
+    if len(model.outputs or []) != 1:
+        raise ValueError(
+            f"The model has {len(model.outputs or [])} outputs; skimb classifiers "
+            "need exactly one output."
+        )
+
+
+def _copy_model(model):
+    """A copy of a user's Keras model, with its weights and compilation."""
+    keras = _keras.import_keras()
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    if getattr(model, "compiled", False):
+        clone.compile_from_config(model.get_compile_config())
+    return clone

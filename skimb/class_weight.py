@@ -1,0 +1,201 @@
+"""Class weighting strategies for imbalanced classification.
+
+The estimators of skimb turn their ``class_weight`` parameter into one weight
+per training sample with :func:`compute_sample_weight`: the weight of the
+sample's class times its ``sample_weight``, normalised so that the mean weight
+is one (so the learning rate means the same whatever the strategy).
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = ["CLASS_WEIGHT_STRATEGIES", "compute_class_weight", "compute_sample_weight"]
+
+#: The names accepted by ``class_weight``, besides ``None`` and a dict.
+CLASS_WEIGHT_STRATEGIES = ("balanced", "balanced_sqrt", "effective")
+
+
+def compute_class_weight(
+    class_weight: str | dict | None,
+    *,
+    classes: np.ndarray,
+    y: np.ndarray,
+    beta: float = 0.999,
+) -> np.ndarray:
+    """Compute one weight per class.
+
+    Parameters
+    ----------
+    class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None
+        The strategy:
+
+        - ``None``: every class weighs 1.
+        - ``"balanced"``: ``n_samples / (n_classes * count[c])``, as
+          :func:`sklearn.utils.class_weight.compute_class_weight`.
+        - ``"balanced_sqrt"``: the square root of the balanced weights, a
+          milder correction for extreme ratios.
+        - ``"effective"``: the inverse effective number of samples of Cui et
+          al. (2019), ``(1 - beta) / (1 - beta ** count[c])``, scaled so the
+          weights sum to ``n_classes``.
+        - a dict ``{label: weight}``: classes not listed weigh 1.
+
+    classes : ndarray of shape (n_classes,)
+        The class labels, in the order of the returned weights.
+
+    y : array-like of shape (n_samples,)
+        The training labels.
+
+    beta : float, default=0.999
+        The ``beta`` of the ``"effective"`` strategy, in ``[0, 1)``. Values
+        closer to one move the weights towards ``"balanced"``.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_classes,)
+        The weight of each class in ``classes``.
+
+    References
+    ----------
+    .. [1] Y. Cui, M. Jia, T.-Y. Lin, Y. Song, S. Belongie, "Class-Balanced
+       Loss Based on Effective Number of Samples", CVPR 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb.class_weight import compute_class_weight
+    >>> y = np.array([0] * 8 + [1] * 2)
+    >>> compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+    array([0.625, 2.5  ])
+    """
+    classes = np.asarray(classes)
+    y = np.asarray(y)
+    if class_weight is None:
+        return np.ones(len(classes))
+    if isinstance(class_weight, dict):
+        return _weights_from_dict(class_weight, classes)
+    if class_weight not in CLASS_WEIGHT_STRATEGIES:
+        raise ValueError(
+            "class_weight must be None, a dict or one of "
+            f"{', '.join(map(repr, CLASS_WEIGHT_STRATEGIES))}. "
+            f"Got {class_weight!r} instead."
+        )
+    counts = _class_counts(classes, y)
+    if class_weight == "effective":
+        return _effective_number_weights(counts, beta)
+    balanced = len(y) / (len(classes) * counts)
+    return np.sqrt(balanced) if class_weight == "balanced_sqrt" else balanced
+
+
+def compute_sample_weight(
+    class_weight: str | dict | None,
+    y: np.ndarray,
+    *,
+    classes: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
+    beta: float = 0.999,
+) -> np.ndarray:
+    """Combine class weights and sample weights into one weight per sample.
+
+    Each sample's weight is the weight of its class times its
+    ``sample_weight``; the result is divided by its mean so that it averages
+    one.
+
+    Parameters
+    ----------
+    class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None
+        The class weighting strategy, see :func:`compute_class_weight`.
+
+    y : array-like of shape (n_samples,)
+        The training labels.
+
+    classes : ndarray of shape (n_classes,), default=None
+        All class labels. Defaults to the labels present in ``y``.
+
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights given by the user. ``None`` means all ones.
+
+    beta : float, default=0.999
+        The ``beta`` of the ``"effective"`` strategy.
+
+    Returns
+    -------
+    sample_weight : ndarray of shape (n_samples,)
+        The combined weights, with mean one.
+
+    Raises
+    ------
+    ValueError
+        If ``sample_weight`` is negative or not finite, or if fewer than two
+        classes keep a positive total weight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb.class_weight import compute_sample_weight
+    >>> compute_sample_weight("balanced", np.array(["a", "a", "a", "b"]))
+    array([0.66666667, 0.66666667, 0.66666667, 2.        ])
+    """
+    y = np.asarray(y)
+    classes = np.unique(y) if classes is None else np.asarray(classes)
+    sample_weight = _check_sample_weight(
+        sample_weight, y, dtype=np.float64, ensure_non_negative=True
+    )
+    per_class = compute_class_weight(class_weight, classes=classes, y=y, beta=beta)
+    weights = per_class[np.searchsorted(classes, y)] * sample_weight
+    _check_two_weighted_classes(classes, y, weights)
+    return weights / weights.mean()
+
+
+def _class_counts(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Count the samples of each class; absent classes count as one."""
+    counts = np.array([np.count_nonzero(y == c) for c in classes], dtype=float)
+    # A class absent from y (possible in partial_fit) gets the weight of a
+    # singleton rather than an infinite one.
+    return np.maximum(counts, 1.0)
+
+
+def _effective_number_weights(counts: np.ndarray, beta: float) -> np.ndarray:
+    """Weights of Cui et al. (2019), summing to the number of classes."""
+    if not isinstance(beta, Real) or not 0 <= beta < 1:
+        raise ValueError(
+            f"beta for class_weight='effective' must be in [0, 1). Got {beta!r} "
+            "instead. Typical values are 0.9, 0.99, 0.999 and 0.9999."
+        )
+    weights = (1.0 - beta) / (1.0 - np.power(beta, counts))
+    return weights * len(counts) / weights.sum()
+
+
+def _weights_from_dict(class_weight: dict, classes: np.ndarray) -> np.ndarray:
+    """Per-class weights from a ``{label: weight}`` dict; others weigh 1."""
+    unknown = [label for label in class_weight if label not in set(classes.tolist())]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels {unknown} that are not in the classes "
+            f"{classes.tolist()} of y. Use the labels of y as keys."
+        )
+    weights = np.array([class_weight.get(c, 1.0) for c in classes.tolist()], float)
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(
+            "class_weight values must be finite and non-negative. "
+            f"Got {class_weight!r} instead."
+        )
+    return weights
+
+
+def _check_two_weighted_classes(classes, y, weights) -> None:
+    """Raise if fewer than two classes keep a positive total weight."""
+    totals = np.array([weights[y == c].sum() for c in classes])
+    if np.count_nonzero(totals > 0) < 2:
+        kept = classes[totals > 0].tolist()
+        raise ValueError(
+            "After weighting, only the class(es) "
+            f"{kept} have a positive total weight; a classifier needs at least "
+            "two classes with positive weight. Check sample_weight and "
+            "class_weight."
+        )

@@ -1,0 +1,176 @@
+"""Scoring for imbalanced classification, built on scikit-learn and imblearn.
+
+:func:`imbalanced_scoring` gives a ``scoring`` dict for
+:func:`~sklearn.model_selection.cross_validate` and
+:class:`~sklearn.model_selection.GridSearchCV` that scores the minority class
+by default; :func:`imbalance_report` prints imblearn's per-class report.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import numpy as np
+from imblearn.metrics import classification_report_imbalanced, geometric_mean_score
+from sklearn.metrics import (
+    average_precision_score,
+    balanced_accuracy_score,
+    f1_score,
+    precision_score,
+    recall_score,
+)
+from sklearn.preprocessing import label_binarize
+
+__all__ = ["SCORER_NAMES", "imbalance_report", "imbalanced_scoring"]
+
+#: The keys of the dict returned by :func:`imbalanced_scoring`, in order.
+SCORER_NAMES = (
+    "f1",
+    "recall",
+    "precision",
+    "balanced_accuracy",
+    "geometric_mean",
+    "average_precision",
+)
+
+_LABEL_METRICS = {"f1": f1_score, "recall": recall_score, "precision": precision_score}
+
+
+def imbalanced_scoring(pos_label=None) -> dict:
+    """A scoring dict for imbalanced classification.
+
+    Use it as ``scoring=`` of :func:`~sklearn.model_selection.cross_validate`
+    or of a search, with ``refit="f1"`` (or another key) in a search.
+
+    Parameters
+    ----------
+    pos_label : int, str or None, default=None
+        The class that F1, recall, precision and average precision score in
+        binary problems. ``None`` takes the minority class of each test fold's
+        ``y``. In multiclass problems these four are macro-averaged over the
+        classes, so every class counts equally.
+
+    Returns
+    -------
+    scoring : dict
+        Scorers ``f1``, ``recall``, ``precision``, ``balanced_accuracy``,
+        ``geometric_mean`` (imblearn's geometric mean of per-class recalls)
+        and ``average_precision`` (from ``predict_proba``, or
+        ``decision_function`` when the estimator has no probabilities). They
+        are picklable, so fitted searches can be saved with joblib.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_validate
+    >>> from skimb.metrics import imbalanced_scoring
+    >>> X, y = make_classification(n_samples=300, weights=[0.9, 0.1],
+    ...                            random_state=0)
+    >>> scores = cross_validate(LogisticRegression(), X, y, cv=3,
+    ...                         scoring=imbalanced_scoring())
+    >>> for name in sorted(k for k in scores if k.startswith("test_")):
+    ...     print(name)
+    test_average_precision
+    test_balanced_accuracy
+    test_f1
+    test_geometric_mean
+    test_precision
+    test_recall
+    """
+    return {name: _ImbalancedScorer(name, pos_label) for name in SCORER_NAMES}
+
+
+def imbalance_report(y_true, y_pred, *, labels=None, digits: int = 3) -> str:
+    """A per-class text report of precision, recall, specificity, F1 and G-mean.
+
+    A thin wrapper of imblearn's
+    :func:`~imblearn.metrics.classification_report_imbalanced`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+
+    labels : array-like, default=None
+        The labels to include, in order. Defaults to all labels present.
+
+    digits : int, default=3
+        Digits shown for each number.
+
+    Returns
+    -------
+    report : str
+        One row per class (``pre``, ``rec``, ``spe``, ``f1``, ``geo``,
+        ``iba``, ``sup``) and an average row weighted by support.
+
+    Examples
+    --------
+    >>> from skimb.metrics import imbalance_report
+    >>> print(imbalance_report(["a", "a", "a", "b"], ["a", "a", "b", "b"]))
+    ... # doctest: +ELLIPSIS
+                       pre       rec       spe        f1       geo       iba       sup
+    ...
+    """
+    return classification_report_imbalanced(
+        y_true, y_pred, labels=labels, digits=digits, zero_division=0
+    )
+
+
+class _ImbalancedScorer:
+    """A picklable scorer ``scorer(estimator, X, y)`` for one metric."""
+
+    def __init__(self, name: str, pos_label=None):
+        self.name = name
+        self.pos_label = pos_label
+
+    def __repr__(self) -> str:
+        return f"imbalanced_scorer({self.name!r}, pos_label={self.pos_label!r})"
+
+    def __call__(self, estimator, X, y_true, sample_weight=None) -> float:
+        y_true = np.asarray(y_true)
+        classes = np.asarray(getattr(estimator, "classes_", np.unique(y_true)))
+        if self.name == "average_precision":
+            return self._average_precision(estimator, X, y_true, classes)
+        y_pred = estimator.predict(X)
+        if self.name == "balanced_accuracy":
+            return float(balanced_accuracy_score(y_true, y_pred))
+        if self.name == "geometric_mean":
+            return float(geometric_mean_score(y_true, y_pred, labels=classes))
+        metric = _LABEL_METRICS[self.name]
+        if len(classes) > 2:
+            return float(
+                metric(y_true, y_pred, labels=classes, average="macro", zero_division=0)
+            )
+        pos = self._positive_label(y_true, classes)
+        return float(metric(y_true, y_pred, pos_label=pos, zero_division=0))
+
+    def _positive_label(self, y_true, classes):
+        """The given pos_label, else the least frequent class in y_true."""
+        if self.pos_label is not None:
+            return self.pos_label
+        counts = np.array([np.count_nonzero(y_true == c) for c in classes])
+        present = counts > 0
+        return classes[present][np.argmin(counts[present])]
+
+    def _average_precision(self, estimator, X, y_true, classes) -> float:
+        scores = _class_scores(estimator, X, classes)
+        if len(classes) > 2:
+            y_bin = label_binarize(y_true, classes=classes)
+            return float(average_precision_score(y_bin, scores, average="macro"))
+        pos = self._positive_label(y_true, classes)
+        column = int(np.flatnonzero(classes == pos)[0])
+        return float(average_precision_score(y_true == pos, scores[:, column]))
+
+
+def _class_scores(estimator, X, classes) -> np.ndarray:
+    """One score column per class: probabilities, else decision values."""
+    if hasattr(estimator, "predict_proba"):
+        return np.asarray(estimator.predict_proba(X))
+    decision = np.asarray(estimator.decision_function(X))
+    if decision.ndim == 1:
+        return np.column_stack([-decision, decision])
+    return decision

@@ -1,0 +1,342 @@
+"""MLPClassifier: scikit-learn's MLPClassifier parameters on Keras."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from . import _keras
+from .base import KerasClassifier
+from .class_weight import CLASS_WEIGHT_STRATEGIES
+
+__all__ = ["MLPClassifier"]
+
+#: scikit-learn's batch_size="auto": min(200, n_samples).
+_AUTO_BATCH_SIZE = 200
+
+
+class MLPClassifier(KerasClassifier):
+    """Multi-layer perceptron on Keras, balanced by default.
+
+    It takes the parameter names of
+    :class:`sklearn.neural_network.MLPClassifier`, so a user swaps the import
+    and keeps the grid, and adds ``class_weight``, ``loss`` and ``dropout``
+    for imbalanced data.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(100,)
+        Units of each hidden layer.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers (scikit-learn's names).
+
+    solver : {"adam", "sgd"}, default="adam"
+        The optimizer. scikit-learn's ``"lbfgs"`` has no Keras counterpart.
+
+    alpha : float, default=0.0001
+        L2 penalty, scaled as in scikit-learn: ``0.5 * alpha * ||W||^2``
+        divided by the batch size, added to each batch's mean loss.
+
+    batch_size : int or "auto", default="auto"
+        Samples per gradient update; ``"auto"`` is ``min(200, n_samples)``.
+
+    learning_rate : {"constant", "adaptive"}, default="constant"
+        ``"adaptive"`` divides the learning rate by 5 each time two
+        consecutive epochs fail to lower the training loss by ``tol``.
+
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+
+    max_iter : int, default=200
+        The maximum number of epochs.
+
+    shuffle : bool, default=True
+        Shuffle the samples at each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, dropout, shuffling and the validation split.
+        Global random states are restored after each fit.
+
+    tol : float, default=1e-4
+        The improvement of the loss (training loss, or validation loss with
+        ``early_stopping``) below which an epoch counts as no improvement.
+
+    verbose : int, default=0
+        Keras's verbosity during fit.
+
+    warm_start : bool, default=False
+        Continue training the fitted network at the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum of the ``"sgd"`` solver.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``"sgd"``.
+
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the data and stop
+        when the validation loss stops improving; the best weights are kept.
+
+    validation_fraction : float, default=0.1
+        The share of the training data held out when ``early_stopping``.
+
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Parameters of the ``"adam"`` solver.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before training stops.
+
+    class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None, \
+            default="balanced"
+        Class weighting, computed on the ``y`` given to ``fit``, see
+        :func:`skimb.class_weight.compute_class_weight`.
+
+    class_weight_beta : float, default=0.999
+        The ``beta`` of ``class_weight="effective"``.
+
+    loss : str, keras.losses.Loss or callable, default="auto"
+        ``"auto"`` (cross-entropy), ``"focal"``, ``"logit_adjusted"`` or a
+        Keras loss.
+
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted network.
+
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    n_classes_ : int
+        The number of classes.
+
+    n_features_in_ : int
+        The number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    class_prior_ : ndarray of shape (n_classes,)
+        The share of each class in the ``y`` of the last fit.
+
+    history_ : dict
+        Keras's training history per epoch.
+
+    n_iter_ : int
+        The number of epochs run by the last fit.
+
+    loss_curve_ : list of float
+        The training loss at each epoch (as scikit-learn's attribute).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The scikit-learn original.
+    skimb.KerasClassifier : Any Keras model as a classifier.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from skimb import MLPClassifier
+    >>> X, y = make_classification(n_samples=200, weights=[0.9, 0.1],
+    ...                            random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"adam", "sgd"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions(set(CLASS_WEIGHT_STRATEGIES)), dict, None],
+        "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
+        "loss": [str, callable],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        class_weight="balanced",
+        class_weight_beta=0.999,
+        loss="auto",
+        dropout=0.0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.class_weight = class_weight
+        self.class_weight_beta = class_weight_beta
+        self.loss = loss
+        self.dropout = dropout
+
+    # The hooks of KerasClassifier's fit loop -------------------------------
+
+    # MLPClassifier has no routed parameters, metrics or user callbacks.
+    metrics = None
+    callbacks = None
+    run_eagerly = False
+
+    def _epochs(self) -> int:
+        return self.max_iter
+
+    def _batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(_AUTO_BATCH_SIZE, n_samples)
+        return self.batch_size
+
+    def _validation_fraction(self) -> float:
+        return self.validation_fraction if self.early_stopping else 0.0
+
+    def _build_model(self):
+        keras = _keras.import_keras()
+        sizes = _hidden_sizes(self.hidden_layer_sizes)
+        batch_size = self._batch_size(self._n_fit_samples)
+        regularizer = (
+            keras.regularizers.L2(0.5 * self.alpha / batch_size) if self.alpha else None
+        )
+        layers = [keras.Input((self.n_features_in_,))]
+        for units in sizes:
+            layers.append(
+                keras.layers.Dense(
+                    units,
+                    activation=_ACTIVATIONS[self.activation],
+                    kernel_regularizer=regularizer,
+                )
+            )
+            if self.dropout:
+                layers.append(keras.layers.Dropout(self.dropout))
+        layers.append(keras.layers.Dense(self.n_classes_, activation="softmax"))
+        return keras.Sequential(layers)
+
+    def _make_optimizer(self):
+        keras = _keras.import_keras()
+        if self.solver == "sgd":
+            return keras.optimizers.SGD(
+                learning_rate=self.learning_rate_init,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+            )
+        return keras.optimizers.Adam(
+            learning_rate=self.learning_rate_init,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    def _make_callbacks(self, valid) -> list:
+        """Stop on a loss plateau, as scikit-learn's MLP does."""
+        keras = _keras.import_keras()
+        monitor = "val_loss" if valid is not None else "loss"
+        callbacks = [
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                min_delta=self.tol,
+                patience=self.n_iter_no_change,
+                restore_best_weights=self.early_stopping,
+            )
+        ]
+        if self.learning_rate == "adaptive":
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor="loss", factor=0.2, patience=2, min_delta=self.tol
+                )
+            )
+        return callbacks
+
+    def _store_fit_results(self, model, history, warm):
+        super()._store_fit_results(model, history, warm)
+        self.loss_curve_ = list(self.history_["loss"])
+
+
+_ACTIVATIONS = {
+    "identity": "linear",
+    "logistic": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+}
+
+
+def _hidden_sizes(hidden_layer_sizes) -> list[int]:
+    """The hidden layer sizes as a list of positive ints."""
+    sizes = (
+        [hidden_layer_sizes]
+        if isinstance(hidden_layer_sizes, Integral)
+        else list(hidden_layer_sizes)
+    )
+    if any(not isinstance(s, Integral) or s < 1 for s in sizes):
+        raise ValueError(
+            "hidden_layer_sizes must contain positive integers. Got "
+            f"{hidden_layer_sizes!r} instead."
+        )
+    return [int(s) for s in sizes]

@@ -1,0 +1,63 @@
+"""Shared fixtures: small imbalanced data sets and tiny Keras models."""
+
+import os
+
+# Quiet TensorFlow's C++ start-up logs in the test output; set before any
+# test imports TensorFlow (the library itself never sets this).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def imbalanced_data():
+    """The built-in 90:10 problem, shrunk to 300 rows and 8 features."""
+    X, y = make_classification(
+        n_samples=300,
+        n_features=8,
+        n_informative=3,
+        n_redundant=1,
+        n_clusters_per_class=1,
+        weights=[0.9, 0.1],
+        class_sep=2,
+        flip_y=0,
+        random_state=42,
+    )
+    return X.astype(np.float32), y
+
+
+class SmallNetwork:
+    """A build function: one hidden layer and a softmax, sized from ``meta``.
+
+    A class rather than a function so that its repr, and with it the test
+    ids of ``parametrize_with_checks``, is the same in every pytest-xdist
+    worker. With ``learning_rate`` it compiles itself with Adam.
+    """
+
+    def __init__(self, learning_rate=None):
+        self.learning_rate = learning_rate
+
+    def __repr__(self):
+        return f"SmallNetwork(learning_rate={self.learning_rate})"
+
+    def __call__(self, meta, compile_kwargs, hidden=16):
+        import keras
+
+        model = keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(hidden, activation="relu"),
+                keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+            ]
+        )
+        if self.learning_rate is not None:
+            model.compile(
+                optimizer=keras.optimizers.Adam(self.learning_rate),
+                loss=compile_kwargs["loss"],
+            )
+        return model
+
+
+build_small_model = SmallNetwork()

@@ -1,0 +1,586 @@
+"""Tests of KerasClassifier: the scikit-learn contract beyond the common checks."""
+
+import copy
+import pickle
+import re
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from skimb import KerasClassifier
+
+from .conftest import SmallNetwork
+
+
+def _small_clf(**params):
+    defaults = {"epochs": 5, "optimizer__learning_rate": 0.01, "random_state": 0}
+    return KerasClassifier(SmallNetwork(), **{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def fitted(imbalanced_data):
+    """A KerasClassifier fitted once on the imbalanced data."""
+    X, y = imbalanced_data
+    return _small_clf().fit(X, y)
+
+
+def _run_python(code: str) -> str:
+    """Run code in a fresh Python process and return its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**_subprocess_env()},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _subprocess_env():
+    import os
+
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def test_is_classifier():
+    """KerasClassifier is recognised as a classifier by scikit-learn."""
+    assert is_classifier(KerasClassifier())
+    assert is_classifier(_small_clf())
+
+
+def test_grid_search_uses_stratified_folds(imbalanced_data, monkeypatch):
+    """GridSearchCV(cv=5) splits with StratifiedKFold, even on sorted labels."""
+    X, y = imbalanced_data
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    calls = []
+    original_split = StratifiedKFold.split
+
+    def recording_split(self, *args, **kwargs):
+        calls.append(type(self))
+        return original_split(self, *args, **kwargs)
+
+    monkeypatch.setattr(StratifiedKFold, "split", recording_split)
+    search = GridSearchCV(
+        _small_clf(epochs=2), {"model__hidden": [4, 8]}, cv=5, error_score="raise"
+    ).fit(X, y)
+    assert calls == [StratifiedKFold]
+    # Plain KFold on sorted labels would leave a fold without the minority.
+    assert search.best_params_["model__hidden"] in (4, 8)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["cat", "dog"]),
+        np.array([3, 7]),
+        np.array([-1, 5, 9]),
+        np.array(["low", "mid", "high", "top"]),
+    ],
+    ids=["str-binary", "int-binary", "int-3-classes", "str-4-classes"],
+)
+def test_any_label_type(labels):
+    """Labels of any type work; proba columns follow classes_ and sum to one."""
+    rng = np.random.RandomState(0)
+    n_classes = len(labels)
+    centers = rng.normal(scale=6, size=(n_classes, 4))
+    codes = np.repeat(np.arange(n_classes), 40)
+    X = (centers[codes] + rng.normal(size=(len(codes), 4))).astype(np.float32)
+    y = labels[codes]
+    clf = _small_clf(epochs=30).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(y), n_classes)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    # Column j is the probability of classes_[j]: it is highest on class j.
+    for j, label in enumerate(clf.classes_):
+        assert proba[y == label, j].mean() > 0.8
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(1)])
+    assert clf.score(X, y) > 0.95
+
+
+def test_single_sigmoid_output_binary(imbalanced_data):
+    """A model with one sigmoid unit works for binary labels, two proba columns."""
+    import keras
+
+    def build(meta):
+        return keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(
+        build, epochs=10, optimizer__learning_rate=0.05, random_state=0
+    ).fit(X, np.where(y == 1, "yes", "no"))
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(y), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.score(X, np.where(y == 1, "yes", "no")) > 0.9
+
+
+def test_logits_output_gets_softmax(imbalanced_data):
+    """A model ending in a linear layer is trained from logits; proba sums to 1."""
+    import keras
+
+    def build(meta):
+        return keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(meta["n_classes_"]),
+            ]
+        )
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(
+        build, epochs=10, optimizer__learning_rate=0.05, random_state=0
+    ).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert balanced_accuracy_score(y, clf.predict(X)) > 0.85
+
+
+def test_model_instance_is_not_modified(imbalanced_data):
+    """A keras.Model passed as `model` is copied; the user's object is untouched."""
+    import keras
+
+    X, y = imbalanced_data
+    model = keras.Sequential(
+        [keras.Input((X.shape[1],)), keras.layers.Dense(2, activation="softmax")]
+    )
+    before = [w.copy() for w in model.get_weights()]
+    clf = KerasClassifier(model, epochs=3, random_state=0).fit(X, y)
+    for b, a in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(b, a)
+    assert clf.model_ is not model
+    assert not np.allclose(clf.model_.get_weights()[0], before[0])
+
+
+def test_routed_parameters_reach_their_destination(imbalanced_data):
+    """model__, optimizer__, loss__ and fit__ parameters are routed."""
+    X, y = imbalanced_data
+    clf = _small_clf(
+        model__hidden=7,
+        optimizer__learning_rate=0.123,
+        loss="sparse_categorical_crossentropy",
+        loss__from_logits=False,
+        fit__validation_freq=1,
+        epochs=1,
+    ).fit(X, y)
+    assert clf.model_.layers[0].units == 7
+    assert np.isclose(float(clf.model_.optimizer.learning_rate), 0.123)
+    params = clf.get_params()
+    assert params["model__hidden"] == 7
+    clone_params = clone(clf).get_params()
+    assert clone_params["optimizer__learning_rate"] == 0.123
+    clf.set_params(model__hidden=3)
+    assert clf.fit(X, y).model_.layers[0].units == 3
+
+
+def test_scikeras_style_meta_and_compile_kwargs(imbalanced_data):
+    """A scikeras build function taking meta, compile_kwargs and plain kwargs."""
+    import keras
+
+    seen = {}
+
+    def get_model(hidden_layer_dim, meta, compile_kwargs):
+        seen.update(meta=meta, compile_kwargs=compile_kwargs)
+        model = keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(hidden_layer_dim, activation="relu"),
+                keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+            ]
+        )
+        model.compile(
+            loss=compile_kwargs["loss"], optimizer=compile_kwargs["optimizer"]
+        )
+        return model
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(get_model, hidden_layer_dim=12, epochs=2, random_state=0)
+    clf.fit(X, y)
+    assert clf.model_.layers[0].units == 12
+    assert seen["meta"]["n_classes_"] == 2
+    assert seen["meta"]["n_features_in_"] == X.shape[1]
+    assert seen["meta"]["target_type_"] == "binary"
+    assert isinstance(seen["compile_kwargs"]["optimizer"], keras.optimizers.Adam)
+
+
+def test_unknown_build_function_parameter():
+    """A routed parameter the build function does not accept is a clear error."""
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    clf = KerasClassifier(SmallNetwork(), model__hiden=4)
+    with pytest.raises(ValueError, match="does not accept the parameter"):
+        clf.fit(X, y)
+
+
+def test_early_stopping_validation_is_stratified(imbalanced_data, monkeypatch):
+    """On data sorted by class, the validation split keeps the class ratio."""
+    import keras
+
+    X, y = imbalanced_data
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    captured = {}
+    original_fit = keras.Model.fit
+
+    def spy_fit(self, *args, **kwargs):
+        captured.update(kwargs)
+        return original_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy_fit)
+    clf = _small_clf(epochs=30, early_stopping=True, validation_split=0.2).fit(X, y)
+    _, y_valid, w_valid = captured["validation_data"]
+    assert len(y_valid) == 60
+    assert np.mean(y_valid == 1) == pytest.approx(np.mean(y == 1), abs=0.02)
+    assert "val_loss" in clf.history_
+    assert clf.n_iter_ <= 30
+
+
+def test_validation_split_too_small_for_a_class():
+    """A validation split impossible to stratify is a clear ValueError."""
+    X = np.random.RandomState(0).normal(size=(21, 3))
+    y = np.array([0] * 20 + [1])
+    with pytest.raises(ValueError, match="stratified validation set"):
+        _small_clf(validation_split=0.2).fit(X, y)
+
+
+def test_same_random_state_same_predictions(imbalanced_data, fitted):
+    """Two fits with random_state=0 give identical probabilities."""
+    X, y = imbalanced_data
+    again = _small_clf().fit(X, y)
+    np.testing.assert_array_equal(fitted.predict_proba(X), again.predict_proba(X))
+    other = _small_clf(random_state=1).fit(X, y)
+    assert not np.array_equal(fitted.predict_proba(X), other.predict_proba(X))
+
+
+FRESH_PROCESS_FIT = """
+import numpy as np
+from sklearn.datasets import make_classification
+from skimb import KerasClassifier
+from tests.conftest import SmallNetwork
+X, y = make_classification(n_samples=200, weights=[0.9, 0.1], random_state=0)
+clf = KerasClassifier(SmallNetwork(), epochs=3, random_state=0).fit(X, y)
+np.save({path!r}, clf.predict_proba(X))
+"""
+
+
+def test_same_random_state_across_processes(tmp_path):
+    """random_state=0 gives identical probabilities in two fresh processes."""
+    paths = [str(tmp_path / f"p{i}.npy") for i in range(2)]
+    for path in paths:
+        _run_python(FRESH_PROCESS_FIT.format(path=path))
+    np.testing.assert_array_equal(np.load(paths[0]), np.load(paths[1]))
+
+
+def test_fit_restores_global_random_state(imbalanced_data):
+    """A seeded fit leaves Python, NumPy and TensorFlow global RNGs untouched."""
+    import random
+
+    import tensorflow as tf
+
+    X, y = imbalanced_data
+
+    def draws():
+        return (random.random(), np.random.rand(), float(tf.random.uniform(())))
+
+    random.seed(7)
+    np.random.seed(7)
+    tf.random.set_seed(7)
+    expected = [draws(), draws()]
+    random.seed(7)
+    np.random.seed(7)
+    tf.random.set_seed(7)
+    first = draws()
+    _small_clf(epochs=1).fit(X, y)
+    second = draws()
+    assert [first, second] == expected
+
+
+def test_fresh_process_determinism_not_left_on():
+    """In a fresh process, a seeded fit leaves TF op determinism off.
+
+    The fit is TensorFlow's first use in the process, so this catches the
+    scikeras leak (determinism switched on and never switched off), after
+    which unseeded random ops of the user fail.
+    """
+    out = _run_python(
+        """
+        import random, numpy as np
+        from sklearn.datasets import make_classification
+        from skimb import KerasClassifier
+        from tests.conftest import SmallNetwork
+        X, y = make_classification(n_samples=100, random_state=0)
+        KerasClassifier(SmallNetwork(), epochs=1, random_state=0).fit(X, y)
+        import tensorflow as tf, keras
+        from tensorflow.python.framework import config
+        print(config.is_op_determinism_enabled())
+        tf.random.uniform((2,))          # unseeded ops still work
+        keras.layers.Dropout(0.5)(np.ones((2, 2)), training=True)
+        from tensorflow.python.eager import context
+        print(context.context()._seed)   # no global seed left behind
+        """
+    )
+    assert out.split() == ["False", "None"]
+
+
+@pytest.mark.parametrize(
+    "roundtrip",
+    [
+        lambda est: pickle.loads(pickle.dumps(est)),
+        copy.deepcopy,
+        lambda est: clone(est),
+    ],
+    ids=["pickle", "deepcopy", "clone"],
+)
+def test_fitted_estimator_roundtrip(fitted, imbalanced_data, roundtrip):
+    """pickle and deepcopy keep predictions; clone gives an unfitted copy."""
+    X, _ = imbalanced_data
+    copied = roundtrip(fitted)
+    if roundtrip is copy.deepcopy or copied is not None and hasattr(copied, "model_"):
+        np.testing.assert_array_equal(copied.predict_proba(X), fitted.predict_proba(X))
+    else:
+        with pytest.raises(NotFittedError):
+            copied.predict(X)
+        assert copied.get_params()["epochs"] == fitted.epochs
+
+
+def test_joblib_roundtrip_in_another_process(fitted, imbalanced_data, tmp_path):
+    """joblib.dump here, joblib.load in a fresh process: identical proba."""
+    X, _ = imbalanced_data
+    model_path, X_path, out_path = (
+        tmp_path / n for n in ("m.joblib", "X.npy", "p.npy")
+    )
+    joblib.dump(fitted, model_path)
+    np.save(X_path, X)
+    _run_python(
+        f"""
+        import joblib, numpy as np
+        clf = joblib.load({str(model_path)!r})
+        np.save({str(out_path)!r}, clf.predict_proba(np.load({str(X_path)!r})))
+        """
+    )
+    np.testing.assert_array_equal(np.load(out_path), fitted.predict_proba(X))
+
+
+def test_corrupt_pickle_is_a_clear_error(fitted):
+    """A fitted estimator whose saved model bytes are damaged fails clearly."""
+    state = fitted.__getstate__()
+    state["model_"] = state["model_"][: len(state["model_"]) // 2]
+    broken = KerasClassifier.__new__(KerasClassifier)
+    with pytest.raises(ValueError, match="corrupt or truncated"):
+        broken.__setstate__(state)
+
+
+def test_import_does_not_import_tensorflow():
+    """`import skimb` loads neither TensorFlow nor Keras."""
+    out = _run_python(
+        """
+        import sys, skimb
+        skimb.KerasClassifier, skimb.class_weight, skimb.metrics
+        print(sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+        """
+    )
+    assert out.strip() == "[]"
+
+
+def test_warm_start_continues_training(imbalanced_data):
+    """warm_start keeps the model and accumulates history."""
+    X, y = imbalanced_data
+    clf = _small_clf(epochs=2, warm_start=True).fit(X, y)
+    model = clf.model_
+    clf.fit(X, y)
+    assert clf.model_ is model
+    assert len(clf.history_["loss"]) == 4
+
+
+def test_partial_fit(imbalanced_data):
+    """partial_fit learns over several calls; classes come from the first."""
+    X, y = imbalanced_data
+    clf = _small_clf()
+    for start in range(0, len(X), 100):
+        clf.partial_fit(X[start : start + 100], y[start : start + 100], classes=[0, 1])
+    assert len(clf.history_["loss"]) == 3
+    with pytest.raises(ValueError, match="not in the classes"):
+        clf.partial_fit(X[:10], np.full(10, 5))
+
+
+def test_class_weight_is_applied(imbalanced_data, monkeypatch):
+    """Balanced weights reach keras fit; None gives ones; mean weight is one."""
+    import keras
+
+    X, y = imbalanced_data
+    captured = {}
+    original_fit = keras.Model.fit
+
+    def spy_fit(self, *args, **kwargs):
+        captured["w"] = kwargs["sample_weight"]
+        return original_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy_fit)
+    _small_clf(epochs=1).fit(X, y)
+    w = captured["w"]
+    assert w.mean() == pytest.approx(1.0, rel=1e-6)
+    n, n_minority = len(y), np.sum(y == 1)
+    assert w[y == 1][0] == pytest.approx(n / (2 * n_minority), rel=1e-6)
+    _small_clf(epochs=1, class_weight=None).fit(X, y)
+    np.testing.assert_allclose(captured["w"], 1.0)
+
+
+def test_balanced_weights_raise_minority_recall(imbalanced_data):
+    """Balanced class weights find more of the minority class than none."""
+    from sklearn.metrics import recall_score
+
+    rng = np.random.RandomState(0)
+    X, y = imbalanced_data
+    X = X + rng.normal(scale=2.0, size=X.shape).astype(np.float32)  # overlap
+    recalls = {
+        cw: recall_score(y, _small_clf(epochs=10, class_weight=cw).fit(X, y).predict(X))
+        for cw in (None, "balanced")
+    }
+    assert recalls["balanced"] > recalls[None]
+
+
+BAD_INPUTS = [
+    (
+        "nan",
+        lambda X, y: (np.where(np.eye(*X.shape) == 1, np.nan, X), y),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "inf",
+        lambda X, y: (np.where(np.eye(*X.shape) == 1, np.inf, X), y),
+        ValueError,
+        "Input X contains infinity",
+    ),
+    ("1-d X", lambda X, y: (X[:, 0], y), ValueError, "Expected 2D array"),
+    ("3-d X", lambda X, y: (X[:, :, None], y), ValueError, "Found array with dim 3"),
+    ("one class", lambda X, y: (X, np.zeros(len(y))), ValueError, "only one class"),
+    (
+        "multilabel",
+        lambda X, y: (X, np.column_stack([y, 1 - y])),
+        ValueError,
+        "multilabel",
+    ),
+    (
+        "continuous",
+        lambda X, y: (X, np.linspace(0, 1, len(y))),
+        ValueError,
+        "Unknown label type",
+    ),
+    (
+        "wrong length",
+        lambda X, y: (X, y[:-1]),
+        ValueError,
+        "X has 300 samples but y has 299",
+    ),
+    ("negative weight", lambda X, y: (X, y), ValueError, "Negative values"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, corrupt, error, message", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
+def test_bad_input_is_a_clear_error(imbalanced_data, name, corrupt, error, message):
+    """Bad X, y or sample_weight raise a ValueError that names the problem."""
+    X, y = corrupt(*imbalanced_data)
+    sample_weight = -np.ones(len(y)) if name == "negative weight" else None
+    with pytest.raises(error, match=re.escape(message)):
+        _small_clf().fit(X, y, sample_weight=sample_weight)
+
+
+def test_n_features_mismatch_at_predict(fitted, imbalanced_data):
+    """Predicting with another number of features names both numbers."""
+    X, _ = imbalanced_data
+    with pytest.raises(
+        ValueError,
+        match="X has 3 features, but KerasClassifier is expecting 8 features as input",
+    ):
+        fitted.predict(X[:, :3])
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"class_weight": "balance"},
+            "The 'class_weight' parameter of KerasClassifier must be",
+        ),
+        ({"loss": "focall"}, "Unknown loss 'focall'. Did you mean 'focal'?"),
+        ({"optimizer": "adamm"}, "Unknown optimizer 'adamm'"),
+        ({"epochs": 0}, "The 'epochs' parameter of KerasClassifier must be"),
+    ],
+)
+def test_bad_parameters(imbalanced_data, params, message):
+    """Unknown strategy, loss or optimizer names are clear ValueErrors."""
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _small_clf(**params).fit(X, y)
+
+
+def test_predict_before_fit():
+    """predict and predict_proba before fit raise NotFittedError."""
+    X = np.zeros((2, 3))
+    for method in ("predict", "predict_proba"):
+        with pytest.raises(NotFittedError, match="is not fitted yet"):
+            getattr(_small_clf(), method)(X)
+
+
+def test_model_must_be_given(imbalanced_data):
+    """A KerasClassifier without a model says how to give one."""
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="needs a model"):
+        KerasClassifier().fit(X, y)
+
+
+def test_build_function_must_return_a_model(imbalanced_data):
+    """A build function returning something else is a TypeError."""
+    X, y = imbalanced_data
+    with pytest.raises(TypeError, match="must return a keras.Model"):
+        KerasClassifier(lambda: "not a model").fit(X, y)
+
+
+def test_model_with_wrong_output_size(imbalanced_data):
+    """A model whose output does not fit the classes fails without a TF trace."""
+    import keras
+
+    def build(meta):
+        return keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+
+    X, _ = imbalanced_data
+    y = np.arange(len(X)) % 3
+    with pytest.raises(ValueError, match="single output unit but y has 3 classes"):
+        KerasClassifier(build).fit(X, y)
+
+
+def test_small_and_large_inputs_give_same_proba(fitted, imbalanced_data):
+    """The direct-call fast path and model.predict agree to 1e-6."""
+    from skimb import base
+
+    X, _ = imbalanced_data
+    big = np.repeat(X, 5, axis=0)[: base._FAST_PATH_MAX_ROWS + 200]
+    batched = fitted.predict_proba(big)
+    direct = np.vstack(
+        [fitted.predict_proba(big[i : i + 500]) for i in range(0, len(big), 500)]
+    )
+    np.testing.assert_allclose(batched, direct, atol=1e-6)

@@ -1,0 +1,170 @@
+"""Tests of MLPClassifier: scikit-learn's parameters on a Keras network."""
+
+import inspect
+import re
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, recall_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier as SklearnMLP
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skimb import MLPClassifier
+
+
+def _fast_mlp(**params):
+    defaults = {
+        "hidden_layer_sizes": (16,),
+        "max_iter": 10,
+        "learning_rate_init": 0.01,
+        "random_state": 0,
+    }
+    return MLPClassifier(**{**defaults, **params})
+
+
+def test_parameters_are_sklearns():
+    """Every scikit-learn MLP parameter that applies to Keras has the same name."""
+    ours = inspect.signature(MLPClassifier).parameters
+    theirs = inspect.signature(SklearnMLP).parameters
+    not_applicable = {"power_t", "max_fun"}  # invscaling / lbfgs only
+    missing = set(theirs) - set(ours) - not_applicable
+    assert not missing
+    for name in set(theirs) & set(ours) - {"random_state"}:
+        assert ours[name].default == theirs[name].default, name
+    assert {"class_weight", "loss", "dropout"} <= set(ours)
+
+
+def test_same_grid_as_sklearn(imbalanced_data):
+    """A grid written for scikit-learn's MLPClassifier runs unchanged."""
+    X, y = imbalanced_data
+    grid = {
+        "mlpclassifier__hidden_layer_sizes": [(8,), (8, 4)],
+        "mlpclassifier__alpha": [1e-4, 1e-2],
+        "mlpclassifier__activation": ["relu", "tanh"],
+    }
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), _fast_mlp(max_iter=10, batch_size=32)),
+        grid,
+        cv=2,
+        scoring="f1",
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 8
+    assert search.best_score_ > 0.5
+
+
+def test_architecture_follows_parameters(imbalanced_data):
+    """Hidden layers, activation, dropout and the softmax head are as asked."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(
+        hidden_layer_sizes=(12, 6), activation="tanh", dropout=0.25, max_iter=1
+    ).fit(X, y)
+    layers = clf.model_.layers
+    dense = [layer for layer in layers if layer.__class__.__name__ == "Dense"]
+    assert [layer.units for layer in dense] == [12, 6, 2]
+    assert [layer.activation.__name__ for layer in dense] == ["tanh", "tanh", "softmax"]
+    assert sum(layer.__class__.__name__ == "Dropout" for layer in layers) == 2
+
+
+def test_alpha_is_an_l2_penalty(imbalanced_data):
+    """alpha > 0 adds a kernel penalty scaled as in scikit-learn; 0 adds none."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(alpha=0.5, batch_size=50, max_iter=1).fit(X, y)
+    regularizer = clf.model_.layers[0].kernel_regularizer
+    assert regularizer.l2 == pytest.approx(0.5 * 0.5 / 50)
+    assert (
+        _fast_mlp(alpha=0.0, max_iter=1).fit(X, y).model_.layers[0].kernel_regularizer
+        is None
+    )
+
+
+@pytest.mark.parametrize("solver, optimizer", [("adam", "Adam"), ("sgd", "SGD")])
+def test_solver(imbalanced_data, solver, optimizer):
+    """solver picks the Keras optimizer with learning_rate_init."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(solver=solver, learning_rate_init=0.02, max_iter=2).fit(X, y)
+    assert type(clf.model_.optimizer).__name__ == optimizer
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.02)
+
+
+def test_stops_on_plateau_like_sklearn(imbalanced_data):
+    """Training stops after n_iter_no_change epochs without tol improvement."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(max_iter=200, tol=10.0, n_iter_no_change=3).fit(X, y)
+    assert clf.n_iter_ == 4  # the first epoch, then 3 without a 10.0 gain
+    assert len(clf.loss_curve_) == clf.n_iter_
+
+
+def test_early_stopping_uses_validation_loss(imbalanced_data):
+    """early_stopping holds out validation_fraction and monitors val_loss."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(early_stopping=True, validation_fraction=0.2, max_iter=5).fit(X, y)
+    assert len(clf.history_["val_loss"]) == clf.n_iter_
+
+
+def test_adaptive_learning_rate(imbalanced_data):
+    """learning_rate='adaptive' divides the rate by 5 on a loss plateau."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(
+        learning_rate="adaptive", tol=10.0, n_iter_no_change=50, max_iter=4
+    ).fit(X, y)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.01 / 5)
+
+
+def test_batch_size_auto(imbalanced_data, monkeypatch):
+    """batch_size='auto' is min(200, n_samples), as in scikit-learn."""
+    X, y = imbalanced_data
+    assert _fast_mlp()._batch_size(1000) == 200
+    assert _fast_mlp()._batch_size(50) == 50
+    assert _fast_mlp(batch_size=7)._batch_size(1000) == 7
+
+
+def test_bad_hidden_layer_sizes(imbalanced_data):
+    """Non-positive layer sizes are a clear ValueError."""
+    X, y = imbalanced_data
+    with pytest.raises(
+        ValueError, match=re.escape("hidden_layer_sizes must contain positive integers")
+    ):
+        _fast_mlp(hidden_layer_sizes=(8, 0)).fit(X, y)
+
+
+def test_lbfgs_is_refused(imbalanced_data):
+    """solver='lbfgs' is a clear parameter error, not a Keras failure."""
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="The 'solver' parameter of MLPClassifier"):
+        _fast_mlp(solver="lbfgs").fit(X, y)
+
+
+@pytest.mark.slow
+def test_defaults_competitive_with_sklearn():
+    """With defaults, skimb's MLP matches scikit-learn's on minority F1 and beats
+    it on minority recall, on the built-in 90:10 problem."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=1000,
+        n_features=20,
+        n_informative=3,
+        n_redundant=1,
+        n_clusters_per_class=1,
+        weights=[0.9, 0.1],
+        class_sep=2,
+        flip_y=0,
+        random_state=42,
+    )
+    rng = np.random.RandomState(1)
+    X = X + rng.normal(scale=1.5, size=X.shape)  # make the problem not trivial
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, stratify=y, test_size=0.3, random_state=0
+    )
+    scores = {}
+    for name, clf in {
+        "skimb": MLPClassifier(random_state=0),
+        "sklearn": SklearnMLP(random_state=0),
+    }.items():
+        pipe = make_pipeline(StandardScaler(), clf).fit(X_train, y_train)
+        pred = pipe.predict(X_test)
+        scores[name] = (f1_score(y_test, pred), recall_score(y_test, pred))
+    assert scores["skimb"][0] >= scores["sklearn"][0] - 0.05, scores
+    assert scores["skimb"][1] >= scores["sklearn"][1], scores
