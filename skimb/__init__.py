@@ -12,11 +12,22 @@ __version__ = "0.1.0.dev0"
 
 #: Public name -> module that defines it.
 _PUBLIC_NAMES = {
+    "ImageEmbedder": "skimb.embedding",
     "KerasClassifier": "skimb.base",
     "MLPClassifier": "skimb.mlp",
+    "TransferClassifier": "skimb.transfer",
 }
 
-_SUBMODULES = ("base", "class_weight", "losses", "metrics", "mlp")
+_SUBMODULES = (
+    "base",
+    "class_weight",
+    "datasets",
+    "embedding",
+    "losses",
+    "metrics",
+    "mlp",
+    "transfer",
+)
 
 __all__ = sorted([*_PUBLIC_NAMES, *_SUBMODULES, "__version__"])
 

@@ -23,7 +23,12 @@ _SEED_LOCK = threading.RLock()
 
 
 def import_keras():
-    """Import and return the ``keras`` module, with a helpful error if absent."""
+    """Import and return the ``keras`` module, with a helpful error if absent.
+
+    In a joblib worker process, the first call also limits TensorFlow's
+    thread pools to the worker's share of the cores (see
+    :func:`limit_worker_threads`).
+    """
     try:
         import keras
     except ImportError as exc:  # pragma: no cover - keras is a dependency
@@ -31,7 +36,50 @@ def import_keras():
             "skimb needs Keras 3 and a backend such as TensorFlow. "
             "Install them with `pip install tensorflow keras`."
         ) from exc
+    if not _WORKER_THREADS["checked"]:
+        _WORKER_THREADS["checked"] = True
+        limit_worker_threads()
     return keras
+
+
+_WORKER_THREADS = {"checked": False, "limit": None}
+
+
+def limit_worker_threads() -> int | None:
+    """Give TensorFlow a joblib worker's share of the cores.
+
+    joblib's loky workers get ``OMP_NUM_THREADS`` set to
+    ``cpu_count // n_jobs`` so that workers do not oversubscribe the cores,
+    but TensorFlow sizes its own thread pools from the core count and ignores
+    that variable. In a loky worker this sets TensorFlow's intra- and
+    inter-op pools to ``OMP_NUM_THREADS``. It does nothing in the user's own
+    process, where thread settings are the user's, and nothing if
+    TensorFlow's runtime already started (the pools are fixed then).
+
+    Returns
+    -------
+    n_threads : int or None
+        The limit applied, or None.
+    """
+    import multiprocessing
+    import os
+
+    if not multiprocessing.current_process().name.startswith("LokyProcess"):
+        return None
+    try:
+        n_threads = int(os.environ["OMP_NUM_THREADS"])
+    except (KeyError, ValueError):
+        return None
+    tf = _tensorflow_or_none()
+    if tf is None or n_threads < 1:
+        return None
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(n_threads)
+        tf.config.threading.set_inter_op_parallelism_threads(n_threads)
+    except RuntimeError:  # the runtime is already initialised
+        return None
+    _WORKER_THREADS["limit"] = n_threads
+    return n_threads
 
 
 def _tensorflow_or_none():
@@ -129,8 +177,8 @@ def model_from_bytes(data: bytes):
 
     from keras.src.saving import saving_lib
 
-    # Importing the losses registers skimb's serialisable Keras objects.
-    from . import losses  # noqa: F401
+    # Importing these registers skimb's serialisable Keras objects.
+    from . import _layers, losses  # noqa: F401
 
     try:
         with warnings.catch_warnings():

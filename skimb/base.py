@@ -474,18 +474,31 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             X, y_encoded, weights, validation_fraction, seed
         )
         self._n_fit_samples = len(train[0])
+        self._fit_seed = seed
         with _keras.seeded(seed):
-            model = self.model_ if warm else self._build_and_compile()
-            history = self._fit_keras_model(
-                model,
+            model, history = self._train(
                 train,
                 valid,
+                warm=warm,
                 epochs=epochs,
                 fit_params=fit_params,
                 incremental=incremental,
             )
         self._store_fit_results(model, history, warm)
         return self
+
+    def _train(self, train, valid, *, warm, epochs, fit_params, incremental):
+        """Build (unless warm) and fit the network; returns (model, history)."""
+        model = self.model_ if warm else self._build_and_compile()
+        history = self._fit_keras_model(
+            model,
+            train,
+            valid,
+            epochs=epochs,
+            fit_params=fit_params,
+            incremental=incremental,
+        )
+        return model, history.history
 
     def _validate_fit_inputs(self, X, y, *, reset):
         """Validate X and y at the start of fit."""
@@ -747,16 +760,16 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         previous = self.history_ if warm and hasattr(self, "history_") else {}
         self.history_ = {
             key: list(previous.get(key, [])) + [float(v) for v in values]
-            for key, values in history.history.items()
+            for key, values in history.items()
         }
-        self.n_iter_ = len(history.epoch)
+        self.n_iter_ = len(history.get("loss", []))
 
     # ------------------------------------------------------------------
     # Prediction
 
     def _forward(self, X) -> np.ndarray:
         """Run the model on X: directly for small inputs, batched otherwise."""
-        if len(X) <= _FAST_PATH_MAX_ROWS:
+        if len(X) <= self._fast_path_max_rows():
             return _keras.to_numpy(self.model_(X, training=False))
         kwargs = {
             "batch_size": self.batch_size,
@@ -764,6 +777,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             **self._routed_params("predict"),
         }
         return np.asarray(self.model_.predict(X, **kwargs))
+
+    def _fast_path_max_rows(self) -> int:
+        """Inputs up to this many rows skip ``model.predict``."""
+        return _FAST_PATH_MAX_ROWS
 
     def _outputs_to_proba(self, outputs) -> np.ndarray:
         """Turn the network's outputs into rows of probabilities."""

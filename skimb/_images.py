@@ -1,0 +1,183 @@
+"""Image inputs for TransferClassifier and ImageEmbedder (private).
+
+Images come as arrays ``(n, h, w, c)``, grayscale ``(n, h, w)``, flattened
+``(n, h*w*c)`` with an ``input_shape``, or as a sequence of file paths. Arrays
+are checked here with scikit-learn's ``check_array``; paths are streamed with
+``tf.data`` and never loaded all at once.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+#: Image file types that ``tf.io.decode_image`` reads.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def is_path_input(X) -> bool:
+    """True if X is a sequence of file paths rather than pixels."""
+    if isinstance(X, (str, os.PathLike)):
+        return False
+    if isinstance(X, np.ndarray):
+        return X.ndim == 1 and X.dtype.kind in "OUS" and _all_paths(X)
+    if isinstance(X, (list, tuple)) and len(X) > 0:
+        return _all_paths(X)
+    return False
+
+
+def _all_paths(items) -> bool:
+    return all(isinstance(item, (str, os.PathLike)) for item in items)
+
+
+def check_paths(X) -> np.ndarray:
+    """Check that every path is an existing file; return them as strings."""
+    paths = np.array([os.fspath(p) for p in X], dtype=str)
+    missing = [str(p) for p in paths if not os.path.isfile(p)]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise ValueError(
+            f"Image file not found: {missing[0]!r}{more}. Pass paths of "
+            "existing image files (PNG, JPEG, BMP or GIF)."
+        )
+    return paths
+
+
+def check_image_array(X, *, input_shape=None) -> np.ndarray:
+    """Validate pixels and return a float32 array ``(n, h, w, c)``.
+
+    A 2-D X is read as flattened images and needs ``input_shape``; a 3-D X is
+    grayscale. Channels must be 1 or 3.
+    """
+    X = _as_array(X)
+    X = check_array(
+        X,
+        allow_nd=True,
+        dtype=np.float32,
+        ensure_all_finite=True,
+        ensure_min_features=1,
+    )
+    if X.ndim == 2:
+        X = _unflatten(X, input_shape)
+    elif X.ndim == 3:
+        X = X[..., np.newaxis]
+    if X.ndim != 4 or X.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"Images must have shape (n, height, width, channels) with 1 or 3 "
+            f"channels, (n, height, width) for grayscale, or (n, h*w*c) with "
+            f"input_shape. Got an array of shape {X.shape} instead."
+        )
+    return X
+
+
+def _as_array(X):
+    """Turn a list of images into one array; mixed shapes are an error."""
+    if isinstance(X, (list, tuple)) and X and hasattr(X[0], "shape"):
+        shapes = {tuple(np.shape(image)) for image in X}
+        if len(shapes) > 1:
+            raise ValueError(
+                f"The images have mixed shapes {sorted(shapes)[:3]}; an array "
+                "input needs images of one size. Resize them first, or pass "
+                "file paths, which are resized to input_shape."
+            )
+    return X
+
+
+def _unflatten(X, input_shape):
+    """Reshape ``(n, h*w*c)`` rows to images of ``input_shape``."""
+    if input_shape is None:
+        raise ValueError(
+            f"X has shape {X.shape}: flattened images need input_shape=(height, "
+            "width, channels) to be unflattened. Pass input_shape, or pass "
+            "images as a 4-D array."
+        )
+    shape = tuple(input_shape)
+    if len(shape) == 2:
+        shape = (*shape, 1) if X.shape[1] == shape[0] * shape[1] else (*shape, 3)
+    if int(np.prod(shape)) != X.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features per row but input_shape={input_shape} "
+            f"holds {int(np.prod(shape))} values. Flattened images must have "
+            "height * width * channels features."
+        )
+    return X.reshape((X.shape[0], *shape))
+
+
+def to_rgb(X: np.ndarray) -> np.ndarray:
+    """Repeat a single channel three times (backbones take RGB)."""
+    return np.repeat(X, 3, axis=-1) if X.shape[-1] == 1 else X
+
+
+def path_dataset(paths, size, batch_size, *, labels=None, weights=None, seed=None):
+    """A ``tf.data`` pipeline that reads, decodes and resizes image files.
+
+    Yields float32 RGB batches of ``size`` (height, width), with labels and
+    weights if given; shuffled each epoch when ``seed`` is not None.
+    """
+    import tensorflow as tf
+
+    height, width = int(size[0]), int(size[1])
+
+    def load(path):
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=3, expand_animations=False
+        )
+        image = tf.image.resize(tf.cast(image, tf.float32), (height, width))
+        image.set_shape((height, width, 3))
+        return image
+
+    images = tf.data.Dataset.from_tensor_slices(np.asarray(paths, dtype=str))
+    parts = [images.map(load, num_parallel_calls=tf.data.AUTOTUNE)]
+    if labels is not None:
+        parts.append(tf.data.Dataset.from_tensor_slices(labels))
+        parts.append(tf.data.Dataset.from_tensor_slices(weights.astype(np.float32)))
+    dataset = tf.data.Dataset.zip(tuple(parts)) if len(parts) > 1 else parts[0]
+    if seed is not None:
+        dataset = dataset.shuffle(
+            min(len(paths), 10_000), seed=seed, reshuffle_each_iteration=True
+        )
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def find_unreadable(paths) -> str | None:
+    """The first path that ``tf.io`` cannot decode as an image, or None."""
+    import tensorflow as tf
+
+    for path in paths:
+        try:
+            tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
+            return str(path)
+    return None
+
+
+def unreadable_error(paths, exc) -> ValueError:
+    """A clear error naming the file that could not be decoded."""
+    culprit = find_unreadable(paths)
+    where = f"{culprit!r}" if culprit else "one of the files"
+    return ValueError(
+        f"Cannot read image file {where}: it is not a valid PNG, JPEG, BMP or "
+        f"GIF image ({type(exc).__name__}). Remove or replace it."
+    )
+
+
+def image_fingerprints(X) -> list[str]:
+    """A content hash per image: of the file bytes, or of the pixel array."""
+    import hashlib
+
+    if X.dtype.kind in "US":
+        digests = []
+        for path in X:
+            with open(path, "rb") as handle:
+                digests.append(hashlib.sha1(handle.read()).hexdigest())
+        return digests
+    return [
+        hashlib.sha1(
+            np.ascontiguousarray(image).tobytes() + str(image.shape).encode()
+        ).hexdigest()
+        for image in X
+    ]

@@ -1,0 +1,620 @@
+"""TransferClassifier and the backbone registry over ``keras.applications``.
+
+The recipe "pretrained backbone without its top, frozen, global pooling, a
+small dense head, softmax, balanced class weights" as a scikit-learn
+classifier, with optional fine-tuning of the top of the backbone.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from . import _images, _keras
+from .base import KerasClassifier, _copy_model
+from .class_weight import CLASS_WEIGHT_STRATEGIES
+
+__all__ = ["BACKBONES", "BackboneSpec", "TransferClassifier", "make_feature_extractor"]
+
+#: keras.applications refuse inputs smaller than this.
+_MIN_SIZE = 32
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """How to build one registered backbone.
+
+    Parameters
+    ----------
+    application : str
+        The factory's name in ``keras.applications`` (e.g. ``"MobileNetV2"``).
+    preprocessing : {"tf", "torch", "caffe", "none"}
+        The pixel preprocessing the backbone was trained with; ``"none"`` for
+        backbones that preprocess inside themselves.
+    default_size : int, default=224
+        The input height and width the ImageNet weights were trained at.
+    options : dict, default={}
+        Extra keyword arguments for the factory.
+    """
+
+    application: str
+    preprocessing: str
+    default_size: int = 224
+    options: dict = field(default_factory=dict)
+
+
+#: The registered backbones: name -> :class:`BackboneSpec`.
+BACKBONES = {
+    "mobilenet_v2": BackboneSpec("MobileNetV2", "tf"),
+    "mobilenet_v3_small": BackboneSpec(
+        "MobileNetV3Small", "none", options={"include_preprocessing": True}
+    ),
+    "mobilenet_v3_large": BackboneSpec(
+        "MobileNetV3Large", "none", options={"include_preprocessing": True}
+    ),
+    "efficientnet_b0": BackboneSpec("EfficientNetB0", "none"),
+    "efficientnet_b1": BackboneSpec("EfficientNetB1", "none", default_size=240),
+    "efficientnet_b2": BackboneSpec("EfficientNetB2", "none", default_size=260),
+    "efficientnet_b3": BackboneSpec("EfficientNetB3", "none", default_size=300),
+    "resnet50": BackboneSpec("ResNet50", "caffe"),
+    "resnet101": BackboneSpec("ResNet101", "caffe"),
+    "convnext_tiny": BackboneSpec(
+        "ConvNeXtTiny", "none", options={"include_preprocessing": True}
+    ),
+    "densenet121": BackboneSpec("DenseNet121", "torch"),
+    "vgg16": BackboneSpec("VGG16", "caffe"),
+}
+
+
+def make_feature_extractor(
+    backbone, *, weights="imagenet", input_shape=(224, 224, 3), pooling="avg"
+):
+    """Build a frozen feature extractor: raw pixels in, pooled features out.
+
+    The model takes RGB images of any size with values in 0..255, resizes them
+    to ``input_shape``, applies the backbone's own preprocessing, and runs the
+    backbone (in inference mode) with global pooling.
+
+    Parameters
+    ----------
+    backbone : str or keras.Model
+        A name of :data:`BACKBONES` or a Keras model (copied; its output may
+        be a feature map, which is pooled, or already a vector).
+    weights : "imagenet", None or str, default="imagenet"
+        ImageNet weights (downloaded by Keras on first use), random weights,
+        or the path of a weights file for the backbone without its top.
+    input_shape : tuple of int, default=(224, 224, 3)
+        The height, width and channels the backbone runs at.
+    pooling : {"avg", "max"}, default="avg"
+        Global pooling of the last feature map.
+
+    Returns
+    -------
+    extractor : keras.Model
+        The feature extractor; its backbone is a layer named ``"backbone"``,
+        frozen.
+
+    Examples
+    --------
+    >>> from skimb.transfer import make_feature_extractor
+    >>> extractor = make_feature_extractor("mobilenet_v2", weights=None,
+    ...                                    input_shape=(32, 32, 3))
+    >>> extractor.output_shape
+    (None, 1280)
+    """
+    keras = _keras.import_keras()
+    from ._layers import ImagePreprocessing
+
+    base, mode = _make_backbone(backbone, weights, tuple(input_shape), pooling)
+    base.trainable = False
+    inputs = keras.Input((None, None, 3), name="image")
+    x = keras.layers.Resizing(input_shape[0], input_shape[1], name="resize")(inputs)
+    x = ImagePreprocessing(mode, name="preprocess")(x)
+    x = base(x, training=False)
+    if len(x.shape) == 4:
+        layer = {
+            "avg": keras.layers.GlobalAveragePooling2D,
+            "max": keras.layers.GlobalMaxPooling2D,
+        }[pooling]
+        x = layer(name="pool")(x)
+    elif len(x.shape) != 2:
+        raise ValueError(
+            f"The backbone's output has shape {x.shape}; expected a feature map "
+            "(batch, height, width, channels) or features (batch, n)."
+        )
+    return keras.Model(inputs, x, name="feature_extractor")
+
+
+def _make_backbone(backbone, weights, input_shape, pooling):
+    """The backbone model and its preprocessing mode."""
+    keras = _keras.import_keras()
+    _check_weights(weights)
+    if isinstance(backbone, keras.Model):
+        base = _copy_model(backbone)
+        if weights not in (None, "imagenet"):
+            base.load_weights(weights)
+        return _renamed(base), "none"
+    spec = _backbone_spec(backbone)
+    factory = getattr(keras.applications, spec.application)
+    try:
+        base = factory(
+            include_top=False,
+            weights=weights,
+            input_shape=input_shape,
+            pooling=pooling,
+            **spec.options,
+        )
+    except OSError as exc:  # download or file errors
+        raise ValueError(
+            f"Cannot load weights={weights!r} for backbone {backbone!r}: {exc}. "
+            "ImageNet weights are downloaded on first use; offline, pass "
+            "weights=None or the path of a weights file."
+        ) from exc
+    except ValueError as exc:
+        raise ValueError(
+            f"Cannot build backbone {backbone!r} for input_shape={input_shape} "
+            f"and weights={weights!r}: {exc}"
+        ) from exc
+    return _renamed(base), spec.preprocessing
+
+
+def _renamed(model):
+    """Give the backbone a fixed layer name, so fine-tuning can find it."""
+    model.name = "backbone"
+    return model
+
+
+def _backbone_spec(name) -> BackboneSpec:
+    if not isinstance(name, str) or name not in BACKBONES:
+        close = difflib.get_close_matches(str(name), list(BACKBONES), n=3)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ValueError(
+            f"Unknown backbone {name!r}.{hint} Use one of {sorted(BACKBONES)} or "
+            "pass a keras.Model."
+        )
+    return BACKBONES[name]
+
+
+def _check_weights(weights) -> None:
+    if weights is None or weights == "imagenet":
+        return
+    if not isinstance(weights, (str, os.PathLike)) or not os.path.isfile(weights):
+        raise ValueError(
+            f"weights must be 'imagenet', None or the path of an existing weights "
+            f"file. Got {weights!r}, which is not a file."
+        )
+
+
+class TransferClassifier(KerasClassifier):
+    """Transfer learning from a pretrained image backbone, balanced by default.
+
+    A frozen backbone from ``keras.applications`` (or your own ``keras.Model``)
+    with global pooling, a small dense head and a softmax, trained with
+    balanced class weights. With ``trainable_layers > 0`` and
+    ``fine_tune_epochs > 0`` the top of the backbone is then fine-tuned at a
+    lower learning rate, BatchNormalization staying in inference mode.
+
+    Parameters
+    ----------
+    backbone : str or keras.Model, default="mobilenet_v2"
+        A name of :data:`skimb.transfer.BACKBONES` (each brings its own
+        preprocessing: pass raw 0..255 pixels), or a Keras model (its output
+        a feature map or a feature vector; pass pixels as it expects).
+
+    weights : "imagenet", None or str, default="imagenet"
+        ImageNet weights (downloaded by Keras on first use), random weights,
+        or the path of a weights file for the backbone without its top.
+
+    input_shape : tuple of int, default=None
+        ``(height, width, channels)`` the backbone runs at; images of another
+        size are resized. ``None`` takes the training images' size (at least
+        32 pixels), or the backbone's default size for file inputs. Required
+        for flattened ``(n, h*w*c)`` input.
+
+    pooling : {"avg", "max"}, default="avg"
+        Global pooling of the backbone's last feature map.
+
+    hidden_units : tuple of int, default=(64,)
+        Units of the dense ReLU layers of the head.
+
+    dropout : float, default=0.0
+        Dropout after each dense layer of the head.
+
+    trainable_layers : int, default=0
+        How many of the backbone's top layers with weights to unfreeze for
+        fine-tuning (BatchNormalization layers stay frozen).
+
+    fine_tune_epochs : int, default=0
+        Epochs of the fine-tuning phase.
+
+    fine_tune_learning_rate : float, default=1e-5
+        Learning rate of the fine-tuning phase.
+
+    augmentation : None, "default" or list of keras layers, default=None
+        Random augmentation applied only while training: ``"default"`` is a
+        horizontal flip, a 10% rotation, a 10% zoom and a 10% contrast change.
+
+    learning_rate : float, default=0.001
+        Adam's learning rate for the head.
+
+    epochs : int, default=10
+        Epochs of the head-training phase.
+
+    batch_size : int, default=32
+        Images per batch.
+
+    validation_split : float, default=0.0
+        Share of the data held out (stratified) as validation data.
+
+    early_stopping : bool, default=False
+        Stop on the validation loss, keeping the best weights.
+
+    class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None, \
+            default="balanced"
+        Class weighting, see :func:`skimb.class_weight.compute_class_weight`.
+
+    class_weight_beta : float, default=0.999
+        The ``beta`` of ``class_weight="effective"``.
+
+    loss : str, keras.losses.Loss or callable, default="auto"
+        ``"auto"`` (cross-entropy), ``"focal"``, ``"logit_adjusted"`` or a
+        Keras loss.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the head's initialisation, shuffling, augmentation and the
+        validation split; global random states are restored after fit.
+
+    verbose : int, default=0
+        Keras's verbosity.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The fitted network: resizing, augmentation, preprocessing, backbone,
+        head.
+
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    input_shape_ : tuple of int
+        The ``(height, width, 3)`` the backbone runs at.
+
+    class_prior_ : ndarray of shape (n_classes,)
+        The share of each class in the training labels.
+
+    history_ : dict
+        Training history; the fine-tuning epochs follow the head's.
+
+    n_iter_ : int
+        Epochs run in all phases.
+
+    See Also
+    --------
+    skimb.ImageEmbedder : The frozen backbone as a transformer.
+
+    Notes
+    -----
+    With a frozen backbone and no augmentation (the default), each image goes
+    through the backbone once per fit: the head trains on the embeddings.
+    File paths are streamed with ``tf.data`` and never loaded all at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb import TransferClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(0, 255, size=(40, 32, 32, 3))
+    >>> y = np.array([0] * 30 + [1] * 10)
+    >>> clf = TransferClassifier("mobilenet_v3_small", weights=None, epochs=2,
+    ...                          random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "backbone": [str, HasMethods(["get_config", "call"])],
+        "weights": [str, os.PathLike, None],
+        "input_shape": [tuple, list, None],
+        "pooling": [StrOptions({"avg", "max"})],
+        "hidden_units": ["array-like"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "trainable_layers": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
+        "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "augmentation": [StrOptions({"default"}), list, tuple, None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "validation_split": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "class_weight": [StrOptions(set(CLASS_WEIGHT_STRATEGIES)), dict, None],
+        "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
+        "loss": [str, callable],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # KerasClassifier parameters that TransferClassifier does not offer.
+    warm_start = False
+    callbacks = None
+    metrics = None
+    run_eagerly = False
+    shuffle = True
+
+    def __init__(
+        self,
+        backbone="mobilenet_v2",
+        *,
+        weights="imagenet",
+        input_shape=None,
+        pooling="avg",
+        hidden_units=(64,),
+        dropout=0.0,
+        trainable_layers=0,
+        fine_tune_epochs=0,
+        fine_tune_learning_rate=1e-5,
+        augmentation=None,
+        learning_rate=0.001,
+        epochs=10,
+        batch_size=32,
+        validation_split=0.0,
+        early_stopping=False,
+        class_weight="balanced",
+        class_weight_beta=0.999,
+        loss="auto",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.weights = weights
+        self.input_shape = input_shape
+        self.pooling = pooling
+        self.hidden_units = hidden_units
+        self.dropout = dropout
+        self.trainable_layers = trainable_layers
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.augmentation = augmentation
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_split = validation_split
+        self.early_stopping = early_stopping
+        self.class_weight = class_weight
+        self.class_weight_beta = class_weight_beta
+        self.loss = loss
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # Inputs ----------------------------------------------------------------
+
+    def _validate_X(self, X, *, reset):
+        """Image arrays as float32 RGB ``(n, h, w, 3)``, or checked file paths."""
+        if _images.is_path_input(X):
+            X = _images.check_paths(X)
+            if reset:
+                self.input_shape_ = self._target_shape(None)
+            return X
+        X = _images.to_rgb(_images.check_image_array(X, input_shape=self.input_shape))
+        if reset:
+            self.input_shape_ = self._target_shape(X.shape[1:3])
+        return X
+
+    def _target_shape(self, image_size) -> tuple:
+        return target_input_shape(self.backbone, self.input_shape, image_size)
+
+    def _input_shape(self) -> tuple:
+        return self.input_shape_
+
+    def _batch_size(self, n_samples: int) -> int:
+        return self.batch_size
+
+    def _fast_path_max_rows(self) -> int:
+        return self.batch_size
+
+    # Training ----------------------------------------------------------------
+
+    def _make_optimizer(self):
+        keras = _keras.import_keras()
+        return keras.optimizers.Adam(learning_rate=self.learning_rate)
+
+    def _trains_on_embeddings(self) -> bool:
+        """Frozen backbone, no augmentation: train the head on embeddings."""
+        return self.augmentation is None
+
+    def _train(self, train, valid, *, warm, epochs, fit_params, incremental):
+        extractor = make_feature_extractor(
+            self.backbone,
+            weights=self.weights,
+            input_shape=self.input_shape_,
+            pooling=self.pooling,
+        )
+        head = self._build_head(extractor.output_shape[-1])
+        if self._trains_on_embeddings():
+            history = self._fit_head_on_embeddings(
+                extractor, head, train, valid, epochs
+            )
+            model = self._assemble(extractor, head)
+        else:
+            model = self._assemble(extractor, head, augment=True)
+            model.compile(**self._compile_kwargs(model))
+            history = self._fit_on_images(model, train, valid, epochs)
+        if self.trainable_layers > 0 and self.fine_tune_epochs > 0:
+            history = _concat_histories(history, self._fine_tune(model, train, valid))
+        return model, history
+
+    def _build_head(self, n_features: int):
+        keras = _keras.import_keras()
+        layers = [keras.Input((n_features,))]
+        for units in np.atleast_1d(self.hidden_units).tolist():
+            layers.append(keras.layers.Dense(int(units), activation="relu"))
+            if self.dropout:
+                layers.append(keras.layers.Dropout(self.dropout))
+        layers.append(keras.layers.Dense(self.n_classes_, activation="softmax"))
+        return keras.Sequential(layers, name="head")
+
+    def _assemble(self, extractor, head, augment=False):
+        """Images in, class probabilities out."""
+        keras = _keras.import_keras()
+        inputs = keras.Input((None, None, 3), name="image")
+        x = inputs
+        for layer in self._augmentation_layers() if augment else []:
+            x = layer(x)
+        outputs = head(extractor(x))
+        return keras.Model(inputs, outputs, name="transfer_classifier")
+
+    def _augmentation_layers(self) -> list:
+        keras = _keras.import_keras()
+        if self.augmentation == "default":
+            return [
+                keras.layers.RandomFlip("horizontal"),
+                keras.layers.RandomRotation(0.1),
+                keras.layers.RandomZoom(0.1),
+                keras.layers.RandomContrast(0.1),
+            ]
+        return [
+            type(layer).from_config(layer.get_config())
+            for layer in self.augmentation or []
+        ]
+
+    def _fit_head_on_embeddings(self, extractor, head, train, valid, epochs):
+        X, y, w = train
+        embedded_train = (self._embed(extractor, X), y, w)
+        embedded_valid = None
+        if valid is not None:
+            embedded_valid = (self._embed(extractor, valid[0]), *valid[1:])
+        head.compile(**self._compile_kwargs(head))
+        history = self._fit_keras_model(
+            head,
+            embedded_train,
+            embedded_valid,
+            epochs=epochs,
+            fit_params={},
+            incremental=False,
+        )
+        return history.history
+
+    def _embed(self, extractor, X) -> np.ndarray:
+        """Pooled features of every image, computed batch by batch."""
+        return embed_images(
+            extractor, X, batch_size=self.batch_size, size=self.input_shape_[:2]
+        )
+
+    def _fit_on_images(self, model, train, valid, epochs) -> dict:
+        """Fit the whole network on pixels (arrays) or streamed files."""
+        X = train[0]
+        if X.dtype.kind not in "US":
+            history = self._fit_keras_model(
+                model, train, valid, epochs=epochs, fit_params={}, incremental=False
+            )
+            return history.history
+        size, seed = self.input_shape_[:2], self._fit_seed
+        data = _images.path_dataset(
+            X, size, self.batch_size, labels=train[1], weights=train[2], seed=seed
+        )
+        valid_data = None
+        if valid is not None:
+            valid_data = _images.path_dataset(
+                valid[0], size, self.batch_size, labels=valid[1], weights=valid[2]
+            )
+        try:
+            history = model.fit(
+                data,
+                validation_data=valid_data,
+                epochs=epochs,
+                shuffle=False,  # the dataset shuffles itself
+                verbose=self.verbose,
+                callbacks=self._make_callbacks(valid),
+            )
+        except Exception as exc:  # tf.errors.* while decoding a file
+            raise _images.unreadable_error(X, exc) from exc
+        return history.history
+
+    def _fine_tune(self, model, train, valid) -> dict:
+        """Unfreeze the backbone's top layers and train at a lower rate."""
+        keras = _keras.import_keras()
+        backbone = model.get_layer("feature_extractor").get_layer("backbone")
+        _unfreeze_top_layers(backbone, self.trainable_layers)
+        kwargs = self._compile_kwargs(model)
+        kwargs["optimizer"] = keras.optimizers.Adam(self.fine_tune_learning_rate)
+        model.compile(**kwargs)
+        return self._fit_on_images(model, train, valid, self.fine_tune_epochs)
+
+    # Prediction --------------------------------------------------------------
+
+    def _forward(self, X) -> np.ndarray:
+        if X.dtype.kind in "US":
+            data = _images.path_dataset(X, self.input_shape_[:2], self.batch_size)
+            try:
+                return np.asarray(self.model_.predict(data, verbose=0))
+            except Exception as exc:  # tf.errors.* while decoding a file
+                raise _images.unreadable_error(X, exc) from exc
+        return super()._forward(X)
+
+
+def target_input_shape(backbone, input_shape, image_size) -> tuple:
+    """The ``(height, width, 3)`` a backbone runs at.
+
+    ``input_shape`` if given, else the images' own size, else (for file
+    inputs) the backbone's default size; never below 32 pixels.
+    """
+    if input_shape is not None:
+        height, width = tuple(input_shape)[:2]
+    elif image_size is not None:
+        height, width = image_size
+    else:
+        height = width = _default_size(backbone)
+    return (max(int(height), _MIN_SIZE), max(int(width), _MIN_SIZE), 3)
+
+
+def _default_size(backbone) -> int:
+    if isinstance(backbone, str):
+        return _backbone_spec(backbone).default_size
+    shape = getattr(backbone, "input_shape", None)
+    if shape and shape[1] is not None:
+        return int(shape[1])
+    return 224
+
+
+def embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
+    """Run ``extractor`` over images (array or paths), batch by batch."""
+    if X.dtype.kind in "US":
+        data = _images.path_dataset(X, size, batch_size)
+        try:
+            return np.asarray(extractor.predict(data, verbose=0))
+        except Exception as exc:  # tf.errors.* while decoding a file
+            raise _images.unreadable_error(X, exc) from exc
+    batches = [
+        _keras.to_numpy(extractor(X[start : start + batch_size], training=False))
+        for start in range(0, len(X), batch_size)
+    ]
+    return np.concatenate(batches) if batches else np.empty((0, 0), np.float32)
+
+
+def _unfreeze_top_layers(backbone, n_layers: int) -> None:
+    """Make the top ``n_layers`` layers with weights trainable, except BN."""
+    keras = _keras.import_keras()
+    backbone.trainable = True
+    with_weights = [layer for layer in backbone.layers if layer.weights]
+    top = set(id(layer) for layer in with_weights[-n_layers:])
+    for layer in backbone.layers:
+        is_bn = isinstance(layer, keras.layers.BatchNormalization)
+        layer.trainable = id(layer) in top and not is_bn
+
+
+def _concat_histories(first: dict, second: dict) -> dict:
+    keys = list(dict.fromkeys([*first, *second]))
+    return {key: list(first.get(key, [])) + list(second.get(key, [])) for key in keys}

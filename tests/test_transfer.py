@@ -1,0 +1,511 @@
+"""Tests of TransferClassifier, ImageEmbedder and the backbone registry.
+
+No test downloads weights: they use ``weights=None``, a weights file the test
+writes, or a small convolutional backbone pretrained here on some digit
+classes.
+"""
+
+import pickle
+import re
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GridSearchCV
+
+from skimb import ImageEmbedder, MLPClassifier, TransferClassifier
+from skimb import transfer as transfer_module
+from skimb.embedding import clear_embedding_cache
+from skimb.transfer import BACKBONES, make_feature_extractor
+
+
+def _digit_images(classes):
+    """Digits of ``classes`` as 16x16 grayscale images with 0..255 pixels."""
+    digits = load_digits()
+    keep = np.isin(digits.target, classes)
+    images = digits.images[keep] * (255.0 / 16.0)
+    images = np.repeat(np.repeat(images, 2, axis=1), 2, axis=2)
+    return images.astype(np.float32), digits.target[keep]
+
+
+@pytest.fixture(scope="module")
+def pretrained_backbone():
+    """A small CNN with BatchNorm, pretrained on digits 0-4; returns its
+    feature part (convolutions and pooling, no classifier)."""
+    import keras
+
+    X, y = _digit_images([0, 1, 2, 3, 4])
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(16, 3, activation="relu", name="conv1")(x)
+    x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(32, 3, activation="relu", name="conv2")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    features = keras.Model(inputs, x, name="digits_features")
+    classifier = keras.Sequential(
+        [features, keras.layers.Dense(5, activation="softmax")]
+    )
+    classifier.compile("adam", "sparse_categorical_crossentropy")
+    X_rgb = np.repeat(np.kron(X, np.ones((1, 2, 2)))[..., None], 3, axis=-1)
+    classifier.fit(X_rgb, y, epochs=3, batch_size=32, verbose=0)
+    return features
+
+
+@pytest.fixture(scope="module")
+def imbalanced_digits():
+    """Digits 5 (majority) vs 6 (minority, 1:6), unseen by the backbone."""
+    X, y = _digit_images([5, 6])
+    rng = np.random.RandomState(0)
+    minority = np.flatnonzero(y == 6)
+    keep = np.concatenate(
+        [np.flatnonzero(y == 5), rng.choice(minority, 30, replace=False)]
+    )
+    return X[keep], np.where(y[keep] == 6, "six", "five")
+
+
+def _backbone(clf):
+    return clf.model_.get_layer("feature_extractor").get_layer("backbone")
+
+
+EXPECTED_FEATURES = {
+    "mobilenet_v2": 1280,
+    "mobilenet_v3_small": 576,
+    "mobilenet_v3_large": 960,
+    "efficientnet_b0": 1280,
+    "resnet50": 2048,
+    "convnext_tiny": 768,
+    "densenet121": 1024,
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, n_features", EXPECTED_FEATURES.items())
+def test_registered_backbones_build(name, n_features):
+    """Each registered backbone builds without weights and pools to a vector."""
+    extractor = make_feature_extractor(name, weights=None, input_shape=(32, 32, 3))
+    assert extractor.output_shape == (None, n_features)
+    images = np.random.RandomState(0).uniform(0, 255, (2, 40, 40, 3))
+    assert extractor(images).shape == (2, n_features)  # other sizes resized
+
+
+@pytest.mark.parametrize(
+    "mode, module",
+    [("tf", "mobilenet_v2"), ("torch", "densenet"), ("caffe", "resnet50")],
+)
+def test_preprocessing_matches_keras_applications(mode, module):
+    """skimb's in-model preprocessing equals keras.applications' functions."""
+    import importlib
+
+    import keras
+
+    from skimb._layers import ImagePreprocessing
+
+    pixels = np.random.RandomState(0).uniform(0, 255, (2, 4, 4, 3)).astype("float32")
+    app = importlib.import_module(f"keras.applications.{module}")
+    expected = app.preprocess_input(pixels.copy())
+    got = keras.ops.convert_to_numpy(ImagePreprocessing(mode)(pixels))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)
+
+
+def test_registry_entries_name_keras_applications():
+    """Every registry entry names a real keras.applications factory."""
+    import keras
+
+    for spec in BACKBONES.values():
+        assert callable(getattr(keras.applications, spec.application))
+
+
+def test_transfer_learning_on_imbalanced_digits(pretrained_backbone, imbalanced_digits):
+    """A pretrained backbone plus head finds the rare digit; weights balanced."""
+    X, y = imbalanced_digits
+    clf = TransferClassifier(
+        pretrained_backbone, weights=None, epochs=30, learning_rate=0.01, random_state=0
+    ).fit(X, y)
+    assert clf.input_shape_ == (32, 32, 3)
+    np.testing.assert_array_equal(clf.classes_, ["five", "six"])
+    assert f1_score(y, clf.predict(X), pos_label="six") > 0.8
+
+
+def test_backbone_stays_frozen(pretrained_backbone, imbalanced_digits):
+    """Head training leaves the backbone's weights bit-identical."""
+    X, y = imbalanced_digits
+    for augmentation in (None, "default"):
+        clf = TransferClassifier(
+            pretrained_backbone,
+            weights=None,
+            epochs=2,
+            augmentation=augmentation,
+            random_state=0,
+        )
+        clf.fit(X, y)
+        after = _backbone(clf).get_weights()
+        before = pretrained_backbone.get_weights()
+        assert len(after) == len(before) == 8  # conv1 (2), bn1 (4), conv2 (2)
+        for a, b in zip(after, before):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_user_backbone_is_not_modified(pretrained_backbone, imbalanced_digits):
+    """Fine-tuning trains a copy; the user's backbone object is untouched."""
+    X, y = imbalanced_digits
+    before = [w.copy() for w in pretrained_backbone.get_weights()]
+    TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=1,
+        trainable_layers=2,
+        fine_tune_epochs=1,
+        random_state=0,
+        fine_tune_learning_rate=0.01,
+    ).fit(X, y)
+    for b, a in zip(before, pretrained_backbone.get_weights()):
+        np.testing.assert_array_equal(b, a)
+
+
+def test_fine_tuning_changes_only_top_layers(pretrained_backbone, imbalanced_digits):
+    """Fine-tuning updates the top conv layer only; BN stays in inference mode."""
+    X, y = imbalanced_digits
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=1,
+        trainable_layers=1,
+        fine_tune_epochs=2,
+        fine_tune_learning_rate=0.01,
+        random_state=0,
+    )
+    clf.fit(X, y)
+    backbone = _backbone(clf)
+    original = {layer.name: layer for layer in pretrained_backbone.layers}
+    changed = {
+        layer.name
+        for layer in backbone.layers
+        if layer.weights
+        and any(
+            not np.array_equal(a, b)
+            for a, b in zip(layer.get_weights(), original[layer.name].get_weights())
+        )
+    }
+    assert changed == {"conv2"}  # conv1 and bn1 (incl. moving stats) untouched
+    assert clf.n_iter_ == 3
+    assert len(clf.history_["loss"]) == 3
+
+
+def test_fine_tuning_counts_layers_with_weights(pretrained_backbone, imbalanced_digits):
+    """trainable_layers=3 unfreezes conv2, bn1 (kept frozen: BN) and conv1."""
+    X, y = imbalanced_digits
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=1,
+        trainable_layers=3,
+        fine_tune_epochs=1,
+        fine_tune_learning_rate=0.01,
+        random_state=0,
+    )
+    clf.fit(X, y)
+    backbone = _backbone(clf)
+    trainable = {
+        layer.name for layer in backbone.layers if layer.trainable and layer.weights
+    }
+    assert trainable == {"conv1", "conv2"}
+
+
+def test_embeddings_computed_once_per_fit(
+    pretrained_backbone, imbalanced_digits, monkeypatch
+):
+    """With a frozen backbone the head trains on embeddings made once per fit."""
+    X, y = imbalanced_digits
+    embedded = []
+    original = transfer_module.embed_images
+
+    def counting(extractor, images, **kwargs):
+        embedded.append(len(images))
+        return original(extractor, images, **kwargs)
+
+    monkeypatch.setattr(transfer_module, "embed_images", counting)
+    TransferClassifier(pretrained_backbone, weights=None, epochs=5, random_state=0).fit(
+        X, y
+    )
+    assert sum(embedded) == len(X)
+
+
+def test_pickle_roundtrip(pretrained_backbone, imbalanced_digits):
+    """A fitted TransferClassifier pickles with identical predictions."""
+    X, y = imbalanced_digits
+    clf = TransferClassifier(
+        pretrained_backbone, weights=None, epochs=2, random_state=0
+    ).fit(X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
+def test_same_random_state_same_predictions(pretrained_backbone, imbalanced_digits):
+    """Two fits with the same random_state predict identically."""
+    X, y = imbalanced_digits
+    probas = [
+        TransferClassifier(
+            pretrained_backbone,
+            weights=None,
+            epochs=3,
+            augmentation="default",
+            random_state=0,
+        )
+        .fit(X, y)
+        .predict_proba(X)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(*probas)
+
+
+def test_image_layouts_agree(pretrained_backbone, imbalanced_digits):
+    """Grayscale, one-channel, RGB and flattened inputs give the same result."""
+    X, y = imbalanced_digits
+    clf = TransferClassifier(
+        pretrained_backbone, weights=None, epochs=2, random_state=0
+    ).fit(X, y)
+    reference = clf.predict_proba(X)
+    np.testing.assert_allclose(clf.predict_proba(X[..., None]), reference)
+    np.testing.assert_allclose(
+        clf.predict_proba(np.repeat(X[..., None], 3, axis=-1)), reference
+    )
+    flat = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=2,
+        input_shape=(16, 16, 1),
+        random_state=0,
+    )
+    flat.fit(X.reshape(len(X), -1), y)
+    assert flat.input_shape_ == (32, 32, 3)  # raised to the 32-pixel minimum
+    np.testing.assert_allclose(
+        flat.predict_proba(X.reshape(len(X), -1)), reference, atol=1e-6
+    )
+
+
+def test_other_sizes_are_resized(pretrained_backbone, imbalanced_digits):
+    """Images of another size than input_shape are resized, not refused."""
+    X, y = imbalanced_digits
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=2,
+        input_shape=(32, 32, 3),
+        random_state=0,
+    ).fit(X, y)
+    big = np.repeat(np.repeat(X, 3, axis=1), 3, axis=2)  # 48x48
+    assert clf.predict_proba(big).shape == (len(X), 2)
+
+
+def _write_images(directory, images, fmt="png"):
+    import tensorflow as tf
+
+    paths = []
+    for i, image in enumerate(images):
+        pixels = tf.constant(np.repeat(image[..., None], 3, -1).astype(np.uint8))
+        data = tf.io.encode_png(pixels) if fmt == "png" else tf.io.encode_jpeg(pixels)
+        path = directory / f"img{i:04d}.{fmt}"
+        path.write_bytes(data.numpy())
+        paths.append(str(path))
+    return paths
+
+
+def test_file_paths_are_streamed(pretrained_backbone, imbalanced_digits, tmp_path):
+    """PNG paths give the same predictions as the same pixels in an array."""
+    X, y = imbalanced_digits
+    X = np.round(X).astype(np.uint8).astype(np.float32)
+    paths = _write_images(tmp_path, X)
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=3,
+        input_shape=(32, 32, 3),
+        random_state=0,
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(paths), clf.predict_proba(X), atol=1e-5
+    )
+    from_files = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=3,
+        input_shape=(32, 32, 3),
+        random_state=0,
+    )
+    from_files.fit(paths, y)
+    np.testing.assert_allclose(
+        from_files.predict_proba(X), clf.predict_proba(X), atol=1e-5
+    )
+    jpegs = _write_images(tmp_path, X[:5], fmt="jpg")
+    assert clf.predict_proba(jpegs).shape == (5, 2)
+
+
+def test_file_paths_with_fine_tuning(pretrained_backbone, imbalanced_digits, tmp_path):
+    """Fine-tuning streams files through tf.data and learns."""
+    X, y = imbalanced_digits
+    paths = _write_images(tmp_path, X)
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=20,
+        learning_rate=0.01,
+        trainable_layers=1,
+        fine_tune_epochs=2,
+        fine_tune_learning_rate=1e-4,
+        input_shape=(32, 32, 3),
+        random_state=0,
+    )
+    clf.fit(paths, y)
+    assert f1_score(y, clf.predict(paths), pos_label="six") > 0.7
+
+
+def test_missing_and_unreadable_files(pretrained_backbone, imbalanced_digits, tmp_path):
+    """A missing or corrupt image file is a ValueError naming the file."""
+    X, y = imbalanced_digits
+    paths = _write_images(tmp_path, X[:20])
+    labels = y[:20].copy()
+    labels[:3] = "six"
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=1,
+        input_shape=(32, 32, 3),
+        random_state=0,
+    )
+    missing = str(tmp_path / "nope.png")
+    with pytest.raises(
+        ValueError, match=re.escape(f"Image file not found: '{missing}'")
+    ):
+        clf.fit([*paths[:-1], missing], labels)
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"not an image at all")
+    with pytest.raises(
+        ValueError, match=re.escape(f"Cannot read image file '{corrupt}'")
+    ):
+        clf.fit([*paths[:-1], str(corrupt)], labels)
+
+
+def test_weights_file(pretrained_backbone, imbalanced_digits, tmp_path):
+    """weights= a file path loads those weights into the backbone."""
+    X, y = imbalanced_digits
+    path = tmp_path / "backbone.weights.h5"
+    pretrained_backbone.save_weights(path)
+    import keras
+
+    fresh = keras.models.clone_model(pretrained_backbone)  # random weights
+    clf = TransferClassifier(fresh, weights=str(path), epochs=1, random_state=0)
+    clf.fit(X, y)
+    for got, expected in zip(
+        _backbone(clf).get_weights(),
+        pretrained_backbone.get_weights(),
+    ):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "params, X, message",
+    [
+        (
+            {"backbone": "mobilenet_v22"},
+            None,
+            "Unknown backbone 'mobilenet_v22'. Did you mean 'mobilenet_v2'",
+        ),
+        (
+            {"weights": "/no/such/file.h5"},
+            None,
+            "weights must be 'imagenet', None or the path of an existing weights",
+        ),
+        ({}, "flat", "flattened images need input_shape"),
+        ({}, "mixed", "The images have mixed shapes"),
+        ({}, "5d", "Got an array of shape (6, 2, 32, 32, 3) instead"),
+    ],
+)
+def test_bad_inputs(params, X, message):
+    """Unknown backbones, missing weights and bad image arrays are clear errors."""
+    rng = np.random.RandomState(0)
+    images = {
+        None: rng.uniform(0, 255, (6, 32, 32, 3)),
+        "flat": rng.uniform(0, 255, (6, 48)),
+        "mixed": [rng.uniform(0, 255, (32, 32, 3)), rng.uniform(0, 255, (40, 32, 3))]
+        * 3,
+        "5d": rng.uniform(0, 255, (6, 2, 32, 32, 3)),
+    }[X]
+    y = np.array([0, 1] * 3)
+    clf = TransferClassifier(**{"weights": None, "epochs": 1, **params})
+    with pytest.raises(ValueError, match=re.escape(message)):
+        clf.fit(images, y)
+
+
+def test_embedder_cache_in_grid_search(
+    pretrained_backbone, imbalanced_digits, monkeypatch
+):
+    """A grid search over the head embeds each distinct image only once."""
+    from imblearn.over_sampling import SMOTE
+    from imblearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skimb.metrics import imbalanced_scoring
+
+    clear_embedding_cache()
+    X, y = imbalanced_digits
+    embedded = []
+    original = transfer_module.embed_images
+
+    def counting(extractor, images, **kwargs):
+        embedded.append(len(images))
+        return original(extractor, images, **kwargs)
+
+    monkeypatch.setattr(transfer_module, "embed_images", counting)
+    pipe = make_pipeline(
+        ImageEmbedder(pretrained_backbone, weights=None),
+        StandardScaler(),
+        SMOTE(random_state=0),
+        MLPClassifier(max_iter=50, learning_rate_init=0.01, random_state=0),
+    )
+    grid = {"mlpclassifier__hidden_layer_sizes": [(8,), (16,)]}
+    search = GridSearchCV(
+        pipe, grid, cv=3, scoring=imbalanced_scoring(), refit="f1"
+    ).fit(X, y)
+    assert sum(embedded) == len(X)  # 3 folds x 2 candidates + refit: once each
+    assert search.best_score_ > 0.6
+
+
+def test_embedder_disk_cache(
+    pretrained_backbone, imbalanced_digits, tmp_path, monkeypatch
+):
+    """memory= keeps embeddings on disk: after clearing memory, no recompute."""
+    X, _ = imbalanced_digits
+    clear_embedding_cache()
+    first = ImageEmbedder(pretrained_backbone, weights=None, memory=str(tmp_path))
+    expected = first.fit_transform(X)
+    clear_embedding_cache()
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the backbone ran although the disk cache has it")
+
+    monkeypatch.setattr(transfer_module, "embed_images", fail)
+    again = ImageEmbedder(pretrained_backbone, weights=None, memory=str(tmp_path))
+    np.testing.assert_array_equal(again.fit(X).transform(X), expected)
+
+
+def test_embedder_without_cache_matches(pretrained_backbone, imbalanced_digits):
+    """Cached and uncached embeddings are identical; pickling keeps them."""
+    X, _ = imbalanced_digits
+    cached = ImageEmbedder(pretrained_backbone, weights=None).fit(X)
+    plain = ImageEmbedder(pretrained_backbone, weights=None, cache=False).fit(X)
+    np.testing.assert_array_equal(cached.transform(X), plain.transform(X))
+    restored = pickle.loads(pickle.dumps(plain))
+    np.testing.assert_array_equal(restored.transform(X[:5]), plain.transform(X[:5]))
+    assert plain.get_feature_names_out().shape == (plain.n_features_out_,)
+
+
+def test_embedder_fingerprint_tracks_weights():
+    """Two random initialisations get different cache namespaces."""
+    X = np.random.RandomState(0).uniform(0, 255, (2, 32, 32, 3))
+    a = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=0).fit(X)
+    b = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=0).fit(X)
+    c = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=1).fit(X)
+    assert a.fingerprint_ == b.fingerprint_ != c.fingerprint_
