@@ -512,15 +512,32 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         return X, y
 
     def _validate_X(self, X, *, reset):
-        """Validate X as a finite 2-D float32 array."""
-        return validate_data(
+        """Validate X as a finite float32 array: 2-D, or n-D for n-D models.
+
+        A user's model may take images or sequences, so KerasClassifier
+        accepts arrays of any rank >= 2; the rank is checked against the
+        model's input once the model is built.
+        """
+        X = validate_data(
             self,
             X,
             reset=reset,
             dtype=np.float32,
             ensure_all_finite=True,
             ensure_min_samples=1,
+            allow_nd=self._allow_nd,
         )
+        if reset:
+            self._sample_shape = X.shape[1:]
+        elif X.shape[1:] != self._sample_shape:
+            raise ValueError(
+                f"X has samples of shape {X.shape[1:]}, but {type(self).__name__} "
+                f"was fitted on samples of shape {self._sample_shape}."
+            )
+        return X
+
+    #: Whether X may have more than two dimensions.
+    _allow_nd = True
 
     def _prepare_targets(self, y, *, classes, warm, incremental):
         """Learn or check ``classes_`` and encode ``y`` as integers."""
@@ -611,11 +628,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         }
 
     def _input_shape(self) -> tuple:
-        return (self.n_features_in_,)
+        return tuple(self._sample_shape)
 
     def _build_and_compile(self):
         model = self._build_model()
         _check_is_keras_model(model)
+        _check_input_shape(model, self._input_shape())
         if not getattr(model, "compiled", False):
             model.compile(**self._compile_kwargs(model))
         return model
@@ -952,6 +970,23 @@ def _check_is_keras_model(model) -> None:
         raise ValueError(
             f"The model has {len(model.outputs or [])} outputs; skimb classifiers "
             "need exactly one output."
+        )
+
+
+def _check_input_shape(model, sample_shape) -> None:
+    """Raise if the model's input cannot take samples of ``sample_shape``."""
+    inputs = getattr(model, "inputs", None)
+    if not inputs or len(inputs) != 1:
+        return
+    expected = tuple(inputs[0].shape[1:])
+    fits = len(expected) == len(sample_shape) and all(
+        e is None or e == s for e, s in zip(expected, sample_shape)
+    )
+    if not fits:
+        raise ValueError(
+            f"The model takes samples of shape {expected}, but X has samples of "
+            f"shape {tuple(sample_shape)}. Reshape X, or build the model from "
+            "meta['X_shape_'] (or meta['n_features_in_'] for 2-D X)."
         )
 
 

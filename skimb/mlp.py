@@ -242,7 +242,9 @@ class MLPClassifier(KerasClassifier):
 
     # The hooks of KerasClassifier's fit loop -------------------------------
 
-    # MLPClassifier has no routed parameters, metrics or user callbacks.
+    # MLPClassifier takes 2-D tables only; it has no routed parameters,
+    # metrics or user callbacks.
+    _allow_nd = False
     metrics = None
     callbacks = None
     run_eagerly = False

@@ -469,7 +469,12 @@ BAD_INPUTS = [
         "Input X contains infinity",
     ),
     ("1-d X", lambda X, y: (X[:, 0], y), ValueError, "Expected 2D array"),
-    ("3-d X", lambda X, y: (X[:, :, None], y), ValueError, "Found array with dim 3"),
+    (
+        "3-d X",
+        lambda X, y: (X[:, :, None], y),
+        ValueError,
+        "The model takes samples of shape (8,), but X has samples of shape (8, 1)",
+    ),
     ("one class", lambda X, y: (X, np.zeros(len(y))), ValueError, "only one class"),
     (
         "multilabel",

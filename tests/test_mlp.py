@@ -168,3 +168,16 @@ def test_defaults_competitive_with_sklearn():
         scores[name] = (f1_score(y_test, pred), recall_score(y_test, pred))
     assert scores["skimb"][0] >= scores["sklearn"][0] - 0.05, scores
     assert scores["skimb"][1] >= scores["sklearn"][1], scores
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [((30,), "Expected 2D array, got 1D array instead"),
+     ((30, 4, 2), "Found array with dim 3")],
+)
+def test_tabular_model_refuses_other_ranks(shape, message):
+    """MLPClassifier takes 2-D tables: 1-D and 3-D X are clear ValueErrors."""
+    X = np.random.RandomState(0).normal(size=shape)
+    y = np.arange(30) % 2
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _fast_mlp().fit(X, y)
