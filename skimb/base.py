@@ -451,7 +451,25 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # The fit loop, as small steps.
 
-    def _fit(
+    def _fit(self, X, y, *, warm, **kwargs):
+        """Fit, or leave the estimator exactly as it was if fitting fails.
+
+        An error, a failing callback or a KeyboardInterrupt during fit puts
+        back the previous attributes (and, when warm-starting, the previous
+        weights), so the estimator is never half-fitted.
+        """
+        state = dict(vars(self))
+        weights = self.model_.get_weights() if warm else None
+        try:
+            return self._fit_steps(X, y, warm=warm, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            if weights is not None:
+                self.model_.set_weights(weights)
+            raise
+
+    def _fit_steps(
         self,
         X,
         y,

@@ -151,16 +151,16 @@ def _make_backbone(backbone, weights, input_shape, pooling):
             pooling=pooling,
             **spec.options,
         )
-    except OSError as exc:  # download or file errors
-        raise ValueError(
-            f"Cannot load weights={weights!r} for backbone {backbone!r}: {exc}. "
-            "ImageNet weights are downloaded on first use; offline, pass "
-            "weights=None or the path of a weights file."
-        ) from exc
     except ValueError as exc:
         raise ValueError(
             f"Cannot build backbone {backbone!r} for input_shape={input_shape} "
             f"and weights={weights!r}: {exc}"
+        ) from exc
+    except Exception as exc:  # Keras raises a bare Exception on download errors
+        raise ValueError(
+            f"Cannot load weights={weights!r} for backbone {backbone!r}: {exc}. "
+            "ImageNet weights are downloaded on first use; offline, pass "
+            "weights=None or the path of a weights file."
         ) from exc
     return _renamed(base), spec.preprocessing
 

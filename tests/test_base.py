@@ -589,3 +589,34 @@ def test_small_and_large_inputs_give_same_proba(fitted, imbalanced_data):
         [fitted.predict_proba(big[i : i + 500]) for i in range(0, len(big), 500)]
     )
     np.testing.assert_allclose(batched, direct, atol=1e-6)
+
+
+class _Interrupt:
+    """A Keras callback that raises in the middle of the second epoch."""
+
+    def __new__(cls, exception):
+        import keras
+
+        class Interrupt(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if batch == 3:
+                    raise exception
+
+        return Interrupt()
+
+
+@pytest.mark.parametrize("exception", [KeyboardInterrupt(), RuntimeError("boom")])
+def test_interrupted_fit_leaves_previous_state(imbalanced_data, exception):
+    """An interrupted fit leaves the estimator unfitted or as it was fitted."""
+    X, y = imbalanced_data
+    clf = _small_clf(callbacks=[_Interrupt(exception)])
+    with pytest.raises(type(exception)):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_") and not hasattr(clf, "classes_")
+    clf.set_params(callbacks=None).fit(X, y)  # a refit afterwards works
+    expected = clf.predict_proba(X)
+    clf.set_params(callbacks=[_Interrupt(exception)], warm_start=True)
+    with pytest.raises(type(exception)):
+        clf.fit(X, np.where(y == 1, 1, 0))
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    assert len(clf.history_["loss"]) == 5
