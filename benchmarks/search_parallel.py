@@ -27,7 +27,11 @@ GRID = {
 def run_search(X, y, n_jobs: int):
     search = GridSearchCV(
         MLPClassifier(max_iter=30, learning_rate_init=0.01, random_state=0),
-        GRID, cv=3, scoring=imbalanced_scoring(), refit=False, n_jobs=n_jobs,
+        GRID,
+        cv=3,
+        scoring=imbalanced_scoring(),
+        refit=False,
+        n_jobs=n_jobs,
     )
     start = time.perf_counter()
     search.fit(X, y)
@@ -36,8 +40,14 @@ def run_search(X, y, n_jobs: int):
 
 def main():
     X, y = make_classification(
-        n_samples=1000, n_features=20, n_informative=3, n_redundant=1,
-        n_clusters_per_class=1, weights=[0.9, 0.1], class_sep=2, flip_y=0,
+        n_samples=1000,
+        n_features=20,
+        n_informative=3,
+        n_redundant=1,
+        n_clusters_per_class=1,
+        weights=[0.9, 0.1],
+        class_sep=2,
+        flip_y=0,
         random_state=42,
     )
     run_search(X[:200], y[:200], n_jobs=1)  # warm up TensorFlow in this process

@@ -92,7 +92,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         (sparse categorical for one unit per class, binary for one sigmoid
         unit). ``"focal"`` and ``"logit_adjusted"`` are skimb's imbalance
         losses (see :mod:`skimb.losses`); any Keras loss name, class or object
-        works too. Routed ``loss__gamma=...`` parameters configure it.
+        works too. Routed ``loss__gamma=...`` parameters configure it. The
+        logit-adjusted loss corrects for the class prior itself, so
+        ``class_weight`` is not applied with it.
 
     metrics : list, default=None
         Keras metrics to compile the model with; they appear in ``history_``.
@@ -137,6 +139,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     run_eagerly : bool, default=False
         Run Keras in eager mode (slow; for debugging).
+
+    batch_sampler : {None, "balanced"}, default=None
+        ``"balanced"`` draws every mini-batch with equal class shares
+        (minority samples drawn again as needed), so no class is missing from
+        a batch however rare it is. The classes are then already balanced, so
+        ``class_weight`` is not applied (``sample_weight`` still is).
 
     **kwargs : dict
         Routed parameters: ``model__*`` (to the build function),
@@ -219,6 +227,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         "verbose": ["verbose"],
         "shuffle": ["boolean"],
         "run_eagerly": ["boolean"],
+        "batch_sampler": [StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -240,6 +249,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         shuffle=True,
         run_eagerly=False,
+        batch_sampler=None,
         **kwargs,
     ):
         self.model = model
@@ -258,6 +268,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.shuffle = shuffle
         self.run_eagerly = run_eagerly
+        self.batch_sampler = batch_sampler
         vars(self).update(kwargs)
 
     # ------------------------------------------------------------------
@@ -319,7 +330,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.non_deterministic = self.random_state is None
         tags.classifier_tags.multi_class = True
         return tags
 
@@ -590,9 +600,18 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         return y_encoded
 
     def _sample_weight(self, y_encoded, sample_weight):
-        """Class weights times sample weights, normalised to mean one."""
+        """Class weights times sample weights, normalised to mean one.
+
+        Balanced batches and the logit-adjusted loss already correct for the
+        class imbalance, so with ``batch_sampler="balanced"`` or
+        ``loss="logit_adjusted"`` only ``sample_weight`` is applied.
+        """
+        corrected = self.batch_sampler == "balanced" or (
+            isinstance(self.loss, str) and self.loss == "logit_adjusted"
+        )
+        class_weight = None if corrected else self.class_weight
         return compute_sample_weight(
-            _encode_class_weight(self.class_weight, self.classes_),
+            _encode_class_weight(class_weight, self.classes_),
             y_encoded,
             classes=np.arange(self.n_classes_),
             sample_weight=sample_weight,
@@ -734,15 +753,33 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         """Run ``model.fit``; Keras errors become ValueErrors."""
         X, y, weights = train
         y_fit = self._targets_for_model(model, y)
+        weights = weights.astype(np.float32)
         kwargs = {
-            "batch_size": self._batch_size(len(X)),
             "epochs": epochs,
             "verbose": self.verbose,
-            "shuffle": self.shuffle,
             "callbacks": [] if incremental else self._make_callbacks(valid),
             **self._routed_params("fit"),
             **fit_params,
         }
+        if self.batch_sampler == "balanced":
+            from ._batches import BalancedBatches
+
+            data = BalancedBatches(
+                X,
+                y_fit,
+                weights,
+                codes=y,
+                batch_size=self._batch_size(len(X)),
+                seed=self._fit_seed,
+            )
+            args = (data,)
+        else:
+            kwargs.update(
+                batch_size=self._batch_size(len(X)),
+                shuffle=self.shuffle,
+                sample_weight=weights,
+            )
+            args = (X, y_fit)
         if valid is not None:
             X_valid, y_valid, w_valid = valid
             kwargs["validation_data"] = (
@@ -751,9 +788,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 w_valid,
             )
         try:
-            return model.fit(
-                X, y_fit, sample_weight=weights.astype(np.float32), **kwargs
-            )
+            return model.fit(*args, **kwargs)
         except (ValueError, TypeError) as exc:
             raise ValueError(
                 f"Keras could not fit the model: {exc}. Check that the model's "

@@ -105,6 +105,10 @@ class MLPClassifier(KerasClassifier):
     dropout : float, default=0.0
         Dropout rate after each hidden layer.
 
+    batch_sampler : {None, "balanced"}, default=None
+        ``"balanced"`` draws every mini-batch with equal class shares; then
+        ``class_weight`` is not applied (the batches are already balanced).
+
     Attributes
     ----------
     model_ : keras.Model
@@ -183,6 +187,7 @@ class MLPClassifier(KerasClassifier):
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
         "loss": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_sampler": [StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -213,6 +218,7 @@ class MLPClassifier(KerasClassifier):
         class_weight_beta=0.999,
         loss="auto",
         dropout=0.0,
+        batch_sampler=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -239,6 +245,7 @@ class MLPClassifier(KerasClassifier):
         self.class_weight_beta = class_weight_beta
         self.loss = loss
         self.dropout = dropout
+        self.batch_sampler = batch_sampler
 
     # The hooks of KerasClassifier's fit loop -------------------------------
 

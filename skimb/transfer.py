@@ -342,6 +342,7 @@ class TransferClassifier(KerasClassifier):
     }
 
     # KerasClassifier parameters that TransferClassifier does not offer.
+    batch_sampler = None
     warm_start = False
     callbacks = None
     metrics = None

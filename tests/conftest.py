@@ -5,6 +5,9 @@ import os
 # Quiet TensorFlow's C++ start-up logs in the test output; set before any
 # test imports TensorFlow (the library itself never sets this).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# scikit-learn's array API check (NumPy inputs with array API dispatch on)
+# runs only when SciPy was imported with this set.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -620,3 +620,27 @@ def test_interrupted_fit_leaves_previous_state(imbalanced_data, exception):
         clf.fit(X, np.where(y == 1, 1, 0))
     np.testing.assert_array_equal(clf.predict_proba(X), expected)
     assert len(clf.history_["loss"]) == 5
+
+
+def test_balanced_batches(imbalanced_data, monkeypatch):
+    """batch_sampler='balanced' gives batches with equal class shares."""
+    from skimb import _batches
+
+    X, y = imbalanced_data
+    seen = []
+    original = _batches.BalancedBatches.__getitem__
+
+    def spy(self, index):
+        batch = original(self, index)
+        seen.append(batch)
+        return batch
+
+    monkeypatch.setattr(_batches.BalancedBatches, "__getitem__", spy)
+    clf = _small_clf(batch_sampler="balanced", batch_size=10, epochs=2).fit(X, y)
+    assert len(clf.history_["loss"]) == 2
+    assert len(seen) >= 2 * 30  # 300 rows / 10 per batch, per epoch
+    for _, y_batch, w_batch in seen:
+        assert np.sum(y_batch == 1) == 5
+        np.testing.assert_allclose(w_batch, 1.0)  # no class weights on top
+    again = _small_clf(batch_sampler="balanced", batch_size=10, epochs=2).fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))

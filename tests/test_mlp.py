@@ -172,8 +172,10 @@ def test_defaults_competitive_with_sklearn():
 
 @pytest.mark.parametrize(
     "shape, message",
-    [((30,), "Expected 2D array, got 1D array instead"),
-     ((30, 4, 2), "Found array with dim 3")],
+    [
+        ((30,), "Expected 2D array, got 1D array instead"),
+        ((30, 4, 2), "Found array with dim 3"),
+    ],
 )
 def test_tabular_model_refuses_other_ranks(shape, message):
     """MLPClassifier takes 2-D tables: 1-D and 3-D X are clear ValueErrors."""

@@ -1,0 +1,268 @@
+"""Imbalance-aware Keras losses: focal loss and logit-adjusted loss.
+
+Use them by name on any skimb classifier (``loss="focal"``, routed
+``loss__gamma=1.0``; ``loss="logit_adjusted"``, ``loss__tau=1.0``, with the
+class prior taken from the training labels), or as Keras loss objects. Both
+take integer class labels and either probabilities (softmax with one unit per
+class, or a single sigmoid unit for binary problems) or logits
+(``from_logits=True``). Written with ``keras.ops`` only, so they run on any
+Keras backend.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import inspect
+from numbers import Real
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = ["FocalLoss", "LogitAdjustedLoss"]
+
+#: The loss names that skimb resolves itself.
+SKIMB_LOSSES = ("focal", "logit_adjusted")
+
+
+def _log_probabilities(y_pred, from_logits):
+    """Log-probabilities ``(n, K)`` from softmax/sigmoid outputs or logits."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    if y_pred.shape[-1] == 1:  # one sigmoid unit: P(class 1)
+        if from_logits:
+            z = y_pred[:, 0]
+            return ops.stack([ops.log_sigmoid(-z), ops.log_sigmoid(z)], axis=-1)
+        p = ops.clip(y_pred[:, 0], keras.config.epsilon(), 1 - keras.config.epsilon())
+        return ops.stack([ops.log(1 - p), ops.log(p)], axis=-1)
+    if from_logits:
+        return ops.log_softmax(y_pred, axis=-1)
+    p = ops.clip(y_pred, keras.config.epsilon(), 1 - keras.config.epsilon())
+    return ops.log(p)
+
+
+def _true_class_mask(y_true, n_classes, dtype):
+    """One-hot rows of the integer labels ``y_true``."""
+    labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+    return ops.one_hot(labels, n_classes, dtype=dtype)
+
+
+@keras.saving.register_keras_serializable(package="skimb")
+class FocalLoss(keras.losses.Loss):
+    """Focal loss of Lin et al. (2017) for integer class labels.
+
+    ``-alpha_t * (1 - p_t) ** gamma * log(p_t)``, where ``p_t`` is the
+    predicted probability of the true class: well-classified samples weigh
+    less, so training focuses on the hard (often minority) ones. At
+    ``gamma=0`` without ``alpha`` it is the cross-entropy.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        The focusing parameter, >= 0.
+    alpha : float, sequence of float or None, default=None
+        Class balancing: a float in (0, 1) weighs class 1 by ``alpha`` and
+        class 0 by ``1 - alpha`` (binary problems, as in the paper); a
+        sequence gives one weight per class. With skimb's default balanced
+        class weights you rarely need it.
+    from_logits : bool, default=False
+        Whether ``y_pred`` are logits rather than probabilities.
+    reduction : str, default="sum_over_batch_size"
+        Keras's reduction of the per-sample losses.
+    name : str, default="focal_loss"
+        The loss's name.
+    dtype : str, default=None
+        Keras's loss dtype.
+
+    References
+    ----------
+    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollár, "Focal Loss for
+       Dense Object Detection", ICCV 2017.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb.losses import FocalLoss
+    >>> loss = FocalLoss(gamma=2.0)
+    >>> value = loss(np.array([0]), np.array([[0.7, 0.3]]))
+    >>> print(round(float(value), 4), round(-(0.3 ** 2) * np.log(0.7), 4))
+    0.0321 0.0321
+    """
+
+    def __init__(
+        self,
+        gamma=2.0,
+        alpha=None,
+        from_logits=False,
+        reduction="sum_over_batch_size",
+        name="focal_loss",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        if not isinstance(gamma, Real) or gamma < 0:
+            raise ValueError(
+                f"The 'gamma' parameter of FocalLoss must be >= 0. Got {gamma!r} "
+                "instead."
+            )
+        self.gamma = float(gamma)
+        self.alpha = _check_alpha(alpha)
+        self.from_logits = from_logits
+
+    def call(self, y_true, y_pred):
+        log_p = _log_probabilities(y_pred, self.from_logits)
+        n_classes = log_p.shape[-1]
+        mask = _true_class_mask(y_true, n_classes, log_p.dtype)
+        log_pt = ops.sum(mask * log_p, axis=-1)
+        loss = -ops.power(1.0 - ops.exp(log_pt), self.gamma) * log_pt
+        if self.alpha is not None:
+            alpha = _alpha_vector(self.alpha, n_classes)
+            loss = loss * ops.sum(mask * ops.cast(alpha, log_p.dtype), axis=-1)
+        return loss
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "gamma": self.gamma,
+            "alpha": self.alpha,
+            "from_logits": self.from_logits,
+        }
+
+
+@keras.saving.register_keras_serializable(package="skimb")
+class LogitAdjustedLoss(keras.losses.Loss):
+    """Logit-adjusted cross-entropy of Menon et al. (2021).
+
+    The cross-entropy of ``softmax(z + tau * log(prior))``: adding the log
+    prior to the logits during training makes the unadjusted logits
+    favour rare classes, which optimises balanced error. Probabilities are
+    turned into logits with ``log(p)`` (logits up to a constant per row,
+    which the softmax ignores). At ``tau=0`` it is the cross-entropy.
+
+    Parameters
+    ----------
+    class_prior : sequence of float
+        The frequency of each class in the training data (normalised to sum
+        to one). skimb's estimators pass their ``class_prior_``.
+    tau : float, default=1.0
+        The adjustment's strength.
+    from_logits : bool, default=False
+        Whether ``y_pred`` are logits rather than probabilities.
+    reduction : str, default="sum_over_batch_size"
+        Keras's reduction of the per-sample losses.
+    name : str, default="logit_adjusted_loss"
+        The loss's name.
+    dtype : str, default=None
+        Keras's loss dtype.
+
+    References
+    ----------
+    .. [1] A. K. Menon, S. Jayasumana, A. S. Rawat, H. Jain, A. Veit,
+       S. Kumar, "Long-tail learning via logit adjustment", ICLR 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb.losses import LogitAdjustedLoss
+    >>> loss = LogitAdjustedLoss(class_prior=[0.9, 0.1], tau=1.0)
+    >>> float(loss(np.array([1]), np.array([[0.5, 0.5]]))) > float(
+    ...     loss(np.array([0]), np.array([[0.5, 0.5]])))
+    True
+    """
+
+    def __init__(
+        self,
+        class_prior,
+        tau=1.0,
+        from_logits=False,
+        reduction="sum_over_batch_size",
+        name="logit_adjusted_loss",
+        dtype=None,
+    ):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        prior = np.asarray(class_prior, dtype=float).ravel()
+        if prior.size < 2 or not np.all(np.isfinite(prior)) or np.any(prior <= 0):
+            raise ValueError(
+                "The 'class_prior' parameter of LogitAdjustedLoss must hold a "
+                f"positive frequency for each of at least two classes. Got "
+                f"{class_prior!r} instead."
+            )
+        if not isinstance(tau, Real):
+            raise ValueError(
+                f"The 'tau' parameter of LogitAdjustedLoss must be a "
+                f"number. Got {tau!r} instead."
+            )
+        self.class_prior = (prior / prior.sum()).tolist()
+        self.tau = float(tau)
+        self.from_logits = from_logits
+
+    def call(self, y_true, y_pred):
+        logits = _log_probabilities(y_pred, self.from_logits)
+        n_classes = logits.shape[-1]
+        if n_classes != len(self.class_prior):
+            raise ValueError(
+                f"LogitAdjustedLoss has a prior for {len(self.class_prior)} "
+                f"classes but the model outputs {n_classes}."
+            )
+        shift = ops.cast(self.tau * np.log(self.class_prior), logits.dtype)
+        log_p = ops.log_softmax(logits + shift, axis=-1)
+        mask = _true_class_mask(y_true, n_classes, log_p.dtype)
+        return -ops.sum(mask * log_p, axis=-1)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "class_prior": self.class_prior,
+            "tau": self.tau,
+            "from_logits": self.from_logits,
+        }
+
+
+def _check_alpha(alpha):
+    """None, a float in (0, 1), or a list of non-negative class weights."""
+    if alpha is None:
+        return None
+    if isinstance(alpha, Real):
+        if not 0 < alpha < 1:
+            raise ValueError(
+                "The 'alpha' parameter of FocalLoss must be in (0, 1) when it is "
+                f"a number. Got {alpha!r} instead."
+            )
+        return float(alpha)
+    weights = np.asarray(alpha, dtype=float).ravel()
+    if weights.size < 2 or np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        raise ValueError(
+            "The 'alpha' parameter of FocalLoss must be a number in (0, 1) or one "
+            f"non-negative weight per class. Got {alpha!r} instead."
+        )
+    return weights.tolist()
+
+
+def _alpha_vector(alpha, n_classes):
+    if isinstance(alpha, float):
+        if n_classes != 2:
+            raise ValueError(
+                f"A single alpha ({alpha}) applies to binary problems; with "
+                f"{n_classes} classes give one alpha per class."
+            )
+        return np.array([1.0 - alpha, alpha])
+    if len(alpha) != n_classes:
+        raise ValueError(
+            f"alpha has {len(alpha)} weights but the model outputs {n_classes} classes."
+        )
+    return np.asarray(alpha)
+
+
+def _resolve_skimb_loss(name, *, class_prior, params):
+    """Build skimb's loss ``name`` with routed ``params`` (``loss__*``)."""
+    cls = {"focal": FocalLoss, "logit_adjusted": LogitAdjustedLoss}[name]
+    accepted = set(inspect.signature(cls).parameters) - {"class_prior"}
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__} got an unexpected parameter {unknown[0]!r} (routed "
+            f"as 'loss__{unknown[0]}'). Valid parameters: "
+            f"{', '.join(sorted(accepted - {'reduction', 'name', 'dtype'}))}."
+        )
+    if cls is LogitAdjustedLoss:
+        return cls(class_prior=class_prior, **params)
+    return cls(**params)

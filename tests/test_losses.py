@@ -1,0 +1,150 @@
+"""Tests of the focal and logit-adjusted losses, against hand-computed values."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+from sklearn.metrics import balanced_accuracy_score
+
+from skimb import MLPClassifier
+from skimb.losses import FocalLoss, LogitAdjustedLoss, _resolve_skimb_loss
+
+Y3 = np.array([0, 2])
+P3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+
+
+def test_focal_hand_computed_multiclass():
+    """Focal loss on two 3-class rows equals the formula computed by hand."""
+    expected = np.mean([-(0.3**2) * np.log(0.7), -(0.4**2) * np.log(0.6)])
+    assert float(FocalLoss(gamma=2.0)(Y3, P3)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_focal_binary_sigmoid_and_alpha():
+    """One sigmoid unit: p_t is p for class 1, 1 - p for class 0; alpha weighs."""
+    y, p = np.array([1, 0]), np.array([[0.8], [0.4]])
+    terms = np.array([-(0.2**1) * np.log(0.8), -(0.4**1) * np.log(0.6)])
+    got = float(FocalLoss(gamma=1.0)(y, p))
+    assert got == pytest.approx(terms.mean(), rel=1e-5)
+    weighted = float(FocalLoss(gamma=1.0, alpha=0.25)(y, p))
+    assert weighted == pytest.approx(np.mean(terms * [0.25, 0.75]), rel=1e-5)
+
+
+def test_focal_alpha_per_class():
+    """A per-class alpha multiplies each row by its true class's weight."""
+    alpha = [0.2, 0.3, 0.5]
+    expected = np.mean([-0.2 * 0.3**2 * np.log(0.7), -0.5 * 0.4**2 * np.log(0.6)])
+    got = float(FocalLoss(gamma=2.0, alpha=alpha)(Y3, P3))
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_focal_gamma_zero_is_cross_entropy():
+    """At gamma=0 the focal loss is Keras's cross-entropy."""
+    ce = keras.losses.SparseCategoricalCrossentropy()(Y3, P3)
+    assert float(FocalLoss(gamma=0.0)(Y3, P3)) == pytest.approx(float(ce), rel=1e-5)
+    y, p = np.array([1.0, 0.0]), np.array([[0.8], [0.4]])
+    bce = keras.losses.BinaryCrossentropy()(y.reshape(-1, 1), p)
+    assert float(FocalLoss(gamma=0.0)(y, p)) == pytest.approx(float(bce), rel=1e-5)
+
+
+def test_focal_down_weights_easy_samples():
+    """On confidently right predictions, focal loss is far below cross-entropy."""
+    easy = np.array([[0.95, 0.05]] * 4)
+    y = np.zeros(4)
+    assert float(FocalLoss()(y, easy)) < 0.01 * float(FocalLoss(gamma=0)(y, easy))
+
+
+def test_from_logits_matches_probabilities():
+    """from_logits=True on logits equals the loss on their softmax."""
+    logits = np.log(P3) + 1.7  # a constant shift per row changes nothing
+    for loss_class, params in (
+        (FocalLoss, {}),
+        (LogitAdjustedLoss, {"class_prior": [0.5, 0.3, 0.2]}),
+    ):
+        on_logits = loss_class(from_logits=True, **params)(Y3, logits)
+        on_proba = loss_class(**params)(Y3, P3)
+        assert float(on_logits) == pytest.approx(float(on_proba), rel=1e-5)
+
+
+def test_logit_adjusted_hand_computed():
+    """Logit adjustment adds tau * log prior to the logits before softmax."""
+    prior, p = np.array([0.9, 0.1]), np.array([[0.6, 0.4]])
+    z = np.log(p[0]) + np.log(prior)
+    expected = -(z[1] - np.log(np.exp(z).sum()))
+    got = float(LogitAdjustedLoss(class_prior=prior, tau=1.0)(np.array([1]), p))
+    assert got == pytest.approx(expected, rel=1e-5)
+    ce = keras.losses.SparseCategoricalCrossentropy()(Y3, P3)
+    zero = LogitAdjustedLoss(class_prior=[0.5, 0.3, 0.2], tau=0.0)(Y3, P3)
+    assert float(zero) == pytest.approx(float(ce), rel=1e-5)
+
+
+def test_sample_weight_is_applied():
+    """Keras's sample_weight scales each row's loss."""
+    loss = FocalLoss(gamma=2.0)
+    rows = [-(0.3**2) * np.log(0.7), -(0.4**2) * np.log(0.6)]
+    got = float(loss(Y3, P3, sample_weight=np.array([2.0, 0.0])))
+    assert got == pytest.approx(2.0 * rows[0] / 2, rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        FocalLoss(gamma=1.5, alpha=[0.3, 0.7]),
+        LogitAdjustedLoss(class_prior=[0.8, 0.2], tau=0.5),
+    ],
+)
+def test_saved_and_loaded_with_a_model(loss, tmp_path):
+    """A model compiled with the loss survives a .keras round trip."""
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(20, 3)), rng.randint(0, 2, 20)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, "softmax")])
+    model.compile("adam", loss)
+    model.fit(X, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.loss.get_config() == loss.get_config()
+    np.testing.assert_allclose(
+        loaded.predict(X, verbose=0), model.predict(X, verbose=0)
+    )
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: FocalLoss(gamma=-1),
+            "The 'gamma' parameter of FocalLoss must be >= 0. Got -1 instead.",
+        ),
+        (lambda: FocalLoss(alpha=1.5), "The 'alpha' parameter of FocalLoss must be in"),
+        (lambda: FocalLoss(alpha=[0.5, -1]), "one non-negative weight per class"),
+        (lambda: LogitAdjustedLoss(class_prior=[1.0]), "at least two classes"),
+        (
+            lambda: _resolve_skimb_loss("focal", class_prior=None, params={"gama": 1}),
+            "FocalLoss got an unexpected parameter 'gama' (routed as 'loss__gama')",
+        ),
+    ],
+)
+def test_clear_errors(make, message):
+    """Bad loss parameters are ValueErrors that name the parameter."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make()
+
+
+def test_losses_by_name_on_an_estimator(imbalanced_data):
+    """loss='focal' / 'logit_adjusted' with routed-style parameters train."""
+    X, y = imbalanced_data
+    for loss in ("focal", "logit_adjusted"):
+        clf = MLPClassifier(
+            hidden_layer_sizes=(16,),
+            max_iter=20,
+            loss=loss,
+            learning_rate_init=0.01,
+            random_state=0,
+        ).fit(X, y)
+        assert type(clf.model_.loss).__name__ in ("FocalLoss", "LogitAdjustedLoss")
+        assert balanced_accuracy_score(y, clf.predict(X)) > 0.9
+    clf = MLPClassifier(max_iter=2, loss="logit_adjusted", random_state=0).fit(X, y)
+    np.testing.assert_allclose(clf.model_.loss.class_prior, np.bincount(y) / len(y))
+    # The prior correction replaces class weights: all samples weigh one.
+    np.testing.assert_allclose(clf._sample_weight(y, None), 1.0)
