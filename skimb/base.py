@@ -146,6 +146,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         a batch however rare it is. The classes are then already balanced, so
         ``class_weight`` is not applied (``sample_weight`` still is).
 
+    logit_adjustment : float, default=0.0
+        Post-hoc logit adjustment (Menon et al., 2021): at prediction the
+        log-probabilities are shifted by ``-logit_adjustment *
+        log(class_prior_)``, favouring rare classes without retraining
+        (``set_params`` on a fitted estimator takes effect at once). ``1.0``
+        is the paper's choice for a model trained without class weights.
+
     **kwargs : dict
         Routed parameters: ``model__*`` (to the build function),
         ``optimizer__*``, ``loss__*``, ``fit__*`` (to ``keras.Model.fit``),
@@ -228,6 +235,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         "shuffle": ["boolean"],
         "run_eagerly": ["boolean"],
         "batch_sampler": [StrOptions({"balanced"}), None],
+        "logit_adjustment": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -250,6 +258,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         shuffle=True,
         run_eagerly=False,
         batch_sampler=None,
+        logit_adjustment=0.0,
         **kwargs,
     ):
         self.model = model
@@ -269,6 +278,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.shuffle = shuffle
         self.run_eagerly = run_eagerly
         self.batch_sampler = batch_sampler
+        self.logit_adjustment = logit_adjustment
         vars(self).update(kwargs)
 
     # ------------------------------------------------------------------
@@ -860,11 +870,15 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         if outputs.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-outputs[:, 0])) if logits else outputs[:, 0]
             p = np.clip(p, 0.0, 1.0)
-            return np.column_stack([1.0 - p, p])
-        if logits:
-            outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-        outputs = np.clip(outputs, 0.0, None)
-        return outputs / outputs.sum(axis=1, keepdims=True)
+            proba = np.column_stack([1.0 - p, p])
+        else:
+            if logits:
+                outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+            proba = np.clip(outputs, 0.0, None)
+        if self.logit_adjustment:
+            # Menon et al. (2021): logits - tau * log(prior), i.e. p / prior**tau.
+            proba = proba * np.power(self.class_prior_, -float(self.logit_adjustment))
+        return proba / proba.sum(axis=1, keepdims=True)
 
     # ------------------------------------------------------------------
     # Persistence: the Keras model travels as ``.keras`` bytes.

@@ -109,6 +109,10 @@ class MLPClassifier(KerasClassifier):
         ``"balanced"`` draws every mini-batch with equal class shares; then
         ``class_weight`` is not applied (the batches are already balanced).
 
+    logit_adjustment : float, default=0.0
+        Post-hoc logit adjustment strength ``tau`` (Menon et al., 2021):
+        predictions use ``log p - tau * log(class_prior_)``; no retraining.
+
     Attributes
     ----------
     model_ : keras.Model
@@ -188,6 +192,7 @@ class MLPClassifier(KerasClassifier):
         "loss": [str, callable],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_sampler": [StrOptions({"balanced"}), None],
+        "logit_adjustment": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -219,6 +224,7 @@ class MLPClassifier(KerasClassifier):
         loss="auto",
         dropout=0.0,
         batch_sampler=None,
+        logit_adjustment=0.0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -246,6 +252,7 @@ class MLPClassifier(KerasClassifier):
         self.loss = loss
         self.dropout = dropout
         self.batch_sampler = batch_sampler
+        self.logit_adjustment = logit_adjustment
 
     # The hooks of KerasClassifier's fit loop -------------------------------
 

@@ -274,6 +274,10 @@ class TransferClassifier(KerasClassifier):
     verbose : int, default=0
         Keras's verbosity.
 
+    logit_adjustment : float, default=0.0
+        Post-hoc logit adjustment strength ``tau`` (Menon et al., 2021):
+        predictions use ``log p - tau * log(class_prior_)``; no retraining.
+
     Attributes
     ----------
     model_ : keras.Model
@@ -339,6 +343,7 @@ class TransferClassifier(KerasClassifier):
         "loss": [str, callable],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "logit_adjustment": [Interval(Real, 0, None, closed="left")],
     }
 
     # KerasClassifier parameters that TransferClassifier does not offer.
@@ -372,6 +377,7 @@ class TransferClassifier(KerasClassifier):
         loss="auto",
         random_state=None,
         verbose=0,
+        logit_adjustment=0.0,
     ):
         self.backbone = backbone
         self.weights = weights
@@ -393,6 +399,7 @@ class TransferClassifier(KerasClassifier):
         self.loss = loss
         self.random_state = random_state
         self.verbose = verbose
+        self.logit_adjustment = logit_adjustment
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -148,3 +148,21 @@ def test_losses_by_name_on_an_estimator(imbalanced_data):
     np.testing.assert_allclose(clf.model_.loss.class_prior, np.bincount(y) / len(y))
     # The prior correction replaces class weights: all samples weigh one.
     np.testing.assert_allclose(clf._sample_weight(y, None), 1.0)
+
+
+def test_posthoc_logit_adjustment(imbalanced_data):
+    """logit_adjustment divides probabilities by prior**tau without refitting."""
+    X, y = imbalanced_data
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        max_iter=10,
+        class_weight=None,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X, y)
+    plain = clf.predict_proba(X)
+    clf.set_params(logit_adjustment=1.0)
+    adjusted = clf.predict_proba(X)
+    expected = plain / clf.class_prior_
+    np.testing.assert_allclose(adjusted, expected / expected.sum(1, keepdims=True))
+    assert np.sum(clf.predict(X) == 1) >= np.sum(plain.argmax(1) == 1)
