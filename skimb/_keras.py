@@ -153,10 +153,22 @@ def seeded(seed: int) -> Iterator[None]:
     the seeds they set are process-wide.
     """
     keras = import_keras()
+    with preserved_random_state():
+        keras.utils.set_random_seed(int(seed))
+        yield
+
+
+@contextlib.contextmanager
+def preserved_random_state() -> Iterator[None]:
+    """Run a block, then put every global random state back as it was.
+
+    Building a Keras model draws initializer seeds from Python's ``random``;
+    loading a saved model does too.
+    """
+    import_keras()
     with _SEED_LOCK:
         snapshot = _GlobalRandomState()
         try:
-            keras.utils.set_random_seed(int(seed))
             yield
         finally:
             snapshot.restore()
@@ -185,7 +197,8 @@ def model_from_bytes(data: bytes):
             # Keras warns when optimizer variables are created lazily; the
             # weights and the optimizer state still load.
             warnings.filterwarnings("ignore", message="Skipping variable loading")
-            return saving_lib.load_model(io.BytesIO(data), compile=True)
+            with preserved_random_state():
+                return saving_lib.load_model(io.BytesIO(data), compile=True)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
         raise ValueError(
             "The saved Keras model inside this estimator is corrupt or "
@@ -198,3 +211,31 @@ def to_numpy(tensor) -> np.ndarray:
     """Convert a backend tensor to a NumPy array."""
     keras = import_keras()
     return np.asarray(keras.ops.convert_to_numpy(tensor))
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A skimb estimator is unpickled by another skimb version than saved it."""
+
+
+def stamp_version(state: dict) -> dict:
+    """Record the skimb version that pickles ``state``."""
+    from . import __version__
+
+    return {**state, "_skimb_version": __version__}
+
+
+def check_version(state: dict, name: str) -> dict:
+    """Warn when ``state`` was saved by another skimb version; return a copy."""
+    from . import __version__
+
+    state = dict(state)
+    saved = state.pop("_skimb_version", None)
+    if saved != __version__:
+        warnings.warn(
+            f"This {name} was saved with skimb {saved or 'unknown'} and is loaded "
+            f"with skimb {__version__}. It needs skimb {saved}: results may "
+            "differ or loading may fail. Refit it, or install that version.",
+            InconsistentVersionWarning,
+            stacklevel=3,
+        )
+    return state

@@ -853,7 +853,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         if len(X) <= self._fast_path_max_rows():
             return _keras.to_numpy(self.model_(X, training=False))
         kwargs = {
-            "batch_size": self.batch_size,
+            "batch_size": self._batch_size(len(X)),
             "verbose": 0,
             **self._routed_params("predict"),
         }
@@ -887,11 +887,11 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         state = dict(super().__getstate__())  # a copy: never touch self
         if "model_" in state:
             state["model_"] = _keras.model_to_bytes(state["model_"])
-        return state
+        return _keras.stamp_version(state)
 
     def __setstate__(self, state):
+        state = _keras.check_version(state, type(self).__name__)
         if isinstance(state.get("model_"), bytes):
-            state = dict(state)
             state["model_"] = _keras.model_from_bytes(state["model_"])
         super().__setstate__(state)
 

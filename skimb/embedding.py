@@ -253,11 +253,11 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         state = dict(super().__getstate__())
         if "extractor_" in state:
             state["extractor_"] = _keras.model_to_bytes(state["extractor_"])
-        return state
+        return _keras.stamp_version(state)
 
     def __setstate__(self, state):
+        state = _keras.check_version(state, type(self).__name__)
         if isinstance(state.get("extractor_"), bytes):
-            state = dict(state)
             state["extractor_"] = _keras.model_from_bytes(state["extractor_"])
         super().__setstate__(state)
 

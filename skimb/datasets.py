@@ -1,0 +1,202 @@
+"""Imbalanced data sets: the built-in table, digits as images, image folders.
+
+Everything here is generated or read locally; nothing is downloaded.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_digits, make_classification
+from sklearn.utils import check_random_state
+
+from ._images import IMAGE_SUFFIXES
+
+__all__ = ["load_image_folder", "make_imbalanced_images", "make_imbalanced_table"]
+
+
+def make_imbalanced_table(
+    n_samples: int = 1000,
+    n_features: int = 20,
+    weights: tuple = (0.9, 0.1),
+    random_state: int | None = 42,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The built-in imbalanced table: a 90:10 binary problem.
+
+    The classic set-up of imbalanced-learning tutorials:
+    ``make_classification(n_samples=1000, n_features=20, n_informative=3,
+    n_redundant=1, n_clusters_per_class=1, weights=[0.9, 0.1], class_sep=2,
+    flip_y=0, random_state=42)``. ``skimb compare`` runs on it by default.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=20
+        Number of columns (3 informative, 1 redundant, the rest noise).
+    weights : tuple of float, default=(0.9, 0.1)
+        Class proportions.
+    random_state : int or None, default=42
+        Seed of the generator.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The features.
+    y : ndarray of shape (n_samples,)
+        The labels, 1 for the minority class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb.datasets import make_imbalanced_table
+    >>> X, y = make_imbalanced_table()
+    >>> X.shape, np.bincount(y).tolist()
+    ((1000, 20), [900, 100])
+    """
+    return make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=3,
+        n_redundant=1,
+        n_clusters_per_class=1,
+        weights=list(weights),
+        class_sep=2,
+        flip_y=0,
+        random_state=random_state,
+    )
+
+
+def make_imbalanced_images(
+    minority_class: int = 0,
+    majority_classes=None,
+    *,
+    imbalance_ratio: float = 20.0,
+    size: int = 32,
+    rgb: bool = True,
+    random_state: int | None = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Small imbalanced image data from scikit-learn's handwritten digits.
+
+    The 8x8 digits are upscaled to ``size`` x ``size`` pixels with values in
+    0..255 (what :class:`skimb.TransferClassifier` expects); the images of
+    ``minority_class`` are subsampled to one per ``imbalance_ratio`` majority
+    images.
+
+    Parameters
+    ----------
+    minority_class : int, default=0
+        The digit that becomes the rare class (label 1).
+    majority_classes : sequence of int, default=None
+        The digits of the common class (label 0); all others by default.
+    imbalance_ratio : float, default=20.0
+        Majority images per minority image.
+    size : int, default=32
+        Height and width of the images (nearest-neighbour upscaling).
+    rgb : bool, default=True
+        Return 3 identical channels ``(n, size, size, 3)``; else grayscale
+        ``(n, size, size)``.
+    random_state : int or None, default=0
+        Seeds the subsampling.
+
+    Returns
+    -------
+    X : ndarray of shape (n, size, size, 3) or (n, size, size)
+        float32 images with values in 0..255.
+    y : ndarray of shape (n,)
+        1 for the minority digit, 0 otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb.datasets import make_imbalanced_images
+    >>> X, y = make_imbalanced_images(minority_class=8, imbalance_ratio=20)
+    >>> X.shape[1:], int(round(np.sum(y == 0) / np.sum(y == 1)))
+    ((32, 32, 3), 20)
+    """
+    digits = load_digits()
+    if majority_classes is None:
+        majority_classes = [c for c in range(10) if c != minority_class]
+    if minority_class in set(majority_classes):
+        raise ValueError(
+            f"minority_class {minority_class} is also among majority_classes "
+            f"{list(majority_classes)}. Give disjoint digits."
+        )
+    if imbalance_ratio < 1:
+        raise ValueError(
+            f"imbalance_ratio must be >= 1. Got {imbalance_ratio!r} instead."
+        )
+    rng = check_random_state(random_state)
+    majority = np.flatnonzero(np.isin(digits.target, majority_classes))
+    minority = np.flatnonzero(digits.target == minority_class)
+    n_minority = max(1, min(len(minority), int(len(majority) / imbalance_ratio)))
+    keep = np.concatenate([majority, rng.choice(minority, n_minority, replace=False)])
+    keep = np.sort(keep)
+    scale = max(1, int(np.ceil(size / 8)))
+    images = np.kron(digits.images[keep], np.ones((scale, scale)))[:, :size, :size]
+    images = (images * (255.0 / 16.0)).astype(np.float32)
+    X = np.repeat(images[..., None], 3, axis=-1) if rgb else images
+    return X, (digits.target[keep] == minority_class).astype(int)
+
+
+def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
+    """List the images of a folder with one subfolder per class.
+
+    ``path/cat/001.png``, ``path/dog/xyz.jpg``, ... give the paths and the
+    labels ``"cat"``, ``"dog"``. Only the paths are returned: pass them to
+    :class:`skimb.TransferClassifier` or :class:`skimb.ImageEmbedder`, which
+    stream the files.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The folder.
+
+    Returns
+    -------
+    paths : ndarray of str
+        The image files (PNG, JPEG, BMP, GIF), sorted by class then name.
+    labels : ndarray of str
+        The subfolder name of each file.
+
+    Raises
+    ------
+    ValueError
+        If the folder does not exist or has fewer than two class subfolders
+        with images.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skimb.datasets import load_image_folder
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("cat/a.png", "cat/b.png", "dog/c.jpg"):
+    ...     (root / name).parent.mkdir(exist_ok=True)
+    ...     _ = (root / name).write_bytes(b"")
+    >>> paths, labels = load_image_folder(root)
+    >>> labels.tolist()
+    ['cat', 'cat', 'dog']
+    """
+    root = Path(os.fspath(path))
+    if not root.is_dir():
+        raise ValueError(f"Image folder not found: {str(root)!r}.")
+    paths, labels = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = sorted(
+            f
+            for f in folder.iterdir()
+            if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+        )
+        paths += [str(f) for f in files]
+        labels += [folder.name] * len(files)
+    if len(set(labels)) < 2:
+        raise ValueError(
+            f"The folder {str(root)!r} has images in {len(set(labels))} class "
+            "subfolder(s); it needs one subfolder per class, at least two, "
+            f"each with image files ({', '.join(IMAGE_SUFFIXES)})."
+        )
+    return np.array(paths, dtype=str), np.array(labels, dtype=str)

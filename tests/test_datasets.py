@@ -1,0 +1,73 @@
+"""Tests of skimb.datasets."""
+
+import re
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+
+from skimb.datasets import (
+    load_image_folder,
+    make_imbalanced_images,
+    make_imbalanced_table,
+)
+
+
+def test_builtin_table_is_the_classic_setup():
+    """The built-in table is make_classification's classic 90:10 problem."""
+    X, y = make_imbalanced_table()
+    X_ref, y_ref = make_classification(
+        n_samples=1000,
+        n_features=20,
+        n_informative=3,
+        n_redundant=1,
+        n_clusters_per_class=1,
+        weights=[0.9, 0.1],
+        class_sep=2,
+        flip_y=0,
+        random_state=42,
+    )
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+
+
+@pytest.mark.parametrize("ratio", [5, 20])
+def test_imbalanced_images(ratio):
+    """Digits images: requested ratio, size, 0..255 pixels, grayscale option."""
+    X, y = make_imbalanced_images(
+        minority_class=3, majority_classes=[1, 2], imbalance_ratio=ratio, size=24
+    )
+    assert X.shape[1:] == (24, 24, 3)
+    assert X.min() >= 0 and X.max() <= 255 and X.max() > 200
+    n_major, n_minor = np.bincount(y)
+    assert n_minor == int(n_major / ratio)
+    gray, _ = make_imbalanced_images(rgb=False, size=16)
+    assert gray.ndim == 3 and gray.shape[1:] == (16, 16)
+
+
+def test_imbalanced_images_errors():
+    """Overlapping classes or a ratio below one are clear ValueErrors."""
+    with pytest.raises(ValueError, match="also among majority_classes"):
+        make_imbalanced_images(minority_class=1, majority_classes=[1, 2])
+    with pytest.raises(ValueError, match=re.escape("imbalance_ratio must be >= 1")):
+        make_imbalanced_images(imbalance_ratio=0.5)
+
+
+def test_load_image_folder(tmp_path):
+    """Class subfolders give paths and labels; non-images are skipped."""
+    for name in ("ok/a.png", "ok/b.JPG", "defect/c.png", "defect/notes.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    paths, labels = load_image_folder(tmp_path)
+    assert labels.tolist() == ["defect", "ok", "ok"]
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["c.png", "a.png", "b.JPG"]
+
+
+def test_load_image_folder_errors(tmp_path):
+    """A missing folder or fewer than two classes is a clear ValueError."""
+    with pytest.raises(ValueError, match="Image folder not found"):
+        load_image_folder(tmp_path / "nope")
+    (tmp_path / "only").mkdir()
+    (tmp_path / "only" / "a.png").write_bytes(b"x")
+    with pytest.raises(ValueError, match="needs one subfolder per class, at least two"):
+        load_image_folder(tmp_path)

@@ -1,0 +1,192 @@
+"""Reliability: threads, repeated fits, global state, saved-model versions."""
+
+import pickle
+import random
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from skimb import ImageEmbedder, KerasClassifier, MLPClassifier, TransferClassifier
+from skimb._keras import InconsistentVersionWarning
+
+from .conftest import SmallNetwork
+
+
+@pytest.fixture(scope="module")
+def fitted_mlp(imbalanced_data):
+    X, y = imbalanced_data
+    return MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("n_rows", [5, 2000], ids=["fast-path", "batched"])
+def test_predict_proba_from_threads(fitted_mlp, imbalanced_data, n_rows):
+    """Four threads predicting at once get the sequential results."""
+    X, _ = imbalanced_data
+    X = np.resize(X, (n_rows, X.shape[1]))
+    expected = fitted_mlp.predict_proba(X)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: fitted_mlp.predict_proba(X), range(8)))
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
+
+
+def _global_state():
+    """Everything a skimb call must leave as it found it."""
+    import keras
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config
+
+    ctx = context.context()
+    return {
+        "python": random.getstate(),
+        "numpy": repr(np.random.get_state()),
+        "tf_seed": ctx._seed,
+        "tf_rng": ctx._rng.getstate() if ctx._rng is not None else None,
+        "determinism": config.is_op_determinism_enabled(),
+        "eager": tf.executing_eagerly(),
+        "functions_eager": tf.config.functions_run_eagerly(),
+        "intra_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "inter_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "floatx": keras.config.floatx(),
+        "image_data_format": keras.config.image_data_format(),
+        "keras_seed": keras.src.backend.common.global_state.get_global_attribute(
+            "global_random_seed"
+        ),
+    }
+
+
+def _entry_points(X, y, images, labels):
+    """(name, call) pairs covering every public estimator's fit and predict."""
+    mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    keras_clf = KerasClassifier(
+        SmallNetwork(), epochs=2, random_state=0, batch_sampler="balanced"
+    )
+    transfer = TransferClassifier(
+        "mobilenet_v3_small",
+        weights=None,
+        epochs=1,
+        augmentation="default",
+        random_state=0,
+    )
+    embedder = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=0)
+    return [
+        ("MLPClassifier.fit", lambda: mlp.fit(X, y)),
+        ("MLPClassifier.predict_proba", lambda: mlp.predict_proba(X)),
+        ("KerasClassifier.fit", lambda: keras_clf.fit(X, y)),
+        ("KerasClassifier.predict", lambda: keras_clf.predict(X)),
+        ("KerasClassifier pickle", lambda: pickle.loads(pickle.dumps(keras_clf))),
+        ("TransferClassifier.fit", lambda: transfer.fit(images, labels)),
+        ("TransferClassifier.predict", lambda: transfer.predict(images)),
+        ("ImageEmbedder.fit_transform", lambda: embedder.fit_transform(images)),
+        (
+            "MLPClassifier unseeded fit",
+            lambda: MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y),
+        ),
+    ]
+
+
+def test_global_state_is_unchanged(imbalanced_data):
+    """No public entry point changes RNGs, determinism, eager mode, threads or
+    Keras's configuration (an unseeded fit draws its seed from NumPy's global
+    generator, as scikit-learn estimators do, and is checked separately)."""
+    import tensorflow as tf
+
+    X, y = imbalanced_data
+    rng = np.random.RandomState(0)
+    images = rng.uniform(0, 255, (12, 32, 32, 3))
+    labels = np.array([0, 1] * 6)
+    random.seed(3)
+    np.random.seed(3)
+    tf.random.set_seed(3)
+    for name, call in _entry_points(X, y, images, labels):
+        before = _global_state()
+        call()
+        after = _global_state()
+        if name == "MLPClassifier unseeded fit":
+            before.pop("numpy"), after.pop("numpy")
+        assert after == before, name
+
+
+def test_unseeded_fit_advances_numpy_only_by_one_draw(imbalanced_data):
+    """random_state=None takes one draw from NumPy's global generator."""
+    X, y = imbalanced_data
+    np.random.seed(5)
+    np.random.randint(np.iinfo(np.int32).max)
+    expected = np.random.rand()
+    np.random.seed(5)
+    MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y)
+    assert np.random.rand() == expected
+
+
+def test_pickle_from_another_version_warns(fitted_mlp, imbalanced_data):
+    """A model saved by another skimb version says which version it needs."""
+    X, _ = imbalanced_data
+    state = fitted_mlp.__getstate__()
+    assert state["_skimb_version"]
+    state["_skimb_version"] = "0.0.1"
+    clone = MLPClassifier.__new__(MLPClassifier)
+    with pytest.warns(InconsistentVersionWarning, match="saved with skimb 0.0.1"):
+        clone.__setstate__(state)
+    np.testing.assert_array_equal(clone.predict(X), fitted_mlp.predict(X))
+
+
+@pytest.mark.parametrize("cut", [0.0, 0.3, 0.9])
+def test_truncated_pickle_is_a_clear_error(fitted_mlp, cut):
+    """A truncated pickle fails with an error, not a crash or a hang."""
+    data = pickle.dumps(fitted_mlp)
+    with pytest.raises((pickle.UnpicklingError, EOFError, ValueError)):
+        pickle.loads(data[: int(len(data) * cut)])
+
+
+def test_corrupted_model_bytes_name_the_problem(fitted_mlp):
+    """Flipped bytes inside the saved Keras model give a clear ValueError."""
+    state = fitted_mlp.__getstate__()
+    model_bytes = bytearray(state["model_"])
+    middle = len(model_bytes) // 2
+    model_bytes[middle : middle + 64] = b"\x00" * 64
+    state["model_"] = bytes(model_bytes)
+    with pytest.raises(ValueError, match="corrupt or truncated"):
+        MLPClassifier.__new__(MLPClassifier).__setstate__(state)
+
+
+MEMORY_SCRIPT = """
+import gc, os, resource
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np
+from skimb import MLPClassifier
+
+def rss_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+X = np.random.RandomState(0).normal(size=(200, 10)).astype("float32")
+y = np.arange(200) % 2
+for _ in range(20):  # warm up: first traces, allocator pools
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(X, y)
+gc.collect()
+start = rss_mb()
+for _ in range(200):
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(X, y)
+gc.collect()
+print(round(rss_mb() - start, 1))
+"""
+
+
+@pytest.mark.slow
+def test_repeated_fits_do_not_leak():
+    """200 consecutive fits grow resident memory by less than 100 MB."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(MEMORY_SCRIPT)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    growth_mb = float(result.stdout.strip().splitlines()[-1])
+    print(f"RSS growth over 200 fits: {growth_mb} MB")
+    assert growth_mb < 100
