@@ -203,7 +203,9 @@ def test_repeated_fits_add_no_leak_of_their_own():
     """
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(MEMORY_SCRIPT), "200"],
-        capture_output=True, text=True, timeout=1200,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     growth = dict(line.split() for line in result.stdout.strip().splitlines())

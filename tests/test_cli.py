@@ -1,0 +1,214 @@
+"""Tests of the skimb command line and the strategy comparison behind it."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn.datasets import make_classification
+
+from skimb.cli import main
+from skimb.compare import STRATEGIES, compare_strategies, make_strategy
+
+
+def _run(*args):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def hard_csv(tmp_path_factory):
+    """An overlapping 92:8 table with a string target and a categorical column."""
+    X, y = make_classification(
+        n_samples=600,
+        n_features=6,
+        n_informative=3,
+        weights=[0.92, 0.08],
+        class_sep=0.6,
+        flip_y=0,
+        random_state=3,
+    )
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    frame["colour"] = np.where(X[:, 0] > 0, "red", "blue")
+    frame["label"] = np.where(y == 1, "fraud", "ok")
+    path = tmp_path_factory.mktemp("data") / "table.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_every_command_has_help():
+    """Each command answers --help."""
+    for command in ([], ["compare"], ["fit"], ["predict"], ["strategies"]):
+        result = _run(*command, "--help")
+        assert result.exit_code == 0
+        assert "Usage:" in result.output
+
+
+def test_entry_point_in_a_subprocess():
+    """The installed `skimb` entry point (python -m skimb.cli) runs."""
+    result = subprocess.run(
+        [sys.executable, "-m", "skimb.cli", "strategies"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    for name in STRATEGIES:
+        assert name in result.stdout
+
+
+def test_compare_on_builtin_data(tmp_path):
+    """Default data: a table on stdout, a JSON of real per-fold numbers, a plot."""
+    result = _run(
+        "compare",
+        "--strategies",
+        "none,class_weight,rus",
+        "--folds",
+        "3",
+        "--output",
+        str(tmp_path),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    assert "built-in 90:10 table" in result.output
+    assert "best by F1" in result.output
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert document["config"]["folds"] == 3
+    assert set(document["per_fold"]) == {"none", "class_weight", "rus"}
+    for strategy, metrics in document["per_fold"].items():
+        assert len(metrics["f1"]) == 3
+        assert all(0.0 <= v <= 1.0 for v in metrics["recall"])
+    recall = {s: np.mean(m["recall"]) for s, m in document["per_fold"].items()}
+    precision = {s: np.mean(m["precision"]) for s, m in document["per_fold"].items()}
+    assert recall["class_weight"] >= recall["none"] > 0.9
+    assert precision["rus"] < precision["none"]  # under-sampling's real cost
+    assert (tmp_path / "pr_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_compare_all_default_strategies():
+    """`skimb compare` with no arguments runs all ten strategies."""
+    result = _run("compare", "--quiet")
+    assert result.exit_code == 0, result.output
+    for name in STRATEGIES:
+        assert name in result.output
+
+
+def test_class_weight_beats_none_on_recall(hard_csv, tmp_path):
+    """On an overlapping CSV table, balanced weights find more of the minority."""
+    result = _run(
+        "compare",
+        "--csv",
+        str(hard_csv),
+        "--target",
+        "label",
+        "--strategies",
+        "none,class_weight",
+        "--folds",
+        "3",
+        "--output",
+        str(tmp_path),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert document["config"]["minority_class"] == "fraud"
+    scores = document["per_fold"]
+    assert np.mean(scores["class_weight"]["recall"]) > np.mean(scores["none"]["recall"])
+
+
+def test_fit_then_predict(hard_csv, tmp_path):
+    """skimb fit saves a model; skimb predict writes labels and probabilities."""
+    model = tmp_path / "model.joblib"
+    result = _run(
+        "fit",
+        str(hard_csv),
+        "--target",
+        "label",
+        "--strategy",
+        "smote",
+        "--model-out",
+        str(model),
+    )
+    assert result.exit_code == 0, result.output
+    predictions = tmp_path / "preds.csv"
+    result = _run("predict", str(model), str(hard_csv), "--output", str(predictions))
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(predictions)
+    assert len(out) == len(pd.read_csv(hard_csv))
+    assert set(out["prediction"]) <= {"fraud", "ok"}
+    np.testing.assert_allclose(out["proba_fraud"] + out["proba_ok"], 1.0)
+    truth = pd.read_csv(hard_csv)["label"]
+    assert np.mean(out["prediction"] == truth) > 0.8
+
+
+def _write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("missing file", "file not found"),
+        ("unknown target", "target column 'nope' is not in"),
+        ("one class", "the target has a single class"),
+        ("unknown strategy", "Unknown strategy 'smoth'"),
+        ("empty csv", "is empty"),
+        ("one image class", "it needs one subfolder per class, at least two"),
+        ("csv without target", "--csv needs --target"),
+    ],
+)
+def test_bad_input_is_one_line(case, message, tmp_path, hard_csv):
+    """Bad input: exit code 2, one 'error:' line on stderr, no traceback."""
+    folder = tmp_path / "images"
+    (folder / "only_class").mkdir(parents=True)
+    (folder / "only_class" / "a.png").write_bytes(b"x")
+    args = {
+        "missing file": ["--csv", str(tmp_path / "nope.csv"), "--target", "y"],
+        "unknown target": ["--csv", str(hard_csv), "--target", "nope"],
+        "one class": [
+            "--csv",
+            _write(tmp_path / "one.csv", "a,y\n1,k\n2,k\n"),
+            "--target",
+            "y",
+        ],
+        "unknown strategy": ["--strategies", "none,smoth"],
+        "empty csv": ["--csv", _write(tmp_path / "empty.csv", ""), "--target", "y"],
+        "one image class": ["--images", str(folder)],
+        "csv without target": ["--csv", str(hard_csv)],
+    }[case]
+    result = subprocess.run(
+        [sys.executable, "-m", "skimb.cli", "compare", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_make_strategy_pipelines():
+    """Each strategy is a pipeline starting with a scaler; unknown is an error."""
+    for name in STRATEGIES:
+        pipe = make_strategy(name)
+        assert pipe.steps[0][0] == "standardscaler"
+    with pytest.raises(ValueError, match="Valid strategies: none, class_weight"):
+        make_strategy("smote2")
+
+
+def test_compare_strategies_api():
+    """compare_strategies keeps per-fold scores and out-of-fold probabilities."""
+    X, y = make_classification(n_samples=200, weights=[0.85, 0.15], random_state=0)
+    result = compare_strategies(X, y, ["class_weight", "balanced_bagging"], folds=2)
+    assert set(result.scores) == {"class_weight", "balanced_bagging"}
+    assert all(len(v) == 2 for v in result.scores["class_weight"].values())
+    oof = result.oof_scores["class_weight"]
+    assert oof.shape == (200,) and np.all((oof >= 0) & (oof <= 1))
+    assert result.best() in result.scores
+    assert result.pos_label == 1
