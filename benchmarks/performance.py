@@ -1,0 +1,209 @@
+"""skimb against hand-written Keras and scikeras, in one run: ratios.
+
+1. fit overhead: KerasClassifier.fit vs model.compile + model.fit, same model,
+   data (100k x 20), epochs, batch size and class weights;
+2. prediction latency: predict_proba on 1 and 32 rows, skimb vs scikeras vs
+   raw model.predict (and the raw model called directly);
+3. throughput: predict_proba on 1,000,000 rows vs raw model.predict;
+4. memory: peak extra RSS of a fit on 2,000,000 x 20 float32 rows, as a
+   multiple of X's size (in a subprocess);
+5. import time: `import skimb` vs `import tensorflow` (fresh processes).
+
+    python benchmarks/performance.py [--quick]
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+
+def build(meta=None, n_features=20):
+    import keras
+
+    n_features = meta["n_features_in_"] if meta else n_features
+    return keras.Sequential([
+        keras.Input((n_features,)),
+        keras.layers.Dense(64, activation="relu"),
+        keras.layers.Dense(2, activation="softmax"),
+    ])
+
+
+def data(n_rows, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_rows, 20)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * rng.normal(size=n_rows) > 1.3).astype(int)  # ~10% positive
+    return X, y
+
+
+def best_of(function, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def fit_overhead(n_rows, epochs):
+    import keras
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    from skimb import KerasClassifier
+
+    X, y = data(n_rows)
+
+    def raw():
+        keras.utils.set_random_seed(0)
+        model = build()
+        model.compile("adam", "sparse_categorical_crossentropy")
+        weights = compute_sample_weight("balanced", y).astype(np.float32)
+        model.fit(X, y, sample_weight=weights, epochs=epochs, batch_size=256,
+                  verbose=0)
+
+    def skimb():
+        KerasClassifier(build, epochs=epochs, batch_size=256, random_state=0).fit(X, y)
+
+    raw(), skimb()  # warm up
+    t_raw = statistics.median(best_of(raw, 1) for _ in range(3))
+    t_skimb = statistics.median(best_of(skimb, 1) for _ in range(3))
+    return t_raw, t_skimb
+
+
+def latency(repeat):
+    import warnings
+
+    from scikeras.wrappers import KerasClassifier as ScikerasClassifier
+
+    from skimb import KerasClassifier
+
+    X, y = data(2000)
+    ours = KerasClassifier(build, epochs=1, random_state=0).fit(X, y)
+    model = ours.model_
+
+    def scikeras_build(meta):
+        m = build(meta)
+        m.compile("adam", "sparse_categorical_crossentropy")
+        return m
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = ScikerasClassifier(scikeras_build, epochs=1, verbose=0,
+                                    random_state=0).fit(X, y)
+    rows = {}
+    for n in (1, 32):
+        batch = X[:n]
+        ours.predict_proba(batch), theirs.predict_proba(batch)
+        model.predict(batch, verbose=0), model(batch)
+        rows[n] = {
+            "skimb": best_of(lambda b=batch: ours.predict_proba(b), repeat),
+            "scikeras": best_of(lambda b=batch: theirs.predict_proba(b), repeat),
+            "model.predict": best_of(lambda b=batch: model.predict(b, verbose=0),
+                                     repeat),
+            "model(x)": best_of(lambda b=batch: model(b, training=False), repeat),
+        }
+        same = np.allclose(ours.predict_proba(batch), model.predict(batch, verbose=0),
+                           atol=1e-6)
+        rows[n]["same_proba"] = same
+    return rows
+
+
+def throughput(n_rows):
+    from skimb import KerasClassifier
+
+    X, y = data(n_rows)
+    clf = KerasClassifier(build, epochs=1, batch_size=1024, random_state=0)
+    clf.fit(X[:20000], y[:20000])
+    model = clf.model_
+    clf.predict_proba(X[:5000]), model.predict(X[:5000], batch_size=1024, verbose=0)
+    t_raw = best_of(lambda: model.predict(X, batch_size=1024, verbose=0), 2)
+    t_skimb = best_of(lambda: clf.predict_proba(X), 2)
+    return t_raw, t_skimb
+
+
+MEMORY_CHILD = """
+import os, sys, threading, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np
+sys.path.insert(0, {here!r})
+from performance import build, data
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+from skimb import KerasClassifier
+KerasClassifier(build, epochs=1).fit(*data(1000))  # load TF, trace once
+X, y = data({n_rows})
+peak, done = [rss()], []
+def watch():
+    while not done:
+        peak.append(rss()); time.sleep(0.01)
+base = rss()
+thread = threading.Thread(target=watch); thread.start()
+KerasClassifier(build, epochs=1, batch_size=4096, random_state=0).fit(X, y)
+done.append(1); thread.join()
+print((max(peak) - base) / X.nbytes)
+"""
+
+
+def memory(n_rows):
+    here = os.path.dirname(os.path.abspath(__file__))
+    code = MEMORY_CHILD.format(here=here, n_rows=n_rows)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def import_time(module, repeat=3):
+    code = f"import time; t = time.perf_counter(); import {module}; " \
+           "print(time.perf_counter() - t)"
+    times = []
+    for _ in range(repeat):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                             text=True, check=True,
+                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return min(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    quick = parser.parse_args().quick
+    n_fit, n_big, n_mem = (10_000, 100_000, 200_000) if quick else (
+        100_000, 1_000_000, 2_000_000)
+
+    t_skimb_import, t_tf_import = import_time("skimb"), import_time("tensorflow")
+    print(f"\n5. import time: skimb {t_skimb_import:.3f} s, tensorflow "
+          f"{t_tf_import:.2f} s, ratio {t_tf_import / t_skimb_import:.0f}x")
+
+    t_raw, t_skimb = fit_overhead(n_fit, epochs=3)
+    print(f"\n1. fit {n_fit:,} x 20, 3 epochs, balanced weights: raw Keras "
+          f"{t_raw:.2f} s, skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}")
+
+    print("\n2. predict_proba latency (best of 50, milliseconds)")
+    print(f"{'rows':>5s} {'skimb':>8s} {'scikeras':>9s} {'model.predict':>14s} "
+          f"{'model(x)':>9s} {'scikeras/skimb':>15s} {'predict/skimb':>14s} same")
+    for n, row in latency(repeat=50).items():
+        ms = {k: v * 1000 for k, v in row.items() if k != "same_proba"}
+        print(f"{n:>5d} {ms['skimb']:8.2f} {ms['scikeras']:9.2f} "
+              f"{ms['model.predict']:14.2f} {ms['model(x)']:9.2f} "
+              f"{ms['scikeras'] / ms['skimb']:15.1f} "
+              f"{ms['model.predict'] / ms['skimb']:14.1f} {row['same_proba']}")
+
+    t_raw, t_skimb = throughput(n_big)
+    print(f"\n3. predict_proba on {n_big:,} rows: model.predict {t_raw:.2f} s, "
+          f"skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}")
+
+    ratio = memory(n_mem)
+    print(f"\n4. fit on {n_mem:,} x 20 float32: peak extra memory {ratio:.2f} x "
+          "the size of X")
+
+
+if __name__ == "__main__":
+    main()
