@@ -28,11 +28,13 @@ def build(meta=None, n_features=20):
     import keras
 
     n_features = meta["n_features_in_"] if meta else n_features
-    return keras.Sequential([
-        keras.Input((n_features,)),
-        keras.layers.Dense(64, activation="relu"),
-        keras.layers.Dense(2, activation="softmax"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((n_features,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
 
 
 def data(n_rows, seed=0):
@@ -64,8 +66,7 @@ def fit_overhead(n_rows, epochs):
         model = build()
         model.compile("adam", "sparse_categorical_crossentropy")
         weights = compute_sample_weight("balanced", y).astype(np.float32)
-        model.fit(X, y, sample_weight=weights, epochs=epochs, batch_size=256,
-                  verbose=0)
+        model.fit(X, y, sample_weight=weights, epochs=epochs, batch_size=256, verbose=0)
 
     def skimb():
         KerasClassifier(build, epochs=epochs, batch_size=256, random_state=0).fit(X, y)
@@ -94,8 +95,9 @@ def latency(repeat):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = ScikerasClassifier(scikeras_build, epochs=1, verbose=0,
-                                    random_state=0).fit(X, y)
+        theirs = ScikerasClassifier(
+            scikeras_build, epochs=1, verbose=0, random_state=0
+        ).fit(X, y)
     rows = {}
     for n in (1, 32):
         batch = X[:n]
@@ -104,12 +106,14 @@ def latency(repeat):
         rows[n] = {
             "skimb": best_of(lambda b=batch: ours.predict_proba(b), repeat),
             "scikeras": best_of(lambda b=batch: theirs.predict_proba(b), repeat),
-            "model.predict": best_of(lambda b=batch: model.predict(b, verbose=0),
-                                     repeat),
+            "model.predict": best_of(
+                lambda b=batch: model.predict(b, verbose=0), repeat
+            ),
             "model(x)": best_of(lambda b=batch: model(b, training=False), repeat),
         }
-        same = np.allclose(ours.predict_proba(batch), model.predict(batch, verbose=0),
-                           atol=1e-6)
+        same = np.allclose(
+            ours.predict_proba(batch), model.predict(batch, verbose=0), atol=1e-6
+        )
         rows[n]["same_proba"] = same
     return rows
 
@@ -154,19 +158,26 @@ print((max(peak) - base) / X.nbytes)
 def memory(n_rows):
     here = os.path.dirname(os.path.abspath(__file__))
     code = MEMORY_CHILD.format(here=here, n_rows=n_rows)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def import_time(module, repeat=3):
-    code = f"import time; t = time.perf_counter(); import {module}; " \
-           "print(time.perf_counter() - t)"
+    code = (
+        f"import time; t = time.perf_counter(); import {module}; "
+        "print(time.perf_counter() - t)"
+    )
     times = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                             text=True, check=True,
-                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return min(times)
 
@@ -175,34 +186,47 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
     quick = parser.parse_args().quick
-    n_fit, n_big, n_mem = (10_000, 100_000, 200_000) if quick else (
-        100_000, 1_000_000, 2_000_000)
+    n_fit, n_big, n_mem = (
+        (10_000, 100_000, 200_000) if quick else (100_000, 1_000_000, 2_000_000)
+    )
 
     t_skimb_import, t_tf_import = import_time("skimb"), import_time("tensorflow")
-    print(f"\n5. import time: skimb {t_skimb_import:.3f} s, tensorflow "
-          f"{t_tf_import:.2f} s, ratio {t_tf_import / t_skimb_import:.0f}x")
+    print(
+        f"\n5. import time: skimb {t_skimb_import:.3f} s, tensorflow "
+        f"{t_tf_import:.2f} s, ratio {t_tf_import / t_skimb_import:.0f}x"
+    )
 
     t_raw, t_skimb = fit_overhead(n_fit, epochs=3)
-    print(f"\n1. fit {n_fit:,} x 20, 3 epochs, balanced weights: raw Keras "
-          f"{t_raw:.2f} s, skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}")
+    print(
+        f"\n1. fit {n_fit:,} x 20, 3 epochs, balanced weights: raw Keras "
+        f"{t_raw:.2f} s, skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}"
+    )
 
     print("\n2. predict_proba latency (best of 50, milliseconds)")
-    print(f"{'rows':>5s} {'skimb':>8s} {'scikeras':>9s} {'model.predict':>14s} "
-          f"{'model(x)':>9s} {'scikeras/skimb':>15s} {'predict/skimb':>14s} same")
+    print(
+        f"{'rows':>5s} {'skimb':>8s} {'scikeras':>9s} {'model.predict':>14s} "
+        f"{'model(x)':>9s} {'scikeras/skimb':>15s} {'predict/skimb':>14s} same"
+    )
     for n, row in latency(repeat=50).items():
         ms = {k: v * 1000 for k, v in row.items() if k != "same_proba"}
-        print(f"{n:>5d} {ms['skimb']:8.2f} {ms['scikeras']:9.2f} "
-              f"{ms['model.predict']:14.2f} {ms['model(x)']:9.2f} "
-              f"{ms['scikeras'] / ms['skimb']:15.1f} "
-              f"{ms['model.predict'] / ms['skimb']:14.1f} {row['same_proba']}")
+        print(
+            f"{n:>5d} {ms['skimb']:8.2f} {ms['scikeras']:9.2f} "
+            f"{ms['model.predict']:14.2f} {ms['model(x)']:9.2f} "
+            f"{ms['scikeras'] / ms['skimb']:15.1f} "
+            f"{ms['model.predict'] / ms['skimb']:14.1f} {row['same_proba']}"
+        )
 
     t_raw, t_skimb = throughput(n_big)
-    print(f"\n3. predict_proba on {n_big:,} rows: model.predict {t_raw:.2f} s, "
-          f"skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}")
+    print(
+        f"\n3. predict_proba on {n_big:,} rows: model.predict {t_raw:.2f} s, "
+        f"skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}"
+    )
 
     ratio = memory(n_mem)
-    print(f"\n4. fit on {n_mem:,} x 20 float32: peak extra memory {ratio:.2f} x "
-          "the size of X")
+    print(
+        f"\n4. fit on {n_mem:,} x 20 float32: peak extra memory {ratio:.2f} x "
+        "the size of X"
+    )
 
 
 if __name__ == "__main__":
