@@ -44,15 +44,20 @@ def import_keras():
 
 _WORKER_THREADS = {"checked": False, "limit": None}
 
+#: Process names of joblib's loky workers and Dask's worker processes; both
+#: set OMP_NUM_THREADS to the worker's share of the cores.
+_WORKER_NAMES = ("LokyProcess", "Dask Worker")
+
 
 def limit_worker_threads() -> int | None:
-    """Give TensorFlow a joblib worker's share of the cores.
+    """Give TensorFlow a worker process's share of the cores.
 
     joblib's loky workers get ``OMP_NUM_THREADS`` set to
-    ``cpu_count // n_jobs`` so that workers do not oversubscribe the cores,
-    but TensorFlow sizes its own thread pools from the core count and ignores
-    that variable. In a loky worker this sets TensorFlow's intra- and
-    inter-op pools to ``OMP_NUM_THREADS``. It does nothing in the user's own
+    ``cpu_count // n_jobs`` (Dask's worker processes to their thread count)
+    so that workers do not oversubscribe the cores, but TensorFlow sizes its
+    own thread pools from the core count and ignores that variable. In such a
+    worker this sets TensorFlow's intra- and inter-op pools to
+    ``OMP_NUM_THREADS``. It does nothing in the user's own
     process, where thread settings are the user's, and nothing if
     TensorFlow's runtime already started (the pools are fixed then).
 
@@ -64,7 +69,7 @@ def limit_worker_threads() -> int | None:
     import multiprocessing
     import os
 
-    if not multiprocessing.current_process().name.startswith("LokyProcess"):
+    if not multiprocessing.current_process().name.startswith(_WORKER_NAMES):
         return None
     try:
         n_threads = int(os.environ["OMP_NUM_THREADS"])

@@ -147,9 +147,23 @@ def compute_sample_weight(
         sample_weight, y, dtype=np.float64, ensure_non_negative=True
     )
     per_class = compute_class_weight(class_weight, classes=classes, y=y, beta=beta)
-    weights = per_class[np.searchsorted(classes, y)] * sample_weight
+    weights = per_class[_class_index(classes, y)] * sample_weight
     _check_two_weighted_classes(classes, y, weights)
     return weights / weights.mean()
+
+
+def _class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The position in ``classes`` (in any order) of each label of ``y``."""
+    order = np.argsort(classes, kind="stable")
+    sorted_classes = classes[order]
+    positions = np.clip(np.searchsorted(sorted_classes, y), 0, len(classes) - 1)
+    unknown = sorted_classes[positions] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"y has labels {np.unique(y[unknown]).tolist()} that are not in "
+            f"classes {classes.tolist()}. Pass every label of y in classes."
+        )
+    return order[positions]
 
 
 def _class_counts(classes: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -133,20 +133,28 @@ class _ImbalancedScorer:
     def __call__(self, estimator, X, y_true, sample_weight=None) -> float:
         y_true = np.asarray(y_true)
         classes = np.asarray(getattr(estimator, "classes_", np.unique(y_true)))
+        weight = {"sample_weight": sample_weight}
         if self.name == "average_precision":
-            return self._average_precision(estimator, X, y_true, classes)
+            return self._average_precision(estimator, X, y_true, classes, weight)
         y_pred = estimator.predict(X)
         if self.name == "balanced_accuracy":
-            return float(balanced_accuracy_score(y_true, y_pred))
+            return float(balanced_accuracy_score(y_true, y_pred, **weight))
         if self.name == "geometric_mean":
-            return float(geometric_mean_score(y_true, y_pred, labels=classes))
+            return float(geometric_mean_score(y_true, y_pred, labels=classes, **weight))
         metric = _LABEL_METRICS[self.name]
         if len(classes) > 2:
             return float(
-                metric(y_true, y_pred, labels=classes, average="macro", zero_division=0)
+                metric(
+                    y_true,
+                    y_pred,
+                    labels=classes,
+                    average="macro",
+                    zero_division=0,
+                    **weight,
+                )
             )
         pos = self._positive_label(y_true, classes)
-        return float(metric(y_true, y_pred, pos_label=pos, zero_division=0))
+        return float(metric(y_true, y_pred, pos_label=pos, zero_division=0, **weight))
 
     def _positive_label(self, y_true, classes):
         """The given pos_label, else the least frequent class in y_true."""
@@ -156,14 +164,18 @@ class _ImbalancedScorer:
         present = counts > 0
         return classes[present][np.argmin(counts[present])]
 
-    def _average_precision(self, estimator, X, y_true, classes) -> float:
+    def _average_precision(self, estimator, X, y_true, classes, weight) -> float:
         scores = _class_scores(estimator, X, classes)
         if len(classes) > 2:
             y_bin = label_binarize(y_true, classes=classes)
-            return float(average_precision_score(y_bin, scores, average="macro"))
+            return float(
+                average_precision_score(y_bin, scores, average="macro", **weight)
+            )
         pos = self._positive_label(y_true, classes)
         column = int(np.flatnonzero(classes == pos)[0])
-        return float(average_precision_score(y_true == pos, scores[:, column]))
+        return float(
+            average_precision_score(y_true == pos, scores[:, column], **weight)
+        )
 
 
 def _class_scores(estimator, X, classes) -> np.ndarray:

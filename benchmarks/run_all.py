@@ -1,0 +1,27 @@
+"""Run every benchmark in turn: `python benchmarks/run_all.py`.
+
+The quality benchmark (`quality.py`) is separate because it takes much
+longer; run it on its own.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SCRIPTS = ["performance.py", "search_parallel.py", "embedding_cache.py"]
+
+
+def main() -> int:
+    failed = []
+    for script in SCRIPTS:
+        print(f"\n=== {script} ===", flush=True)
+        if subprocess.run([sys.executable, str(HERE / script)]).returncode:
+            failed.append(script)
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
