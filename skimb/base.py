@@ -37,6 +37,12 @@ ROUTING_PREFIXES = ("model", "optimizer", "loss", "callbacks", "fit", "predict")
 #: ``model.predict``, which costs a graph trace and a data pipeline per call.
 _FAST_PATH_MAX_ROWS = 1024
 
+#: The fast path pads 2-D inputs with zero rows to a multiple of this. CPU
+#: matrix kernels work on blocks of rows and sum the last, partial block in
+#: another order, so without padding a row's probabilities could change in
+#: the last float32 bits with its position in X.
+_ROW_BLOCK = 64
+
 #: Losses of skimb, resolved by :mod:`skimb.losses`.
 _SKIMB_LOSSES = ("focal", "logit_adjusted")
 
@@ -173,7 +179,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
         The number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     history_ : dict
@@ -513,7 +519,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         )
         self._n_fit_samples = len(train[0])
         self._fit_seed = seed
-        with _keras.seeded(seed):
+        with _keras.seeded(seed), _keras.releasing_fit_memory() as fitted:
             model, history = self._train(
                 train,
                 valid,
@@ -522,6 +528,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 fit_params=fit_params,
                 incremental=incremental,
             )
+            fitted.append(model)
         self._store_fit_results(model, history, warm)
         return self
 
@@ -850,8 +857,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         """Run the model on X: directly for small inputs, batched otherwise."""
-        if len(X) <= self._fast_path_max_rows():
-            return _keras.to_numpy(self.model_(X, training=False))
+        n_rows = len(X)
+        if n_rows <= self._fast_path_max_rows():
+            outputs = self.model_(_pad_rows(X), training=False)
+            return _keras.to_numpy(outputs)[:n_rows]
         kwargs = {
             "batch_size": self._batch_size(len(X)),
             "verbose": 0,
@@ -898,6 +907,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
 # ----------------------------------------------------------------------
 # Private helpers
+
+
+def _pad_rows(X: np.ndarray) -> np.ndarray:
+    """Pad a 2-D X with zero rows to a multiple of ``_ROW_BLOCK`` rows."""
+    n_missing = -len(X) % _ROW_BLOCK
+    if X.ndim != 2 or not n_missing:
+        return X
+    return np.concatenate([X, np.zeros((n_missing, X.shape[1]), dtype=X.dtype)])
 
 
 def _is_routed_name(name: str) -> bool:
