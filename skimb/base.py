@@ -132,9 +132,11 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     class_weight_beta : float, default=0.999
         The ``beta`` of ``class_weight="effective"`` (Cui et al., 2019).
 
-    callbacks : list of keras.callbacks.Callback, default=None
-        Keras callbacks, copied at each fit so the objects you pass are not
-        bound to a model.
+    callbacks : list or dict of keras.callbacks.Callback, default=None
+        Keras callbacks, as objects (copied at each fit, so the objects you
+        pass are not bound to a model) or as classes, created at each fit
+        with the routed parameters: ``callbacks__name=value`` goes to every
+        class, ``callbacks__<index or key>__name=value`` to one of them.
 
     verbose : int, default=0
         Keras's verbosity during fit (0 silent, 1 progress bar, 2 one line
@@ -236,7 +238,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         "early_stopping": ["boolean"],
         "class_weight": [StrOptions(set(CLASS_WEIGHT_STRATEGIES)), dict, None],
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
-        "callbacks": [list, tuple, None],
+        "callbacks": [list, tuple, dict, None],
         "verbose": ["verbose"],
         "shuffle": ["boolean"],
         "run_eagerly": ["boolean"],
@@ -325,12 +327,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _routed_params(self, prefix: str) -> dict:
         """The parameters routed with ``prefix__``, without the prefix."""
-        start = prefix + "__"
-        return {
-            name[len(start) :]: value
-            for name, value in self.get_params(deep=False).items()
-            if name.startswith(start)
-        }
+        return _strip_prefix(self.get_params(deep=False), prefix + "__")
 
     def _unrouted_extra_params(self) -> dict:
         """Extra parameters without a routing prefix (for the build function)."""
@@ -829,10 +826,11 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         return y_encoded
 
     def _make_callbacks(self, valid) -> list:
-        """Copies of the user's callbacks, plus early stopping if asked."""
+        """The user's callbacks (copied or created), plus early stopping."""
         keras = _keras.import_keras()
-        callbacks = [copy.deepcopy(cb) for cb in (self.callbacks or [])]
-        callbacks = [cb() if isinstance(cb, type) else cb for cb in callbacks]
+        callbacks = _instantiate_callbacks(
+            self.callbacks, self._routed_params("callbacks")
+        )
         if self.early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -980,13 +978,7 @@ def _instantiate(spec, params, module, *, kind):
             raise ValueError(_unknown_name_message(spec, params, module, kind))
         return obj
     if isinstance(spec, type):
-        try:
-            return spec(**params)
-        except TypeError as exc:
-            raise ValueError(
-                f"Cannot create the {kind} {spec.__name__} with the routed "
-                f"parameters {params}: {exc}"
-            ) from exc
+        return _create(spec, params, kind=kind)
     if hasattr(spec, "get_config") and hasattr(spec, "from_config"):
         config = {**spec.get_config(), **params}
         return type(spec).from_config(config)
@@ -996,6 +988,64 @@ def _instantiate(spec, params, module, *, kind):
             f"parameters {params}. Pass a name or class instead."
         )
     return spec
+
+
+def _instantiate_callbacks(callbacks, routed: dict) -> list:
+    """Copies of callback objects, and callback classes created with params.
+
+    As in scikeras, ``callbacks__name=value`` goes to every callback given as
+    a class, and ``callbacks__<key>__name=value`` only to the one at that
+    list index or dict key.
+    """
+    if isinstance(callbacks, dict):
+        pairs = list(callbacks.items())
+    else:
+        pairs = list(enumerate(callbacks or []))
+    shared = {name: value for name, value in routed.items() if "__" not in name}
+    unused = set(routed) - set(shared)
+    result = []
+    for key, callback in pairs:
+        own = _strip_prefix(routed, f"{key}__")
+        unused -= {f"{key}__{name}" for name in own}
+        if isinstance(callback, type):
+            result.append(_create(callback, {**shared, **own}, kind="callback"))
+        elif own:
+            raise ValueError(
+                f"Parameters callbacks__{key}__* ({sorted(own)}) were given, but "
+                f"the callback {key!r} is an object, not a class. Pass its "
+                "class to have the parameters routed to it."
+            )
+        else:
+            result.append(copy.deepcopy(callback))
+    has_class = any(isinstance(callback, type) for _, callback in pairs)
+    if unused or (shared and not has_class):
+        names = sorted(unused) if unused else sorted(shared)
+        raise ValueError(
+            f"The routed parameters {['callbacks__' + n for n in names]} match "
+            "no callback class. Pass callbacks as classes (callbacks=[Class]) "
+            "and address one with callbacks__<index or key>__name."
+        )
+    return result
+
+
+def _strip_prefix(params: dict, prefix: str) -> dict:
+    """The entries of ``params`` whose name starts with ``prefix``, without it."""
+    return {
+        name[len(prefix) :]: value
+        for name, value in params.items()
+        if name.startswith(prefix)
+    }
+
+
+def _create(cls: type, params: dict, *, kind: str):
+    """Instantiate ``cls(**params)`` with a clear error on bad parameters."""
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ValueError(
+            f"Cannot create the {kind} {cls.__name__} with the routed "
+            f"parameters {params}: {exc}"
+        ) from exc
 
 
 def _camel_case(name: str) -> str:

@@ -189,6 +189,70 @@ def test_routed_parameters_reach_their_destination(imbalanced_data):
     assert clf.fit(X, y).model_.layers[0].units == 3
 
 
+class _EpochCounter:
+    """A Keras callback class (built lazily) that records its arguments."""
+
+    def __new__(cls, start=0, step=1):
+        import keras
+
+        class EpochCounter(keras.callbacks.Callback):
+            def __init__(self, start=0, step=1):
+                super().__init__()
+                self.start, self.step, self.seen = start, step, []
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.seen.append(self.start + self.step * epoch)
+                self.model.seen_by_callback = list(self.seen)
+
+        return EpochCounter(start, step)
+
+
+def test_routed_callback_parameters(imbalanced_data):
+    """callbacks__name goes to every callback class, callbacks__<i>__name to one."""
+    import keras
+
+    X, y = imbalanced_data
+    counter = type(_EpochCounter())
+    stop = keras.callbacks.EarlyStopping
+    clf = _small_clf(
+        epochs=3,
+        callbacks=[counter, stop],
+        callbacks__0__start=10,
+        callbacks__0__step=5,
+        callbacks__1__monitor="loss",
+        callbacks__1__patience=7,
+    ).fit(X, y)
+    assert clf.model_.seen_by_callback == [10, 15, 20]
+    assert clone(clf).get_params()["callbacks__0__start"] == 10
+    # A dict of callbacks, a parameter shared by every class, and a named one.
+    named = _small_clf(
+        epochs=2,
+        callbacks={"count": counter},
+        callbacks__step=3,
+        callbacks__count__start=1,
+    ).fit(X, y)
+    assert named.model_.seen_by_callback == [1, 4]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"callbacks__0__step": 2}, "match no callback class"),
+        ({"callbacks__patience": 2}, "match no callback class"),
+        ({"callbacks__0__nonsense": 2, "callbacks": "class"}, "Cannot create the"),
+        ({"callbacks__0__step": 2, "callbacks": "object"}, "is an object, not a"),
+    ],
+)
+def test_routed_callback_parameters_errors(imbalanced_data, params, message):
+    """Routed callback parameters that reach no class are a clear ValueError."""
+    X, y = imbalanced_data
+    counter = _EpochCounter()
+    callbacks = {"class": [type(counter)], "object": [counter]}
+    params = {**params, "callbacks": callbacks.get(params.get("callbacks"))}
+    with pytest.raises(ValueError, match=message):
+        _small_clf(**params).fit(X, y)
+
+
 def test_scikeras_style_meta_and_compile_kwargs(imbalanced_data):
     """A scikeras build function taking meta, compile_kwargs and plain kwargs."""
     import keras
