@@ -143,7 +143,10 @@ def _check_strategies(names) -> list[str]:
 class CompareResult:
     """Per-fold scores of each strategy, with the configuration that made them.
 
-    Attributes
+    :func:`compare_strategies` returns it; its fields are also its
+    attributes.
+
+    Parameters
     ----------
     scores : dict
         ``scores[strategy][metric]`` is the list of per-fold values; metrics
@@ -158,6 +161,18 @@ class CompareResult:
         (minority) class for every sample.
     pos_label : object
         The minority class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skimb.compare import CompareResult
+    >>> result = CompareResult(
+    ...     scores={"none": {"f1": [0.5, 0.5]}, "smote": {"f1": [0.75, 0.25]}},
+    ...     config={}, y_true=np.array([0, 1]), oof_scores={}, pos_label=1)
+    >>> result.table()
+    [{'strategy': 'none', 'f1': (0.5, 0.0)}, {'strategy': 'smote', 'f1': (0.5, 0.25)}]
+    >>> result.best("f1")
+    'none'
     """
 
     scores: dict
@@ -167,7 +182,13 @@ class CompareResult:
     pos_label: object = None
 
     def table(self) -> list[dict]:
-        """One row per strategy: mean and standard deviation of each metric."""
+        """One row per strategy: mean and standard deviation of each metric.
+
+        Returns
+        -------
+        rows : list of dict
+            ``{"strategy": name, metric: (mean, std), ...}`` per strategy.
+        """
         rows = []
         for strategy, metrics in self.scores.items():
             row = {"strategy": strategy}
@@ -177,11 +198,28 @@ class CompareResult:
         return rows
 
     def best(self, metric: str = "f1") -> str:
-        """The strategy with the highest mean ``metric``."""
+        """The strategy with the highest mean ``metric``.
+
+        Parameters
+        ----------
+        metric : str, default="f1"
+            A key of the scores, such as ``"recall"`` or ``"fit_time"``.
+
+        Returns
+        -------
+        strategy : str
+            The best strategy's name (the first one on a tie).
+        """
         return max(self.scores, key=lambda s: np.mean(self.scores[s][metric]))
 
     def to_json(self, path) -> None:
-        """Write every per-fold number and the configuration as JSON."""
+        """Write every per-fold number and the configuration as JSON.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The JSON file to write.
+        """
         document = {
             "config": self.config,
             "best_by_f1": self.best(),
@@ -191,7 +229,13 @@ class CompareResult:
         Path(path).write_text(json.dumps(document, indent=2, default=_jsonable))
 
     def plot_pr(self, path) -> None:
-        """Save the out-of-fold precision-recall curve of each strategy (PNG)."""
+        """Save the out-of-fold precision-recall curve of each strategy (PNG).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The image file to write.
+        """
         import matplotlib
 
         matplotlib.use("Agg")

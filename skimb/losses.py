@@ -74,6 +74,15 @@ class FocalLoss(keras.losses.Loss):
     dtype : str, default=None
         Keras's loss dtype.
 
+    Attributes
+    ----------
+    gamma : float
+        The focusing parameter.
+    alpha : float, list of float or None
+        The class balancing weights as given (a sequence becomes a list).
+    from_logits : bool
+        Whether ``y_pred`` are logits.
+
     References
     ----------
     .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He, P. Dollár, "Focal Loss for
@@ -153,6 +162,15 @@ class LogitAdjustedLoss(keras.losses.Loss):
         The loss's name.
     dtype : str, default=None
         Keras's loss dtype.
+
+    Attributes
+    ----------
+    class_prior : list of float
+        The class frequencies, normalised to sum to one.
+    tau : float
+        The adjustment's strength.
+    from_logits : bool
+        Whether ``y_pred`` are logits.
 
     References
     ----------

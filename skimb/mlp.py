@@ -127,7 +127,7 @@ class MLPClassifier(KerasClassifier):
     n_features_in_ : int
         The number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     class_prior_ : ndarray of shape (n_classes,)

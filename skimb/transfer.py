@@ -42,6 +42,13 @@ class BackboneSpec:
         The input height and width the ImageNet weights were trained at.
     options : dict, default={}
         Extra keyword arguments for the factory.
+
+    Examples
+    --------
+    >>> from skimb.transfer import BACKBONES
+    >>> spec = BACKBONES["efficientnet_b1"]
+    >>> spec.application, spec.preprocessing, spec.default_size
+    ('EfficientNetB1', 'none', 240)
     """
 
     application: str
