@@ -62,6 +62,27 @@ def main():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _backbone_options(function):
+    """--backbone and --weights, for image folders."""
+    options = [
+        click.option(
+            "--backbone",
+            default="mobilenet_v2",
+            show_default=True,
+            help="Backbone for images (a skimb.transfer.BACKBONES name).",
+        ),
+        click.option(
+            "--weights",
+            default="imagenet",
+            show_default=True,
+            help="Backbone weights for images: imagenet, none or a file.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 def _data_options(function):
     options = [
         click.option(
@@ -77,22 +98,10 @@ def _data_options(function):
             type=click.Path(file_okay=False),
             help="A folder with one subfolder of images per class.",
         ),
-        click.option(
-            "--backbone",
-            default="mobilenet_v2",
-            show_default=True,
-            help="Backbone for --images (a skimb.transfer.BACKBONES name).",
-        ),
-        click.option(
-            "--weights",
-            default="imagenet",
-            show_default=True,
-            help="Backbone weights for --images: imagenet, none or a file.",
-        ),
     ]
     for option in reversed(options):
         function = option(function)
-    return function
+    return _backbone_options(function)
 
 
 @main.command()
@@ -202,36 +211,39 @@ def strategies():
     help="Where to save the fitted model (joblib).",
 )
 @click.option("--random-state", default=0, show_default=True, type=int)
+@_backbone_options
 @_guard
-def fit(data, target, strategy, model_out, random_state):
-    """Fit one strategy on DATA (a CSV file, or an image folder) and save it."""
+def fit(data, target, strategy, model_out, random_state, backbone, weights):
+    """Fit one strategy on DATA (a CSV file, or an image folder) and save it.
+
+    For an image folder (one subfolder per class), the saved model embeds
+    images with the frozen backbone and classifies the embeddings.
+    """
     import joblib
 
     from .compare import make_strategy
 
-    is_folder = Path(data).is_dir()
-    X, y, preprocessor, params, _ = _load_data(
-        None if is_folder else data,
-        target,
-        data if is_folder else None,
-        "mobilenet_v2",
-        "imagenet",
-    )
+    embedder, preprocessor = None, None
+    if Path(data).is_dir():  # the network learns on the images' embeddings
+        embedder, X, y, _ = _embed_folder(data, backbone, weights)
+    else:
+        X, y, preprocessor, _, _ = _load_csv(data, target)
     _check_classes(y)
     model = make_strategy(
-        strategy,
-        preprocessor=preprocessor,
-        random_state=random_state,
-        estimator_params=params,
+        strategy, preprocessor=preprocessor, random_state=random_state
     )
     model.fit(X, y)
+    if embedder is not None:  # so that the saved model takes image files
+        from sklearn.pipeline import make_pipeline
+
+        model = make_pipeline(embedder, model)
     joblib.dump({"model": model, "target": target, "skimb_model": 1}, model_out)
     click.echo(f"fitted {strategy!r} on {len(y)} rows; saved to {model_out}")
 
 
 @main.command()
 @click.argument("model_file", type=click.Path(dir_okay=False))
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option(
     "--output",
     required=True,
@@ -240,17 +252,27 @@ def fit(data, target, strategy, model_out, random_state):
 )
 @_guard
 def predict(model_file, data, output):
-    """Predict DATA (a CSV file) with a model saved by 'skimb fit'."""
+    """Predict DATA with a model saved by 'skimb fit'.
+
+    DATA is a CSV file (the target column, if present, is ignored) or, for a
+    model fitted on images, a folder: every image file in it and its
+    subfolders is predicted, and the output starts with a 'path' column.
+    """
     import joblib
     import pandas as pd
 
     saved = _load_model_file(model_file, joblib)
-    frame = _read_csv(data)
-    if saved["target"] in frame.columns:
-        frame = frame.drop(columns=[saved["target"]])
     model = saved["model"]
-    proba = model.predict_proba(frame)
-    out = pd.DataFrame({"prediction": model.classes_[proba.argmax(axis=1)]})
+    out = pd.DataFrame()
+    if Path(data).is_dir():
+        X = _image_files(data)
+        out["path"] = X
+    else:
+        X = _read_csv(data)
+        if saved["target"] in X.columns:
+            X = X.drop(columns=[saved["target"]])
+    proba = model.predict_proba(X)
+    out["prediction"] = model.classes_[proba.argmax(axis=1)]
     for j, label in enumerate(model.classes_):
         out[f"proba_{label}"] = proba[:, j]
     out.to_csv(output, index=False)
@@ -343,6 +365,12 @@ def _table_preprocessor(X):
 
 def _load_images(folder, backbone, weights):
     """Image paths embedded by a frozen backbone; the network trains on top."""
+    _, embeddings, labels, description = _embed_folder(folder, backbone, weights)
+    return embeddings, labels, None, None, description
+
+
+def _embed_folder(folder, backbone, weights):
+    """The fitted ImageEmbedder, the embeddings, labels and a description."""
     from .datasets import load_image_folder
     from .embedding import ImageEmbedder
 
@@ -351,7 +379,23 @@ def _load_images(folder, backbone, weights):
     embedder = ImageEmbedder(backbone, weights=weights, random_state=0)
     embeddings = embedder.fit_transform(paths)
     description = f"{folder} ({len(paths)} images, {backbone}, weights={weights})"
-    return embeddings, labels, None, None, description
+    return embedder, embeddings, labels, description
+
+
+def _image_files(folder) -> list[str]:
+    """Every image file under ``folder``, sorted."""
+    from ._images import IMAGE_SUFFIXES
+
+    files = sorted(
+        str(path)
+        for path in Path(folder).rglob("*")
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if not files:
+        raise ValueError(
+            f"the folder {folder} has no image files ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    return files
 
 
 def _check_classes(y):

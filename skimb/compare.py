@@ -88,7 +88,7 @@ def make_strategy(
     """
     from imblearn import over_sampling, under_sampling
     from imblearn.combine import SMOTEENN, SMOTETomek
-    from imblearn.ensemble import BalancedBaggingClassifier
+    from imblearn.ensemble import BalancedBaggingClassifier, EasyEnsembleClassifier
     from imblearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -111,17 +111,9 @@ def make_strategy(
             BalancedBaggingClassifier(plain, n_estimators=_N_ESTIMATORS, **rs)
         ],
         # EasyEnsemble (Liu et al. 2009): each member sees all minority
-        # samples and an equal-sized random subset of the majority, without
-        # bootstrapping; imblearn's EasyEnsembleClassifier is tied to
-        # AdaBoost members, so this is the same scheme with network members.
+        # samples and an equal-sized random subset of the majority.
         "easy_ensemble": [
-            BalancedBaggingClassifier(
-                plain,
-                n_estimators=_N_ESTIMATORS,
-                bootstrap=False,
-                sampler=under_sampling.RandomUnderSampler(**rs),
-                **rs,
-            )
+            EasyEnsembleClassifier(estimator=plain, n_estimators=_N_ESTIMATORS, **rs)
         ],
     }[name]
     return make_pipeline(

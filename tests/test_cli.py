@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,13 +48,16 @@ def test_every_command_has_help():
         assert "Usage:" in result.output
 
 
-def test_entry_point_in_a_subprocess():
-    """The installed `skimb` entry point (python -m skimb.cli) runs."""
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_entry_point_in_a_subprocess(how):
+    """The installed `skimb` script, and python -m skimb.cli, run."""
+    script = Path(sys.executable).with_name("skimb")
+    assert how == "module" or script.exists(), (
+        f"no {script}: install the project (pip install .) before testing"
+    )
+    command = [str(script)] if how == "script" else [sys.executable, "-m", "skimb.cli"]
     result = subprocess.run(
-        [sys.executable, "-m", "skimb.cli", "strategies"],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        [*command, "strategies"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     for name in STRATEGIES:
@@ -86,6 +90,89 @@ def test_compare_on_builtin_data(tmp_path):
     assert recall["class_weight"] >= recall["none"] > 0.9
     assert precision["rus"] < precision["none"]  # under-sampling's real cost
     assert (tmp_path / "pr_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_with_progress_bar():
+    """Without --quiet, compare shows progress and prints the full table."""
+    result = _run("compare", "--strategies", "class_weight,none", "--folds", "2")
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.output.splitlines() if "strategy" in line)
+    for column in ("F1", "recall", "precision", "bal. acc.", "G-mean", "AP", "fit s"):
+        assert column in header
+    rows = [line for line in result.output.splitlines() if "±" in line]
+    assert len(rows) == 2 and all(line.count("±") == 6 for line in rows)
+    assert "best by F1:" in result.output
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """PNG digits in two class subfolders: 8 'defect' (digit 1), 24 'ok'."""
+    import tensorflow as tf
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    root = tmp_path_factory.mktemp("images")
+    for label, digit, count in (("defect", 1, 8), ("ok", 0, 24)):
+        (root / label).mkdir()
+        images = digits.images[digits.target == digit][:count] * (255.0 / 16.0)
+        for i, image in enumerate(images):
+            pixels = np.repeat(np.kron(image, np.ones((4, 4)))[..., None], 3, axis=-1)
+            png = tf.io.encode_png(pixels.astype(np.uint8)).numpy()
+            (root / label / f"{i:03d}.png").write_bytes(png)
+    return root
+
+
+_OFFLINE_BACKBONE = ["--backbone", "mobilenet_v3_small", "--weights", "none"]
+
+
+@pytest.mark.slow
+def test_compare_on_image_folder(image_folder, tmp_path):
+    """--images embeds the files with the chosen backbone and compares."""
+    result = _run(
+        "compare",
+        "--images",
+        str(image_folder),
+        *_OFFLINE_BACKBONE,
+        "--strategies",
+        "none,class_weight",
+        "--folds",
+        "2",
+        "--output",
+        str(tmp_path),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert "32 images, mobilenet_v3_small, weights=None" in document["config"]["data"]
+    assert document["config"]["minority_class"] == "defect"
+    assert set(document["per_fold"]) == {"none", "class_weight"}
+
+
+@pytest.mark.slow
+def test_fit_then_predict_images(image_folder, tmp_path):
+    """A model fitted on an image folder predicts image files, offline."""
+    model = tmp_path / "model.joblib"
+    args = ["--strategy", "class_weight", "--model-out", str(model)]
+    result = _run("fit", str(image_folder), *_OFFLINE_BACKBONE, *args)
+    assert result.exit_code == 0, result.output
+    predictions = tmp_path / "preds.csv"
+    result = _run(
+        "predict", str(model), str(image_folder), "--output", str(predictions)
+    )
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(predictions)
+    assert list(out.columns) == ["path", "prediction", "proba_defect", "proba_ok"]
+    assert out["path"].tolist() == sorted(str(p) for p in image_folder.rglob("*.png"))
+    assert set(out["prediction"]) <= {"defect", "ok"}
+    np.testing.assert_allclose(out["proba_defect"] + out["proba_ok"], 1.0)
+    # The saved pipeline embeds the files itself: one file alone, the same.
+    single = tmp_path / "single"
+    single.mkdir()
+    (single / "x.png").write_bytes(Path(out["path"][0]).read_bytes())
+    result = _run("predict", str(model), str(single), "--output", str(predictions))
+    assert result.exit_code == 0, result.output
+    alone = pd.read_csv(predictions)
+    np.testing.assert_allclose(alone["proba_ok"][0], out["proba_ok"][0], atol=1e-6)
 
 
 @pytest.mark.slow
