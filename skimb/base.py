@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -42,6 +43,12 @@ _FAST_PATH_MAX_ROWS = 1024
 #: another order, so without padding a row's probabilities could change in
 #: the last float32 bits with its position in X.
 _ROW_BLOCK = 64
+
+#: Keras's own default batch size, for ``batch_size=None``.
+_KERAS_BATCH_SIZE = 32
+
+#: scikeras's deprecated name of the ``model`` parameter, still accepted.
+_BUILD_FN = "build_fn"
 
 #: Losses of skimb, resolved by :mod:`skimb.losses`.
 _SKIMB_LOSSES = ("focal", "logit_adjusted")
@@ -93,8 +100,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         Optimizer name, class or instance (an instance is copied per fit).
         Routed ``optimizer__learning_rate=...`` parameters configure it.
 
-    loss : str, keras.losses.Loss or callable, default="auto"
-        ``"auto"`` is cross-entropy matched to the model's output
+    loss : str, keras.losses.Loss, callable or None, default="auto"
+        ``"auto"`` (or None, scikeras's default) is cross-entropy matched to
+        the model's output
         (sparse categorical for one unit per class, binary for one sigmoid
         unit). ``"focal"`` and ``"logit_adjusted"`` are skimb's imbalance
         losses (see :mod:`skimb.losses`); any Keras loss name, class or object
@@ -105,8 +113,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     metrics : list, default=None
         Keras metrics to compile the model with; they appear in ``history_``.
 
-    batch_size : int, default=32
-        Samples per gradient update (and per prediction batch).
+    batch_size : int or None, default=32
+        Samples per gradient update (and per prediction batch); None is
+        Keras's default, 32.
+
+    validation_batch_size : int or None, default=None
+        Samples per batch when evaluating the validation data; None uses
+        ``batch_size``.
 
     epochs : int, default=1
         Passes over the training data (scikeras's default). With
@@ -230,9 +243,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "optimizer": [str, type, HasMethods(["apply_gradients"])],
-        "loss": [str, callable],
+        "loss": [str, callable, None],
         "metrics": [list, tuple, None],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "validation_batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "validation_split": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
@@ -256,6 +270,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         loss="auto",
         metrics=None,
         batch_size=32,
+        validation_batch_size=None,
         epochs=1,
         validation_split=0.0,
         early_stopping=False,
@@ -276,6 +291,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self.loss = loss
         self.metrics = metrics
         self.batch_size = batch_size
+        self.validation_batch_size = validation_batch_size
         self.epochs = epochs
         self.validation_split = validation_split
         self.early_stopping = early_stopping
@@ -331,7 +347,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _unrouted_extra_params(self) -> dict:
         """Extra parameters without a routing prefix (for the build function)."""
-        init_names = set(type(self)._get_param_names_from_init())
+        init_names = {*type(self)._get_param_names_from_init(), _BUILD_FN}
         return {
             name: value
             for name, value in self.get_params(deep=False).items()
@@ -659,7 +675,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         return self.epochs
 
     def _batch_size(self, n_samples: int) -> int:
-        return self.batch_size
+        return _KERAS_BATCH_SIZE if self.batch_size is None else self.batch_size
 
     # Building and compiling ------------------------------------------------
 
@@ -692,14 +708,28 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def _build_model(self):
         """Return a new, uncompiled (or self-compiled) Keras model."""
         keras = _keras.import_keras()
-        if self.model is None:
+        model = self._model_or_build_fn()
+        if model is None:
             raise ValueError(
                 "KerasClassifier needs a model: pass a keras.Model or a function "
                 "that builds one, e.g. KerasClassifier(model=build_fn)."
             )
-        if isinstance(self.model, keras.Model):
-            return _copy_model(self.model)
-        return self._call_build_function(self.model)
+        if isinstance(model, keras.Model):
+            return _copy_model(model)
+        return self._call_build_function(model)
+
+    def _model_or_build_fn(self):
+        """``model``, or scikeras's deprecated ``build_fn`` with a warning."""
+        build_fn = vars(self).get(_BUILD_FN)
+        if self.model is not None or build_fn is None:
+            return self.model
+        warnings.warn(
+            "build_fn is scikeras's deprecated name of the model parameter; "
+            "use KerasClassifier(model=...) instead.",
+            FutureWarning,
+            stacklevel=4,
+        )
+        return build_fn
 
     def _call_build_function(self, build_fn):
         """Call the user's build function with the arguments it accepts."""
@@ -750,7 +780,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             return _resolve_skimb_loss(
                 loss, class_prior=self.class_prior_, params=params
             )
-        if isinstance(loss, str) and loss == "auto":
+        if loss is None or (isinstance(loss, str) and loss == "auto"):
             n_units = _output_units(model) if model is not None else self.n_classes_
             loss = (
                 "binary_crossentropy"
@@ -794,6 +824,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 sample_weight=weights,
             )
             args = (X, y_fit)
+        if valid is not None and self.validation_batch_size is not None:
+            kwargs.setdefault("validation_batch_size", self.validation_batch_size)
         if valid is not None:
             X_valid, y_valid, w_valid = valid
             kwargs["validation_data"] = (

@@ -283,6 +283,62 @@ def test_scikeras_style_meta_and_compile_kwargs(imbalanced_data):
     assert isinstance(seen["compile_kwargs"]["optimizer"], keras.optimizers.Adam)
 
 
+def test_scikeras_constructor_and_defaults(imbalanced_data):
+    """Every parameter of scikeras's KerasClassifier, with its default, works."""
+    import inspect
+    import warnings
+
+    import keras
+
+    scikeras = pytest.importorskip("scikeras.wrappers", reason="test extra")
+    signature = inspect.signature(scikeras.KerasClassifier.__init__)
+    defaults = {
+        name: parameter.default
+        for name, parameter in signature.parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    assert {"build_fn", "loss", "batch_size", "validation_batch_size"} <= set(defaults)
+    X, y = imbalanced_data
+    params = {**defaults, "model": SmallNetwork(), "verbose": 0, "random_state": 0}
+    clf = KerasClassifier(**{**params, "validation_split": 0.2})
+    proba = clf.fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # loss=None is "auto": cross-entropy for the softmax output.
+    assert clf.model_.loss is keras.losses.get("sparse_categorical_crossentropy")
+    # scikeras's deprecated build_fn= still builds the model, with a warning.
+    params = {**params, "model": None, "build_fn": SmallNetwork()}
+    with pytest.warns(FutureWarning, match="build_fn is scikeras's deprecated"):
+        KerasClassifier(**params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # model= gives no warning
+        KerasClassifier(SmallNetwork(), random_state=0).fit(X, y)
+
+
+def test_validation_and_predict_batch_sizes(imbalanced_data, monkeypatch):
+    """validation_batch_size reaches Keras's fit, predict__batch_size its predict."""
+    import keras
+
+    X, y = imbalanced_data
+    calls = []
+    fit, predict = keras.Model.fit, keras.Model.predict
+
+    def spy_fit(self, *args, **kwargs):
+        calls.append(("fit", kwargs.get("validation_batch_size")))
+        return fit(self, *args, **kwargs)
+
+    def spy_predict(self, *args, **kwargs):
+        calls.append(("predict", kwargs.get("batch_size")))
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spy_fit)
+    monkeypatch.setattr(keras.Model, "predict", spy_predict)
+    clf = _small_clf(
+        epochs=1, validation_split=0.2, validation_batch_size=7, predict__batch_size=99
+    ).fit(X, y)
+    clf.predict_proba(np.repeat(X, 4, axis=0))  # 1,200 rows: the batched path
+    assert calls == [("fit", 7), ("predict", 99)]
+
+
 def test_unknown_build_function_parameter():
     """A routed parameter the build function does not accept is a clear error."""
     X = np.random.RandomState(0).normal(size=(20, 3))
