@@ -824,8 +824,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 sample_weight=weights,
             )
             args = (X, y_fit)
-        if valid is not None and self.validation_batch_size is not None:
-            kwargs.setdefault("validation_batch_size", self.validation_batch_size)
+        # Subclasses with parameters of their own (MLPClassifier) lack it.
+        validation_batch_size = getattr(self, "validation_batch_size", None)
+        if valid is not None and validation_batch_size is not None:
+            kwargs.setdefault("validation_batch_size", validation_batch_size)
         if valid is not None:
             X_valid, y_valid, w_valid = valid
             kwargs["validation_data"] = (

@@ -136,9 +136,35 @@ def test_predict_before_fit_and_feature_mismatch(name):
         estimator.fit(X)
     else:
         estimator.fit(X, Y)
-    bad = X.reshape(len(X), -1)[:, :3] if X.ndim == 2 else X[:, :, :, :2]
-    with pytest.raises(ValueError):
+    if X.ndim == 2:
+        bad, message = X[:, :3], f"X has 3 features, but {name} is expecting 5"
+    else:
+        bad, message = X[:, :, :, :2], r"Got an array of shape \(40, 32, 32, 2\)"
+    with pytest.raises(ValueError, match=message):
         method(bad)
+
+
+@pytest.mark.parametrize(
+    "name, shape, message",
+    [
+        ("MLPClassifier", (40, 5, 1), "Found array with dim 3, while dim <= 2"),
+        ("MLPClassifier", (40, 5, 1, 1), "Found array with dim 4, while dim <= 2"),
+        ("KerasClassifier", (40, 5, 1), r"model takes samples of shape \(5,\)"),
+        ("KerasClassifier", (40, 5, 1, 1), r"model takes samples of shape \(5,\)"),
+        ("TransferClassifier", (40, 5), "flattened images need input_shape"),
+        ("ImageEmbedder", (40, 5), "flattened images need input_shape"),
+        ("TransferClassifier", (40, 2, 4, 4, 3), "Images must have shape"),
+    ],
+)
+def test_wrong_dimensionality(name, shape, message):
+    """3-D/4-D X for tabular models, 2-D/5-D X for image models: clear errors."""
+    estimator, _ = _estimators()[name]
+    X = RNG.uniform(size=shape).astype(np.float32)
+    with pytest.raises(ValueError, match=message):
+        if name == "ImageEmbedder":
+            estimator.fit(X)
+        else:
+            estimator.fit(X, Y)
 
 
 def test_mixed_image_shapes_everywhere():
@@ -172,6 +198,11 @@ def test_unknown_names(estimator, message):
 _DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int64, np.bool_]
 
 
+#: The only refusal the property test accepts: a stratified validation split
+#: needs at least one sample of each class on both sides.
+_VALIDATION_REFUSAL = "Cannot hold out a stratified validation set"
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n_features=st.integers(1, 6),
@@ -180,13 +211,24 @@ _DTYPES = [np.float16, np.float32, np.float64, np.int8, np.int64, np.bool_]
     n_classes=st.integers(2, 3),
     dtype=st.sampled_from(_DTYPES),
     labels=st.sampled_from(["int", "str", "negative"]),
+    model=st.sampled_from(["MLPClassifier", "KerasClassifier"]),
+    early_stopping=st.booleans(),
     seed=st.integers(0, 1000),
 )
 def test_property_fit_predict(
-    n_features, n_majority, n_minority, n_classes, dtype, labels, seed
+    n_features,
+    n_majority,
+    n_minority,
+    n_classes,
+    dtype,
+    labels,
+    model,
+    early_stopping,
+    seed,
 ):
     """Any shape, dtype, label type and ratio down to two minority samples
-    either fits with valid outputs or raises a documented ValueError."""
+    either fits with valid outputs or, only when a stratified validation split
+    is impossible, raises the documented ValueError."""
     rng = np.random.RandomState(seed)
     codes = np.concatenate(
         [
@@ -198,11 +240,17 @@ def test_property_fit_predict(
     y = {"int": codes, "str": np.array(["a", "b", "c"])[codes], "negative": codes - 5}[
         labels
     ]
-    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    if model == "MLPClassifier":
+        clf = MLPClassifier(
+            hidden_layer_sizes=(4,), max_iter=2, early_stopping=early_stopping
+        )
+    else:
+        clf = KerasClassifier(SmallNetwork(), epochs=2, early_stopping=early_stopping)
+    clf.set_params(random_state=0)
     try:
         clf.fit(X, y)
-    except ValueError as exc:  # the documented refusals only
-        assert "class" in str(exc)
+    except ValueError as exc:
+        assert early_stopping and _VALIDATION_REFUSAL in str(exc), str(exc)
         return
     proba = clf.predict_proba(X)
     assert proba.shape == (len(y), n_classes)
