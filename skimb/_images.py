@@ -35,7 +35,7 @@ def _all_paths(items) -> bool:
 
 
 def check_paths(X) -> np.ndarray:
-    """Check that every path is an existing file; return them as strings."""
+    """Check that every path is an existing, readable file; return them as str."""
     paths = np.array([os.fspath(p) for p in X], dtype=str)
     missing = [str(p) for p in paths if not os.path.isfile(p)]
     if missing:
@@ -43,6 +43,12 @@ def check_paths(X) -> np.ndarray:
         raise ValueError(
             f"Image file not found: {missing[0]!r}{more}. Pass paths of "
             "existing image files (PNG, JPEG, BMP or GIF)."
+        )
+    unreadable = [str(p) for p in paths if not os.access(p, os.R_OK)]
+    if unreadable:
+        raise ValueError(
+            f"Image file not readable: {unreadable[0]!r}: permission denied. "
+            "Make the files readable, or leave them out."
         )
     return paths
 
@@ -107,27 +113,54 @@ def _unflatten(X, input_shape):
     return X.reshape((X.shape[0], *shape))
 
 
-def to_rgb(X: np.ndarray) -> np.ndarray:
-    """Repeat a single channel three times (backbones take RGB)."""
-    return np.repeat(X, 3, axis=-1) if X.shape[-1] == 1 else X
+def match_channels(X: np.ndarray, channels: int) -> np.ndarray:
+    """Give images the backbone's channel count.
+
+    Grayscale images are repeated to three channels for a backbone that takes
+    RGB; any other mismatch (such as RGB images for a one-channel backbone) is
+    a ValueError: which grayscale conversion fits the backbone is the user's
+    choice.
+    """
+    have = X.shape[-1]
+    if have == channels:
+        return X
+    if have == 1 and channels == 3:
+        return np.repeat(X, 3, axis=-1)
+    if have == 3 and channels == 1:
+        fix = (
+            "Convert the images to grayscale first (e.g. X.mean(axis=-1) or "
+            "tf.image.rgb_to_grayscale), or use a backbone that takes 3 channels."
+        )
+    else:
+        fix = f"Pass images with {channels} channel(s), or a backbone that takes 3."
+    raise ValueError(
+        f"The backbone takes images with {channels} channel(s), but the images "
+        f"have {have} (array of shape {X.shape}). {fix}"
+    )
 
 
-def path_dataset(paths, size, batch_size, *, labels=None, weights=None, seed=None):
+def path_dataset(
+    paths, size, batch_size, *, channels=3, labels=None, weights=None, seed=None
+):
     """A ``tf.data`` pipeline that reads, decodes and resizes image files.
 
-    Yields float32 RGB batches of ``size`` (height, width), with labels and
-    weights if given; shuffled each epoch when ``seed`` is not None.
+    Yields float32 batches of ``size`` (height, width) with ``channels``
+    channels: 3 (RGB; grayscale files are repeated) or 1 (colour files are
+    converted to grayscale), with labels and weights if given; shuffled each
+    epoch when ``seed`` is not None.
     """
     import tensorflow as tf
 
-    height, width = int(size[0]), int(size[1])
+    height, width, channels = int(size[0]), int(size[1]), int(channels)
 
     def load(path):
         image = tf.io.decode_image(
             tf.io.read_file(path), channels=3, expand_animations=False
         )
+        if channels == 1:
+            image = tf.image.rgb_to_grayscale(image)
         image = tf.image.resize(tf.cast(image, tf.float32), (height, width))
-        image.set_shape((height, width, 3))
+        image.set_shape((height, width, channels))
         return image
 
     images = tf.data.Dataset.from_tensor_slices(np.asarray(paths, dtype=str))
@@ -150,7 +183,7 @@ def find_unreadable(paths) -> str | None:
     for path in paths:
         try:
             tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
-        except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError):
+        except tf.errors.OpError:  # not an image, gone, or not readable
             return str(path)
     return None
 

@@ -9,6 +9,7 @@ compute each image's embedding once.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -71,8 +72,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
 
     cache : bool, default=True
         Keep embeddings in a process-wide, content-addressed cache: the key
-        is a hash of the image's bytes and of the extractor's weights, so
-        clones of this transformer (as in a grid search) share it.
+        is a hash of the image's bytes and of the extractor (every layer's
+        configuration, hence ``input_shape``, ``pooling`` and the
+        preprocessing, and its weights), so clones of this transformer (as in
+        a grid search) share it.
 
     memory : str, joblib.Memory or None, default=None
         Also keep embeddings on disk with ``joblib.Memory``, across runs.
@@ -87,14 +90,17 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         The frozen feature extractor.
 
     input_shape_ : tuple of int
-        The ``(height, width, 3)`` the backbone runs at.
+        The ``(height, width, channels)`` the backbone runs at; ``channels``
+        is the backbone's (3 for registered backbones, whose grayscale input
+        is repeated to RGB).
 
     n_features_out_ : int
         The length of an embedding.
 
     fingerprint_ : str
-        A hash of the extractor's configuration and weights: the cache's
-        namespace.
+        A hash of the extractor's layer configurations (without the layer
+        names Keras numbers per process), input shape, pooling,
+        preprocessing and weights: the cache's namespace.
 
     Examples
     --------
@@ -157,9 +163,13 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         self : ImageEmbedder
             The fitted transformer.
         """
-        from .transfer import make_feature_extractor, target_input_shape
+        from .transfer import (
+            backbone_channels,
+            make_feature_extractor,
+            target_input_shape,
+        )
 
-        X = self._validate_images(X)
+        X = self._validate_images(X, backbone_channels(self.backbone))
         image_size = None if X.dtype.kind in "US" else X.shape[1:3]
         self.input_shape_ = target_input_shape(
             self.backbone, self.input_shape, image_size
@@ -173,7 +183,12 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
                 pooling=self.pooling,
             )
         self.n_features_out_ = int(self.extractor_.output_shape[-1])
-        self.fingerprint_ = _model_fingerprint(self.extractor_)
+        self.fingerprint_ = _model_fingerprint(
+            self.extractor_,
+            input_shape=self.input_shape_,
+            pooling=self.pooling,
+            preprocessing=self.extractor_.get_layer("preprocess").mode,
+        )
         return self
 
     def transform(self, X):
@@ -191,7 +206,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
             The pooled backbone features, float32.
         """
         check_is_fitted(self, "extractor_")
-        X = self._validate_images(X)
+        X = self._validate_images(X, self.input_shape_[-1])
         if not self.cache and self.memory is None:
             return self._embed(X)
         keys = [f"{self.fingerprint_}:{key}" for key in _images.image_fingerprints(X)]
@@ -228,12 +243,11 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         tags.requires_fit = True
         return tags
 
-    def _validate_images(self, X):
+    def _validate_images(self, X, channels):
         if _images.is_path_input(X):
             return _images.check_paths(X)
-        return _images.to_rgb(
-            _images.check_image_array(X, input_shape=self.input_shape)
-        )
+        X = _images.check_image_array(X, input_shape=self.input_shape)
+        return _images.match_channels(X, channels)
 
     def _embed(self, X) -> np.ndarray:
         from .transfer import embed_images
@@ -267,20 +281,81 @@ def _embed_keys(embedder, X, keys):
     return embedder._embed(X)
 
 
-def _model_fingerprint(model) -> str:
-    """A hash of a model's structure and weights.
+def _model_fingerprint(model, **settings) -> str:
+    """A hash of everything that decides a model's outputs.
 
-    Layer names are left out: Keras numbers them per process
-    (``input_layer_1``), so equal models would hash apart.
+    That is every layer's configuration (so a ``Resizing`` target, a pooling
+    layer or a preprocessing mode count), the wiring between layers, the
+    ``settings`` given (e.g. input shape and pooling), and the weights. Layer
+    names are replaced by their position: Keras numbers them per process
+    (``input_layer_1``), so equal models would otherwise hash apart.
     """
-    structure = [
-        (type(layer).__name__, getattr(layer, "mode", None)) for layer in model.layers
-    ]
-    digest = hashlib.sha1(repr((structure, model.output_shape)).encode())
+    config = _model_config(model)
+    config = _anonymous(config, _layer_names(config))
+    structure = (type(model).__name__, config, model.output_shape, settings)
+    digest = hashlib.sha1(json.dumps(structure, sort_keys=True, default=repr).encode())
     for weight in model.get_weights():
-        digest.update(str(weight.shape).encode())
+        digest.update(f"{weight.dtype}{weight.shape}".encode())
         digest.update(np.ascontiguousarray(weight).tobytes())
     return digest.hexdigest()
+
+
+def _model_config(layer):
+    """``layer.get_config()``; for layers without one, their class and parts."""
+    try:
+        return layer.get_config()
+    except NotImplementedError:
+        return {
+            "class_name": type(layer).__qualname__,
+            "layers": [_model_config(sub) for sub in getattr(layer, "layers", [])],
+        }
+
+
+def _layer_names(config: dict) -> dict:
+    """Each layer name in a model's configuration, nested ones included,
+    mapped to a placeholder that numbers it in order of appearance."""
+    names: dict = {}
+    for entry in [config, *_layer_entries(config)]:
+        inner = entry.get("config")
+        inner_name = inner.get("name") if isinstance(inner, dict) else None
+        for name in (entry.get("name"), inner_name):
+            if isinstance(name, str):
+                names.setdefault(name, f"<layer {len(names)}>")
+    return names
+
+
+def _layer_entries(node):
+    """Every entry of a ``"layers"`` list in a configuration, depth first."""
+    if isinstance(node, dict):
+        if isinstance(node.get("layers"), list):
+            yield from (entry for entry in node["layers"] if isinstance(entry, dict))
+        for value in node.values():
+            yield from _layer_entries(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _layer_entries(value)
+
+
+def _anonymous(node, names: dict):
+    """``node`` with layer names replaced where they name a layer: as the
+    value of a ``"name"`` key or an entry of a list (the wiring)."""
+    if isinstance(node, dict):
+        return {
+            key: (
+                names.get(value, value)
+                if key == "name" and isinstance(value, str)
+                else _anonymous(value, names)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, (list, tuple)):
+        return [
+            names.get(value, value)
+            if isinstance(value, str)
+            else _anonymous(value, names)
+            for value in node
+        ]
+    return node
 
 
 def _cache_lookup(keys) -> dict:

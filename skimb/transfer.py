@@ -85,8 +85,9 @@ def make_feature_extractor(
 ):
     """Build a frozen feature extractor: raw pixels in, pooled features out.
 
-    The model takes RGB images of any size with values in 0..255, resizes them
-    to ``input_shape``, applies the backbone's own preprocessing, and runs the
+    The model takes images of any size with values in 0..255 and the
+    backbone's channel count (RGB for registered backbones), resizes them to
+    ``input_shape``, applies the backbone's own preprocessing, and runs the
     backbone (in inference mode) with global pooling.
 
     Parameters
@@ -98,7 +99,8 @@ def make_feature_extractor(
         ImageNet weights (downloaded by Keras on first use), random weights,
         or the path of a weights file for the backbone without its top.
     input_shape : tuple of int, default=(224, 224, 3)
-        The height, width and channels the backbone runs at.
+        The height and width the backbone runs at; the channels are the
+        backbone's own (see :func:`backbone_channels`).
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the last feature map.
 
@@ -119,9 +121,11 @@ def make_feature_extractor(
     keras = _keras.import_keras()
     from ._layers import ImagePreprocessing
 
-    base, mode = _make_backbone(backbone, weights, tuple(input_shape), pooling)
+    channels = backbone_channels(backbone)
+    shape = (int(input_shape[0]), int(input_shape[1]), channels)
+    base, mode = _make_backbone(backbone, weights, shape, pooling)
     base.trainable = False
-    inputs = keras.Input((None, None, 3), name="image")
+    inputs = keras.Input((None, None, channels), name="image")
     x = keras.layers.Resizing(input_shape[0], input_shape[1], name="resize")(inputs)
     x = ImagePreprocessing(mode, name="preprocess")(x)
     x = base(x, training=False)
@@ -137,6 +141,35 @@ def make_feature_extractor(
             "(batch, height, width, channels) or features (batch, n)."
         )
     return keras.Model(inputs, x, name="feature_extractor")
+
+
+def backbone_channels(backbone) -> int:
+    """The number of image channels a backbone takes: 1 or 3.
+
+    Registered backbones take RGB; a Keras model's input shape gives its own
+    count (3 when the model leaves the channels open).
+
+    Examples
+    --------
+    >>> from skimb.transfer import backbone_channels
+    >>> backbone_channels("mobilenet_v2")
+    3
+    """
+    if isinstance(backbone, str):
+        return 3
+    try:
+        shape = backbone.input_shape
+    except (AttributeError, ValueError):  # never built, or several inputs
+        return 3
+    if not isinstance(shape, tuple) or len(shape) != 4 or shape[-1] is None:
+        return 3
+    if shape[-1] not in (1, 3):
+        raise ValueError(
+            f"The backbone takes inputs of shape {shape}, with {shape[-1]} "
+            "channels; skimb feeds it images with 1 (grayscale) or 3 (RGB) "
+            "channels. Use a backbone whose input has 1 or 3 channels."
+        )
+    return int(shape[-1])
 
 
 def _make_backbone(backbone, weights, input_shape, pooling):
@@ -214,6 +247,8 @@ class TransferClassifier(KerasClassifier):
         A name of :data:`skimb.transfer.BACKBONES` (each brings its own
         preprocessing: pass raw 0..255 pixels), or a Keras model (its output
         a feature map or a feature vector; pass pixels as it expects).
+        Grayscale images are repeated to RGB for a backbone that takes 3
+        channels, and kept as one channel for a model that takes 1.
 
     weights : "imagenet", None or str, default="imagenet"
         ImageNet weights (downloaded by Keras on first use), random weights,
@@ -295,7 +330,8 @@ class TransferClassifier(KerasClassifier):
         The class labels.
 
     input_shape_ : tuple of int
-        The ``(height, width, 3)`` the backbone runs at.
+        The ``(height, width, channels)`` the backbone runs at; ``channels``
+        is the backbone's (3 for registered backbones).
 
     class_prior_ : ndarray of shape (n_classes,)
         The share of each class in the training labels.
@@ -417,16 +453,16 @@ class TransferClassifier(KerasClassifier):
     # Inputs ----------------------------------------------------------------
 
     def _validate_X(self, X, *, reset):
-        """Image arrays as float32 RGB ``(n, h, w, 3)``, or checked file paths."""
+        """Float32 images ``(n, h, w, c)``, c the backbone's, or checked paths."""
         if _images.is_path_input(X):
             X = _images.check_paths(X)
             if reset:
                 self.input_shape_ = self._target_shape(None)
             return X
-        X = _images.to_rgb(_images.check_image_array(X, input_shape=self.input_shape))
+        X = _images.check_image_array(X, input_shape=self.input_shape)
         if reset:
             self.input_shape_ = self._target_shape(X.shape[1:3])
-        return X
+        return _images.match_channels(X, self.input_shape_[-1])
 
     def _target_shape(self, image_size) -> tuple:
         return target_input_shape(self.backbone, self.input_shape, image_size)
@@ -484,7 +520,7 @@ class TransferClassifier(KerasClassifier):
     def _assemble(self, extractor, head, augment=False):
         """Images in, class probabilities out."""
         keras = _keras.import_keras()
-        inputs = keras.Input((None, None, 3), name="image")
+        inputs = keras.Input((None, None, self.input_shape_[-1]), name="image")
         x = inputs
         for layer in self._augmentation_layers() if augment else []:
             x = layer(x)
@@ -536,14 +572,25 @@ class TransferClassifier(KerasClassifier):
                 model, train, valid, epochs=epochs, fit_params={}, incremental=False
             )
             return history.history
-        size, seed = self.input_shape_[:2], self._fit_seed
+        size, channels = self.input_shape_[:2], self.input_shape_[-1]
         data = _images.path_dataset(
-            X, size, self.batch_size, labels=train[1], weights=train[2], seed=seed
+            X,
+            size,
+            self.batch_size,
+            channels=channels,
+            labels=train[1],
+            weights=train[2],
+            seed=self._fit_seed,
         )
         valid_data = None
         if valid is not None:
             valid_data = _images.path_dataset(
-                valid[0], size, self.batch_size, labels=valid[1], weights=valid[2]
+                valid[0],
+                size,
+                self.batch_size,
+                channels=channels,
+                labels=valid[1],
+                weights=valid[2],
             )
         try:
             history = model.fit(
@@ -572,7 +619,12 @@ class TransferClassifier(KerasClassifier):
 
     def _forward(self, X) -> np.ndarray:
         if X.dtype.kind in "US":
-            data = _images.path_dataset(X, self.input_shape_[:2], self.batch_size)
+            data = _images.path_dataset(
+                X,
+                self.input_shape_[:2],
+                self.batch_size,
+                channels=self.input_shape_[-1],
+            )
             try:
                 return np.asarray(self.model_.predict(data, verbose=0))
             except Exception as exc:  # tf.errors.* while decoding a file
@@ -581,10 +633,11 @@ class TransferClassifier(KerasClassifier):
 
 
 def target_input_shape(backbone, input_shape, image_size) -> tuple:
-    """The ``(height, width, 3)`` a backbone runs at.
+    """The ``(height, width, channels)`` a backbone runs at.
 
     ``input_shape`` if given, else the images' own size, else (for file
-    inputs) the backbone's default size; never below 32 pixels.
+    inputs) the backbone's default size; never below 32 pixels. The channels
+    are the backbone's (:func:`backbone_channels`).
     """
     if input_shape is not None:
         height, width = tuple(input_shape)[:2]
@@ -592,7 +645,8 @@ def target_input_shape(backbone, input_shape, image_size) -> tuple:
         height, width = image_size
     else:
         height = width = _default_size(backbone)
-    return (max(int(height), _MIN_SIZE), max(int(width), _MIN_SIZE), 3)
+    channels = backbone_channels(backbone)
+    return (max(int(height), _MIN_SIZE), max(int(width), _MIN_SIZE), channels)
 
 
 def _default_size(backbone) -> int:
@@ -607,7 +661,8 @@ def _default_size(backbone) -> int:
 def embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
     """Run ``extractor`` over images (array or paths), batch by batch."""
     if X.dtype.kind in "US":
-        data = _images.path_dataset(X, size, batch_size)
+        channels = int(extractor.input_shape[-1])
+        data = _images.path_dataset(X, size, batch_size, channels=channels)
         try:
             return np.asarray(extractor.predict(data, verbose=0))
         except Exception as exc:  # tf.errors.* while decoding a file

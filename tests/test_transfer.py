@@ -70,6 +70,32 @@ def _backbone(clf):
     return clf.model_.get_layer("feature_extractor").get_layer("backbone")
 
 
+def _few(X, y, n_major=45, n_minor=15):
+    """A small subset of the imbalanced digits with both classes."""
+    keep = np.r_[
+        np.flatnonzero(y == "five")[:n_major], np.flatnonzero(y == "six")[:n_minor]
+    ]
+    return X[keep], y[keep]
+
+
+def _tiny_backbone(channels=3, size=None, batch_norm=False):
+    """A small convolutional backbone with random weights (seeded)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((size, size, channels))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(8, 3, name="conv1")(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name="bn1")(x)
+    x = keras.layers.Activation("relu")(x)
+    x = keras.layers.Conv2D(8, 3, name="conv2")(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name="bn2")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, x, name="tiny")
+
+
 EXPECTED_FEATURES = {
     "mobilenet_v2": 1280,
     "mobilenet_v3_small": 576,
@@ -214,6 +240,92 @@ def test_fine_tuning_counts_layers_with_weights(pretrained_backbone, imbalanced_
     assert trainable == {"conv1", "conv2"}
 
 
+def test_fine_tuning_keeps_batchnorm_statistics(imbalanced_digits):
+    """BatchNormalization inside the unfrozen range stays bit-identical
+    (scale, offset and moving statistics) while the convolutions learn."""
+    X, y = _few(*imbalanced_digits)
+    backbone = _tiny_backbone(batch_norm=True)
+    rng = np.random.RandomState(0)
+    for name in ("bn1", "bn2"):  # statistics that an update would move
+        gamma, beta, mean, var = backbone.get_layer(name).get_weights()
+        backbone.get_layer(name).set_weights(
+            [
+                rng.uniform(0.5, 1.5, gamma.shape),
+                rng.normal(0, 0.1, beta.shape),
+                rng.normal(0, 0.1, mean.shape),
+                rng.uniform(0.5, 2.0, var.shape),
+            ]
+        )
+    clf = TransferClassifier(
+        backbone,
+        weights=None,
+        epochs=1,
+        trainable_layers=10,  # every layer with weights: conv1, bn1, conv2, bn2
+        fine_tune_epochs=2,
+        fine_tune_learning_rate=0.01,
+        random_state=0,
+    ).fit(X, y)
+    tuned = _backbone(clf)
+    for name in ("bn1", "bn2"):
+        assert not tuned.get_layer(name).trainable
+        for a, b in zip(
+            tuned.get_layer(name).get_weights(), backbone.get_layer(name).get_weights()
+        ):
+            np.testing.assert_array_equal(a, b)
+    for name in ("conv1", "conv2"):
+        assert tuned.get_layer(name).trainable
+        assert not np.array_equal(
+            tuned.get_layer(name).get_weights()[0],
+            backbone.get_layer(name).get_weights()[0],
+        )
+
+
+def test_fine_tuning_uses_fine_tune_learning_rate(
+    pretrained_backbone, imbalanced_digits, monkeypatch
+):
+    """The head trains at learning_rate, fine-tuning at fine_tune_learning_rate."""
+    import keras
+
+    X, y = _few(*imbalanced_digits)
+    phases = []
+    original = TransferClassifier._fit_on_images
+
+    def recording(self, model, train, valid, epochs):
+        history = original(self, model, train, valid, epochs)
+        optimizer = model.optimizer
+        rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        steps = int(keras.ops.convert_to_numpy(optimizer.iterations))
+        phases.append((rate, steps))
+        return history
+
+    monkeypatch.setattr(TransferClassifier, "_fit_on_images", recording)
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        augmentation=[],  # both phases train on images, through _fit_on_images
+        epochs=1,
+        learning_rate=0.01,
+        trainable_layers=1,
+        fine_tune_epochs=1,
+        fine_tune_learning_rate=1e-4,
+        batch_size=32,
+        random_state=0,
+    ).fit(X, y)
+    assert [rate for rate, _ in phases] == [
+        pytest.approx(0.01),
+        pytest.approx(1e-4),
+    ]
+    steps = phases[1][1]
+    assert steps == 2  # 60 images in batches of 32, one epoch
+    # Adam moves each weight by about the learning rate per step: conv2 (the
+    # only unfrozen layer) moved at the fine-tuning rate, not at the head's.
+    change = np.abs(
+        _backbone(clf).get_layer("conv2").get_weights()[0]
+        - pretrained_backbone.get_layer("conv2").get_weights()[0]
+    ).max()
+    assert 0 < change <= 3 * steps * 1e-4
+
+
 def test_embeddings_computed_once_per_fit(
     pretrained_backbone, imbalanced_digits, monkeypatch
 ):
@@ -261,6 +373,39 @@ def test_same_random_state_same_predictions(pretrained_backbone, imbalanced_digi
     np.testing.assert_array_equal(*probas)
 
 
+def test_augmentation_only_while_training(pretrained_backbone, imbalanced_digits):
+    """Augmentation changes training but never predictions: a fitted model
+    predicts the same twice, and like the network without augmentation."""
+    import keras
+
+    X, y = _few(*imbalanced_digits)
+
+    def fit(augmentation):
+        return TransferClassifier(
+            pretrained_backbone,
+            weights=None,
+            epochs=2,
+            augmentation=augmentation,
+            batch_size=16,
+            random_state=0,
+        ).fit(X, y)
+
+    augmented = fit("default")
+    proba = augmented.predict_proba(X)  # more rows than batch_size: predict()
+    np.testing.assert_array_equal(augmented.predict_proba(X), proba)
+    few = augmented.predict_proba(X[:5])  # the direct call
+    np.testing.assert_array_equal(augmented.predict_proba(X[:5]), few)
+    np.testing.assert_allclose(few, proba[:5], rtol=1e-5, atol=1e-6)
+    extractor = augmented.model_.get_layer("feature_extractor")
+    head = augmented.model_.get_layer("head")
+    rgb = np.repeat(X[..., None], 3, axis=-1)
+    without = keras.ops.convert_to_numpy(head(extractor(rgb, training=False)))
+    np.testing.assert_allclose(proba, without, rtol=1e-5, atol=1e-6)
+    # The same training on images, the same seed, no augmentation: differs.
+    plain = fit([]).predict_proba(X)
+    assert np.abs(plain - proba).max() > 1e-3
+
+
 def test_image_layouts_agree(pretrained_backbone, imbalanced_digits):
     """Grayscale, one-channel, RGB and flattened inputs give the same result."""
     X, y = imbalanced_digits
@@ -284,6 +429,56 @@ def test_image_layouts_agree(pretrained_backbone, imbalanced_digits):
     np.testing.assert_allclose(
         flat.predict_proba(X.reshape(len(X), -1)), reference, atol=1e-6
     )
+
+
+def test_one_channel_backbone(imbalanced_digits, tmp_path):
+    """A backbone that takes one channel gets grayscale images as they are,
+    from arrays and (converted) from colour files; RGB arrays are refused."""
+    X, y = _few(*imbalanced_digits, n_major=24, n_minor=8)
+    X = np.round(X)
+    backbone = _tiny_backbone(channels=1, size=32)
+    clf = TransferClassifier(backbone, weights=None, epochs=2, random_state=0)
+    clf.fit(X, y)
+    assert clf.input_shape_ == (32, 32, 1)
+    assert clf.model_.input_shape == (None, None, None, 1)
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(clf.predict_proba(X[..., None]), proba)
+    paths = _write_images(tmp_path, X)  # RGB PNG files
+    np.testing.assert_allclose(clf.predict_proba(paths), proba, atol=1e-5)
+    rgb = np.repeat(X[..., None], 3, axis=-1)
+    message = "The backbone takes images with 1 channel(s), but the images have 3"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        clf.predict_proba(rgb)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        TransferClassifier(backbone, weights=None, epochs=1).fit(rgb, y)
+    # Training on images (files, with augmentation) works with one channel too.
+    streamed = TransferClassifier(
+        backbone,
+        weights=None,
+        epochs=1,
+        augmentation="default",
+        input_shape=(32, 32),
+        random_state=0,
+    ).fit(paths, y)
+    assert streamed.input_shape_ == (32, 32, 1)
+    assert streamed.predict_proba(X).shape == (len(X), 2)
+
+
+def test_one_channel_backbone_embedder(imbalanced_digits, tmp_path):
+    """ImageEmbedder feeds a one-channel backbone one channel."""
+    X, _ = _few(*imbalanced_digits, n_major=10, n_minor=5)
+    X = np.round(X)
+    embedder = ImageEmbedder(_tiny_backbone(channels=1, size=32), weights=None)
+    embedded = embedder.fit_transform(X)
+    assert embedder.input_shape_ == (32, 32, 1)
+    assert embedded.shape == (len(X), 8)
+    np.testing.assert_array_equal(embedder.transform(X[..., None]), embedded)
+    paths = _write_images(tmp_path, X)
+    np.testing.assert_allclose(embedder.transform(paths), embedded, atol=1e-5)
+    with pytest.raises(ValueError, match="takes images with 1 channel"):
+        embedder.transform(np.repeat(X[..., None], 3, axis=-1))
+    with pytest.raises(ValueError, match="with 4 channels; skimb feeds it"):
+        ImageEmbedder(_tiny_backbone(channels=4, size=32), weights=None).fit(X)
 
 
 def test_other_sizes_are_resized(pretrained_backbone, imbalanced_digits):
@@ -386,6 +581,48 @@ def test_missing_and_unreadable_files(pretrained_backbone, imbalanced_digits, tm
         ValueError, match=re.escape(f"Cannot read image file '{corrupt}'")
     ):
         clf.fit([*paths[:-1], str(corrupt)], labels)
+
+
+def test_missing_and_unreadable_files_at_predict(
+    pretrained_backbone, imbalanced_digits, tmp_path
+):
+    """predict and transform name a missing or corrupt file as fit does."""
+    X, y = _few(*imbalanced_digits, n_major=10, n_minor=5)
+    paths = _write_images(tmp_path, X)
+    clf = TransferClassifier(
+        pretrained_backbone, weights=None, epochs=1, random_state=0
+    ).fit(paths, y)
+    embedder = ImageEmbedder(pretrained_backbone, weights=None).fit(paths)
+    missing = str(tmp_path / "nope.png")
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"not an image at all")
+    for method in (clf.predict, clf.predict_proba, embedder.transform):
+        with pytest.raises(
+            ValueError, match=re.escape(f"Image file not found: '{missing}'")
+        ):
+            method([*paths, missing])
+        with pytest.raises(
+            ValueError, match=re.escape(f"Cannot read image file '{corrupt}'")
+        ):
+            method([*paths, str(corrupt)])
+
+
+def test_unreadable_file_permissions(tmp_path, monkeypatch):
+    """A file the process may not read is named in a clear error."""
+    import os
+
+    from skimb import _images
+
+    path = tmp_path / "secret.png"
+    path.write_bytes(b"pixels")
+    real_access = os.access
+    monkeypatch.setattr(  # root may read anything: pretend we may not
+        os, "access", lambda p, mode: p != str(path) and real_access(p, mode)
+    )
+    with pytest.raises(
+        ValueError, match=re.escape(f"Image file not readable: '{path}'")
+    ):
+        _images.check_paths([str(path)])
 
 
 def test_weights_file(pretrained_backbone, imbalanced_digits, tmp_path):
@@ -509,3 +746,44 @@ def test_embedder_fingerprint_tracks_weights():
     b = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=0).fit(X)
     c = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=1).fit(X)
     assert a.fingerprint_ == b.fingerprint_ != c.fingerprint_
+
+
+def _embeddings_cached_and_not(embedder, X):
+    """Embeddings of a fitted embedder through the cache, then without it."""
+    cached = embedder.set_params(cache=True).transform(X)
+    plain = embedder.set_params(cache=False).transform(X)
+    return cached, plain
+
+
+def test_embedder_cache_key_covers_input_shape(imbalanced_digits):
+    """Embedders differing only in input_shape do not share cache entries."""
+    X, _ = _few(*imbalanced_digits, n_major=6, n_minor=2)
+    backbone = _tiny_backbone()  # takes any image size
+    clear_embedding_cache()
+    small = ImageEmbedder(backbone, weights=None, input_shape=(32, 32, 3)).fit(X)
+    large = ImageEmbedder(backbone, weights=None, input_shape=(48, 48, 3)).fit(X)
+    small_cached, small_plain = _embeddings_cached_and_not(small, X)
+    large_cached, large_plain = _embeddings_cached_and_not(large, X)
+    assert not np.allclose(small_plain, large_plain)  # the sizes matter
+    np.testing.assert_array_equal(small_cached, small_plain)
+    np.testing.assert_array_equal(large_cached, large_plain)
+    assert small.fingerprint_ != large.fingerprint_
+
+
+def test_embedder_cache_key_covers_pooling():
+    """For a registered backbone (pooling inside it) avg and max pooling do
+    not share cache entries."""
+    # 64 pixels: MobileNetV3's last feature map is 2x2 (at 32, 1x1 pools alike)
+    X = np.random.RandomState(0).uniform(0, 255, (3, 64, 64, 3))
+    clear_embedding_cache()
+    embedders = {
+        pooling: ImageEmbedder(
+            "mobilenet_v3_small", weights=None, pooling=pooling, random_state=0
+        ).fit(X)
+        for pooling in ("avg", "max")
+    }
+    avg_cached, avg_plain = _embeddings_cached_and_not(embedders["avg"], X)
+    max_cached, max_plain = _embeddings_cached_and_not(embedders["max"], X)
+    assert not np.array_equal(avg_plain, max_plain)  # the pooling matters
+    np.testing.assert_array_equal(avg_cached, avg_plain)
+    np.testing.assert_array_equal(max_cached, max_plain)
