@@ -181,20 +181,21 @@ def seeded(seed: int) -> Iterator[None]:
     the seeds they set are process-wide.
     """
     keras = import_keras()
-    with preserved_random_state():
+    with preserved_global_state():
         keras.utils.set_random_seed(int(seed))
         yield
 
 
 @contextlib.contextmanager
-def preserved_random_state() -> Iterator[None]:
+def preserved_global_state() -> Iterator[None]:
     """Run a block, then put every global random state back as it was.
 
     Building a Keras model draws initializer seeds from Python's ``random``;
-    loading a saved model does too.
+    loading a saved model does too. Both also name layers, which
+    :func:`private_layer_names` keeps from the user's counters.
     """
     import_keras()
-    with _SEED_LOCK:
+    with _SEED_LOCK, private_layer_names():
         snapshot = _GlobalRandomState()
         try:
             yield
@@ -203,27 +204,15 @@ def preserved_random_state() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def releasing_fit_memory() -> Iterator[list]:
-    """Run a fit so that TensorFlow frees what it traced once the model goes.
+def private_layer_names() -> Iterator[None]:
+    """Run a block with a copy of Keras's counters of automatic names.
 
-    Two things outlive a Keras fit on TensorFlow and grew memory by about
-    4 MB per fit of a small network:
-
-    * ``tf.distribute``'s all-reduce of the gradients in the optimizer step
-      wraps them in ``tf.custom_gradient``, which, in the traced train step,
-      registers a gradient function in TensorFlow's global gradient registry
-      and never removes it. That function holds the step's tensors, hence its
-      ``FuncGraph`` and the nested functions (the optimizer's ``cond``
-      branches) that the eager context keeps while they are referenced. At
-      exit, the registry entries added during the block for graphs that read
-      the variables of the models appended to the yielded list are removed:
-      those graphs are never differentiated again.
-    * A variable's ``VarHandleOp`` carries the variable's name, so each newly
-      named variable adds a kernel to the eager context's cache, never evicted
-      (about 36 KB). Keras names layers and optimizers from a global counter,
-      so each fit's variables had new names. In the block the counter is a
-      copy of the user's, which is put back at exit: every fit names its
-      layers alike, and skimb fits no longer change the user's layer names.
+    Keras names layers, ops and optimizers from per-thread counters
+    (``dense_3``); in the block they count on a copy, and the user's are put
+    back at exit. So skimb never changes the names of the user's own layers,
+    and every fit names its layers alike, which lets TensorFlow reuse the
+    eager kernels of its variables (a ``VarHandleOp`` carries the variable's
+    name; each new name cached a new kernel of about 36 KB, never evicted).
     """
     from keras.src.backend.common import global_state
 
@@ -231,13 +220,35 @@ def releasing_fit_memory() -> Iterator[list]:
     global_state.set_global_attribute(
         "object_name_uids", collections.defaultdict(int, names or {})
     )
+    try:
+        yield
+    finally:
+        global_state.set_global_attribute("object_name_uids", names)
+
+
+@contextlib.contextmanager
+def releasing_fit_memory() -> Iterator[list]:
+    """Run a fit so that TensorFlow frees what it traced once the model goes.
+
+    ``tf.distribute``'s all-reduce of the gradients in the optimizer step
+    wraps them in ``tf.custom_gradient``, which, in the traced train step,
+    registers a gradient function in TensorFlow's global gradient registry
+    and never removes it. That function holds the step's tensors, hence its
+    ``FuncGraph`` and the nested functions (the optimizer's ``cond``
+    branches) that the eager context keeps while they are referenced: about
+    4 MB per fit of a small network. At exit, the registry entries added
+    during the block for graphs that read the variables of the models
+    appended to the yielded list are removed: those graphs are never
+    differentiated again. (The eager kernels of the fit's variables are
+    reused thanks to :func:`private_layer_names`, which :func:`seeded`
+    applies.)
+    """
     registry = _gradient_registry()
     before = set(registry)
     models = []
     try:
         yield models
     finally:
-        global_state.set_global_attribute("object_name_uids", names)
         if models:
             _release_gradient_functions(registry, set(registry) - before, models)
 
@@ -288,7 +299,8 @@ def model_to_bytes(model) -> bytes:
     from keras.src.saving import saving_lib
 
     buffer = io.BytesIO()
-    saving_lib.save_model(model, buffer)
+    with private_layer_names():  # saving names a few objects
+        saving_lib.save_model(model, buffer)
     return buffer.getvalue()
 
 
@@ -306,7 +318,7 @@ def model_from_bytes(data: bytes):
             # Keras warns when optimizer variables are created lazily; the
             # weights and the optimizer state still load.
             warnings.filterwarnings("ignore", message="Skipping variable loading")
-            with preserved_random_state():
+            with preserved_global_state():
                 return saving_lib.load_model(io.BytesIO(data), compile=True)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
         raise ValueError(

@@ -469,7 +469,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         X = self._validate_X(X, reset=False)
-        return self._outputs_to_proba(self._forward(X))
+        with _keras.private_layer_names():  # calling a model names its ops
+            outputs = self._forward(X)
+        return self._outputs_to_proba(outputs)
 
     def predict(self, X):
         """Predict class labels.

@@ -660,6 +660,11 @@ def _default_size(backbone) -> int:
 
 def embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
     """Run ``extractor`` over images (array or paths), batch by batch."""
+    with _keras.private_layer_names():  # calling a model names its ops
+        return _embed_batches(extractor, X, batch_size=batch_size, size=size)
+
+
+def _embed_batches(extractor, X, *, batch_size, size) -> np.ndarray:
     if X.dtype.kind in "US":
         channels = int(extractor.input_shape[-1])
         data = _images.path_dataset(X, size, batch_size, channels=channels)

@@ -57,11 +57,20 @@ def _global_state():
         "keras_seed": keras.src.backend.common.global_state.get_global_attribute(
             "global_random_seed"
         ),
+        # The counters behind Keras's automatic layer names (dense_3, ...).
+        "keras_names": dict(
+            keras.src.backend.common.global_state.get_global_attribute(
+                "object_name_uids"
+            )
+            or {}
+        ),
     }
 
 
-def _entry_points(X, y, images, labels):
+def _entry_points(X, y, images, labels, folder):
     """(name, call) pairs covering every public estimator's fit and predict."""
+    from skimb.compare import compare_strategies
+
     mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
     keras_clf = KerasClassifier(
         SmallNetwork(), epochs=2, random_state=0, batch_sampler="balanced"
@@ -73,16 +82,41 @@ def _entry_points(X, y, images, labels):
         augmentation="default",
         random_state=0,
     )
+    fine_tuned = TransferClassifier(
+        "mobilenet_v3_small",
+        weights=None,
+        epochs=1,
+        trainable_layers=2,
+        fine_tune_epochs=1,
+        random_state=0,
+    )
     embedder = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=0)
+    on_disk = ImageEmbedder(
+        "mobilenet_v3_small",
+        weights=None,
+        memory=str(folder / "cache"),
+        random_state=0,
+    )
+    paths = _write_pngs(folder, images)
     return [
         ("MLPClassifier.fit", lambda: mlp.fit(X, y)),
         ("MLPClassifier.predict_proba", lambda: mlp.predict_proba(X)),
+        ("MLPClassifier.partial_fit", lambda: mlp.partial_fit(X, y)),
+        ("MLPClassifier warm start", lambda: mlp.set_params(warm_start=True).fit(X, y)),
         ("KerasClassifier.fit", lambda: keras_clf.fit(X, y)),
         ("KerasClassifier.predict", lambda: keras_clf.predict(X)),
         ("KerasClassifier pickle", lambda: pickle.loads(pickle.dumps(keras_clf))),
         ("TransferClassifier.fit", lambda: transfer.fit(images, labels)),
         ("TransferClassifier.predict", lambda: transfer.predict(images)),
+        ("TransferClassifier fine-tuning", lambda: fine_tuned.fit(images, labels)),
+        ("TransferClassifier on files", lambda: transfer.fit(paths, labels)),
+        ("TransferClassifier predict files", lambda: transfer.predict(paths)),
         ("ImageEmbedder.fit_transform", lambda: embedder.fit_transform(images)),
+        ("ImageEmbedder memory=", lambda: on_disk.fit_transform(paths)),
+        (
+            "compare_strategies",
+            lambda: compare_strategies(X, y, ["smote", "focal"], folds=2),
+        ),
         (
             "MLPClassifier unseeded fit",
             lambda: MLPClassifier(hidden_layer_sizes=(4,), max_iter=1).fit(X, y),
@@ -90,7 +124,19 @@ def _entry_points(X, y, images, labels):
     ]
 
 
-def test_global_state_is_unchanged(imbalanced_data):
+def _write_pngs(folder, images) -> list[str]:
+    """Write images as PNG files; return their paths."""
+    import tensorflow as tf
+
+    paths = []
+    for i, image in enumerate(images):
+        path = folder / f"{i:02d}.png"
+        path.write_bytes(tf.io.encode_png(image.astype(np.uint8)).numpy())
+        paths.append(str(path))
+    return paths
+
+
+def test_global_state_is_unchanged(imbalanced_data, tmp_path):
     """No public entry point changes RNGs, determinism, eager mode, threads or
     Keras's configuration (an unseeded fit draws its seed from NumPy's global
     generator, as scikit-learn estimators do, and is checked separately)."""
@@ -103,7 +149,7 @@ def test_global_state_is_unchanged(imbalanced_data):
     random.seed(3)
     np.random.seed(3)
     tf.random.set_seed(3)
-    for name, call in _entry_points(X, y, images, labels):
+    for name, call in _entry_points(X, y, images, labels, tmp_path):
         before = _global_state()
         call()
         after = _global_state()
