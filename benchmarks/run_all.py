@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ["performance.py", "search_parallel.py", "embedding_cache.py"]
+SCRIPTS = [
+    "performance.py",
+    "search_parallel.py",
+    "embedding_cache.py",
+    "repeated_fits.py",
+]
 
 
 def main() -> int:
