@@ -76,8 +76,8 @@ def limit_worker_threads() -> int | None:
     """Give TensorFlow a worker process's share of the cores.
 
     joblib's loky workers get ``OMP_NUM_THREADS`` set to
-    ``cpu_count // n_jobs`` (Dask's worker processes to their thread count,
-    Ray's workers to the CPUs of their task) so that workers do not
+    ``cpu_count // n_jobs`` (Dask's nanny sets it to 1, Ray's workers to the
+    CPUs of their task) so that workers do not
     oversubscribe the cores, but TensorFlow sizes its own thread pools from
     the core count and ignores that variable. In such a worker this sets
     TensorFlow's intra- and inter-op pools to ``OMP_NUM_THREADS``. It does
@@ -181,9 +181,20 @@ def seeded(seed: int) -> Iterator[None]:
     the seeds they set are process-wide.
     """
     keras = import_keras()
+    from keras.src.random import seed_generator
+
     with preserved_global_state():
         keras.utils.set_random_seed(int(seed))
-        yield
+        # Keras draws each initializer's seed from Python's global ``random``,
+        # which other threads of the process may draw from during the fit (a
+        # Dask worker's event loop does): give Keras a generator of its own,
+        # with the same sequence as ``random.seed(seed)``.
+        shared = seed_generator.python_random
+        seed_generator.python_random = random.Random(int(seed))
+        try:
+            yield
+        finally:
+            seed_generator.python_random = shared
 
 
 @contextlib.contextmanager
@@ -292,6 +303,49 @@ def _custom_gradient_graph(grad_fn):
     cells = dict(zip(tape_grad_fn.__code__.co_freevars, tape_grad_fn.__closure__))
     result = tf.nest.flatten(cells["result"].cell_contents, expand_composites=True)
     return next(t.graph for t in result if hasattr(t, "graph"))
+
+
+def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
+    """An endless ``tf.data`` pipeline of mini-batches of in-memory arrays.
+
+    The arrays become tensors once per fit; each pass shuffles row indices
+    (with ``shuffle``) and gathers the batches from the tensors, which are
+    zipped in rather than captured, so no pass copies them. The pipeline
+    repeats, so Keras keeps one iterator for the whole fit when given
+    ``steps_per_epoch``. Keras's own handling of NumPy input rebuilds its
+    pipeline at every epoch: on a 300-row table that cost 100 ms per epoch,
+    against 25 ms here (see benchmarks/README.md).
+
+    Parameters
+    ----------
+    arrays : tuple of ndarray
+        Arrays with the same number of rows (X, y, sample weights).
+    batch_size : int
+        Rows per batch; the last batch of each pass may be smaller.
+    shuffle : bool, default=False
+        Draw a new order of the rows at each pass.
+    seed : int, default=None
+        Seed of the shuffling.
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+        Endless tuples of batches, in the order of ``arrays``.
+    steps : int
+        Batches per pass over the rows: Keras's ``steps_per_epoch``.
+    """
+    import tensorflow as tf
+
+    n_rows = len(arrays[0])
+    tensors = tuple(tf.convert_to_tensor(array) for array in arrays)
+    indices = tf.data.Dataset.range(n_rows)
+    if shuffle:
+        indices = indices.shuffle(n_rows, seed=seed, reshuffle_each_iteration=True)
+    data = tf.data.Dataset.from_tensors(tensors).repeat()
+    batches = tf.data.Dataset.zip((indices.batch(batch_size).repeat(), data)).map(
+        lambda index, data: tuple(tf.gather(tensor, index) for tensor in data)
+    )
+    return batches.prefetch(tf.data.AUTOTUNE), -(-n_rows // batch_size)
 
 
 def model_to_bytes(model) -> bytes:

@@ -807,38 +807,34 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             **self._routed_params("fit"),
             **fit_params,
         }
+        batch_size = kwargs.pop("batch_size", self._batch_size(len(X)))
+        shuffle = kwargs.pop("shuffle", self.shuffle)
         if self.batch_sampler == "balanced":
             from ._batches import BalancedBatches
 
             data = BalancedBatches(
-                X,
-                y_fit,
-                weights,
-                codes=y,
-                batch_size=self._batch_size(len(X)),
+                X, y_fit, weights, codes=y, batch_size=batch_size, seed=self._fit_seed
+            )
+        else:
+            data, steps = _keras.array_dataset(
+                (X, y_fit, weights),
+                batch_size=batch_size,
+                shuffle=shuffle,
                 seed=self._fit_seed,
             )
-            args = (data,)
-        else:
-            kwargs.update(
-                batch_size=self._batch_size(len(X)),
-                shuffle=self.shuffle,
-                sample_weight=weights,
-            )
-            args = (X, y_fit)
-        # Subclasses with parameters of their own (MLPClassifier) lack it.
-        validation_batch_size = getattr(self, "validation_batch_size", None)
-        if valid is not None and validation_batch_size is not None:
-            kwargs.setdefault("validation_batch_size", validation_batch_size)
+            kwargs = {"steps_per_epoch": steps, "shuffle": False, **kwargs}
         if valid is not None:
             X_valid, y_valid, w_valid = valid
-            kwargs["validation_data"] = (
-                X_valid,
-                self._targets_for_model(model, y_valid),
-                w_valid,
+            # Subclasses with parameters of their own (MLPClassifier) lack it.
+            valid_batch = getattr(self, "validation_batch_size", None) or batch_size
+            kwargs["validation_data"], kwargs["validation_steps"] = (
+                _keras.array_dataset(
+                    (X_valid, self._targets_for_model(model, y_valid), w_valid),
+                    batch_size=valid_batch,
+                )
             )
         try:
-            return model.fit(*args, **kwargs)
+            return model.fit(data, **kwargs)
         except (ValueError, TypeError) as exc:
             raise ValueError(
                 f"Keras could not fit the model: {exc}. Check that the model's "

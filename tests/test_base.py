@@ -32,6 +32,23 @@ def fitted(imbalanced_data):
     return _small_clf().fit(X, y)
 
 
+@pytest.fixture
+def fed_arrays(monkeypatch):
+    """Records what skimb feeds Keras: ``(arrays, batch_size)`` per dataset
+    (the training data first, then the validation data)."""
+    from skimb import _keras
+
+    calls = []
+    array_dataset = _keras.array_dataset
+
+    def spy(arrays, *, batch_size, **kwargs):
+        calls.append((arrays, batch_size))
+        return array_dataset(arrays, batch_size=batch_size, **kwargs)
+
+    monkeypatch.setattr(_keras, "array_dataset", spy)
+    return calls
+
+
 def _run_python(code: str) -> str:
     """Run code in a fresh Python process and return its stdout."""
     result = subprocess.run(
@@ -314,29 +331,33 @@ def test_scikeras_constructor_and_defaults(imbalanced_data):
         KerasClassifier(SmallNetwork(), random_state=0).fit(X, y)
 
 
-def test_validation_and_predict_batch_sizes(imbalanced_data, monkeypatch):
-    """validation_batch_size reaches Keras's fit, predict__batch_size its predict."""
+def test_validation_and_predict_batch_sizes(imbalanced_data, fed_arrays, monkeypatch):
+    """Batches of validation_batch_size for the validation data, of
+    predict__batch_size for Keras's predict."""
     import keras
 
     X, y = imbalanced_data
-    calls = []
-    fit, predict = keras.Model.fit, keras.Model.predict
-
-    def spy_fit(self, *args, **kwargs):
-        calls.append(("fit", kwargs.get("validation_batch_size")))
-        return fit(self, *args, **kwargs)
+    predicted = []
+    predict = keras.Model.predict
 
     def spy_predict(self, *args, **kwargs):
-        calls.append(("predict", kwargs.get("batch_size")))
+        predicted.append(kwargs.get("batch_size"))
         return predict(self, *args, **kwargs)
 
-    monkeypatch.setattr(keras.Model, "fit", spy_fit)
     monkeypatch.setattr(keras.Model, "predict", spy_predict)
     clf = _small_clf(
-        epochs=1, validation_split=0.2, validation_batch_size=7, predict__batch_size=99
+        epochs=1,
+        batch_size=16,
+        validation_split=0.2,
+        validation_batch_size=7,
+        predict__batch_size=99,
     ).fit(X, y)
     clf.predict_proba(np.repeat(X, 4, axis=0))  # 1,200 rows: the batched path
-    assert calls == [("fit", 7), ("predict", 99)]
+    assert [(len(arrays[0]), size) for arrays, size in fed_arrays] == [
+        (240, 16),
+        (60, 7),
+    ]
+    assert predicted == [99]
 
 
 def test_unknown_build_function_parameter():
@@ -348,23 +369,13 @@ def test_unknown_build_function_parameter():
         clf.fit(X, y)
 
 
-def test_early_stopping_validation_is_stratified(imbalanced_data, monkeypatch):
+def test_early_stopping_validation_is_stratified(imbalanced_data, fed_arrays):
     """On data sorted by class, the validation split keeps the class ratio."""
-    import keras
-
     X, y = imbalanced_data
     order = np.argsort(y, kind="stable")
     X, y = X[order], y[order]
-    captured = {}
-    original_fit = keras.Model.fit
-
-    def spy_fit(self, *args, **kwargs):
-        captured.update(kwargs)
-        return original_fit(self, *args, **kwargs)
-
-    monkeypatch.setattr(keras.Model, "fit", spy_fit)
     clf = _small_clf(epochs=30, early_stopping=True, validation_split=0.2).fit(X, y)
-    _, y_valid, w_valid = captured["validation_data"]
+    (_, y_valid, _), _ = fed_arrays[1]
     assert len(y_valid) == 60
     assert np.mean(y_valid == 1) == pytest.approx(np.mean(y == 1), abs=0.02)
     assert "val_loss" in clf.history_
@@ -539,26 +550,17 @@ def test_partial_fit(imbalanced_data):
         clf.partial_fit(X[:10], np.full(10, 5))
 
 
-def test_class_weight_is_applied(imbalanced_data, monkeypatch):
+def test_class_weight_is_applied(imbalanced_data, fed_arrays):
     """Balanced weights reach keras fit; None gives ones; mean weight is one."""
-    import keras
-
     X, y = imbalanced_data
-    captured = {}
-    original_fit = keras.Model.fit
-
-    def spy_fit(self, *args, **kwargs):
-        captured["w"] = kwargs["sample_weight"]
-        return original_fit(self, *args, **kwargs)
-
-    monkeypatch.setattr(keras.Model, "fit", spy_fit)
     _small_clf(epochs=1).fit(X, y)
-    w = captured["w"]
+    (_, _, w), _ = fed_arrays[-1]
     assert w.mean() == pytest.approx(1.0, rel=1e-6)
     n, n_minority = len(y), np.sum(y == 1)
     assert w[y == 1][0] == pytest.approx(n / (2 * n_minority), rel=1e-6)
     _small_clf(epochs=1, class_weight=None).fit(X, y)
-    np.testing.assert_allclose(captured["w"], 1.0)
+    (_, _, w), _ = fed_arrays[-1]
+    np.testing.assert_allclose(w, 1.0)
 
 
 def test_balanced_weights_raise_minority_recall(imbalanced_data):
