@@ -136,6 +136,35 @@ def _write_pngs(folder, images) -> list[str]:
     return paths
 
 
+def test_seeded_fit_ignores_other_threads_drawing_random(imbalanced_data):
+    """Another thread drawing from Python's global random during a seeded fit
+    (as a Dask worker's event loop does) does not change the fit."""
+    import threading
+
+    X, y = imbalanced_data
+    expected = _seeded_mlp().fit(X, y).predict_proba(X)
+    stop = threading.Event()
+
+    def draw():
+        while not stop.is_set():
+            random.sample(range(100), 5)
+
+    thread = threading.Thread(target=draw)
+    thread.start()
+    try:
+        for _ in range(3):
+            np.testing.assert_array_equal(
+                _seeded_mlp().fit(X, y).predict_proba(X), expected
+            )
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _seeded_mlp():
+    return MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=2, random_state=0)
+
+
 def test_global_state_is_unchanged(imbalanced_data, tmp_path):
     """No public entry point changes RNGs, determinism, eager mode, threads or
     Keras's configuration (an unseeded fit draws its seed from NumPy's global
