@@ -308,13 +308,14 @@ def _custom_gradient_graph(grad_fn):
 def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
     """An endless ``tf.data`` pipeline of mini-batches of in-memory arrays.
 
-    The arrays become tensors once per fit; each pass shuffles row indices
-    (with ``shuffle``) and gathers the batches from the tensors, which are
-    zipped in rather than captured, so no pass copies them. The pipeline
-    repeats, so Keras keeps one iterator for the whole fit when given
-    ``steps_per_epoch``. Keras's own handling of NumPy input rebuilds its
-    pipeline at every epoch: on a 300-row table that cost 100 ms per epoch,
-    against 25 ms here (see benchmarks/README.md).
+    The arrays become tensors once per fit, zipped into the pipeline rather
+    than captured, so no pass copies them. Each pass over the rows draws one
+    order of the row indices (a stateless shuffle of pass number and
+    ``seed``, so it depends on nothing global) and gathers the batches in
+    that order. The pipeline repeats, so Keras keeps one iterator for the
+    whole fit when given ``steps_per_epoch``. Keras's own handling of NumPy
+    input rebuilds its pipeline at every epoch: on a 300-row table that cost
+    about 100 ms per epoch, against 25 ms here.
 
     Parameters
     ----------
@@ -325,7 +326,7 @@ def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
     shuffle : bool, default=False
         Draw a new order of the rows at each pass.
     seed : int, default=None
-        Seed of the shuffling.
+        Seed of the shuffling (None is 0).
 
     Returns
     -------
@@ -337,15 +338,23 @@ def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
     import tensorflow as tf
 
     n_rows = len(arrays[0])
+    n_batches = -(-n_rows // batch_size)
     tensors = tuple(tf.convert_to_tensor(array) for array in arrays)
-    indices = tf.data.Dataset.range(n_rows)
-    if shuffle:
-        indices = indices.shuffle(n_rows, seed=seed, reshuffle_each_iteration=True)
+
+    def batches_of_one_pass(pass_number):
+        rows = tf.range(n_rows, dtype=tf.int64)
+        if shuffle:
+            key = tf.stack([tf.constant(seed or 0, tf.int64), pass_number])
+            rows = tf.random.experimental.stateless_shuffle(rows, seed=key)
+        starts = tf.data.Dataset.range(0, n_rows, batch_size)
+        return starts.map(lambda start: rows[start : start + batch_size])
+
+    indices = tf.data.Dataset.counter().flat_map(batches_of_one_pass)
     data = tf.data.Dataset.from_tensors(tensors).repeat()
-    batches = tf.data.Dataset.zip((indices.batch(batch_size).repeat(), data)).map(
+    batches = tf.data.Dataset.zip((indices, data)).map(
         lambda index, data: tuple(tf.gather(tensor, index) for tensor in data)
     )
-    return batches.prefetch(tf.data.AUTOTUNE), -(-n_rows // batch_size)
+    return batches.prefetch(2), n_batches
 
 
 def model_to_bytes(model) -> bytes:

