@@ -56,6 +56,16 @@ def best_of(function, repeat):
     return min(times)
 
 
+def alternating_medians(baseline, candidate, rounds):
+    """Median seconds of each function, run in turn ``rounds`` times, so that
+    a slow phase of the shared machine hits both alike."""
+    times = ([], [])
+    for _ in range(rounds):
+        for function, measured in zip((baseline, candidate), times):
+            measured.append(best_of(function, 1))
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
 def fit_overhead(n_rows, epochs):
     import keras
     from sklearn.utils.class_weight import compute_sample_weight
@@ -75,9 +85,7 @@ def fit_overhead(n_rows, epochs):
         KerasClassifier(build, epochs=epochs, batch_size=256, random_state=0).fit(X, y)
 
     raw(), skimb()  # warm up
-    t_raw = statistics.median(best_of(raw, 1) for _ in range(3))
-    t_skimb = statistics.median(best_of(skimb, 1) for _ in range(3))
-    return t_raw, t_skimb
+    return alternating_medians(raw, skimb, rounds=5)
 
 
 def small_backbone():
@@ -126,9 +134,7 @@ def image_fit_overhead(n_images, epochs):
         )
 
     raw(), skimb()  # warm up
-    t_raw = statistics.median(best_of(raw, 1) for _ in range(3))
-    t_skimb = statistics.median(best_of(skimb, 1) for _ in range(3))
-    return t_raw, t_skimb
+    return alternating_medians(raw, skimb, rounds=5)
 
 
 def latency(repeat):
@@ -180,9 +186,11 @@ def throughput(n_rows):
     clf.fit(X[:20000], y[:20000])
     model = clf.model_
     clf.predict_proba(X[:5000]), model.predict(X[:5000], batch_size=1024, verbose=0)
-    t_raw = best_of(lambda: model.predict(X, batch_size=1024, verbose=0), 2)
-    t_skimb = best_of(lambda: clf.predict_proba(X), 2)
-    return t_raw, t_skimb
+    return alternating_medians(
+        lambda: model.predict(X, batch_size=1024, verbose=0),
+        lambda: clf.predict_proba(X),
+        rounds=7,
+    )
 
 
 MEMORY_CHILD = """

@@ -308,8 +308,10 @@ def _custom_gradient_graph(grad_fn):
 def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
     """An endless ``tf.data`` pipeline of mini-batches of in-memory arrays.
 
-    The arrays become tensors once per fit, zipped into the pipeline rather
-    than captured, so no pass copies them. Each pass over the rows draws one
+    The arrays become tensors once per fit (see `_tensor_of`), zipped into
+    the pipeline rather than captured. tf.data's default graph rewrites are
+    off: applying them serialises the pipeline with its tensors, a second
+    copy of ``X`` while the iterator starts. Each pass over the rows draws one
     order of the row indices (a stateless shuffle of pass number and
     ``seed``, so it depends on nothing global) and gathers the batches in
     that order. The pipeline repeats, so Keras keeps one iterator for the
@@ -339,7 +341,7 @@ def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
 
     n_rows = len(arrays[0])
     n_batches = -(-n_rows // batch_size)
-    tensors = tuple(tf.convert_to_tensor(array) for array in arrays)
+    tensors = tuple(_tensor_of(array) for array in arrays)
 
     def batches_of_one_pass(pass_number):
         rows = tf.range(n_rows, dtype=tf.int64)
@@ -354,7 +356,45 @@ def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
     batches = tf.data.Dataset.zip((indices, data)).map(
         lambda index, data: tuple(tf.gather(tensor, index) for tensor in data)
     )
-    return batches.prefetch(2), n_batches
+    options = tf.data.Options()
+    options.experimental_optimization.apply_default_optimizations = False
+    options.experimental_optimization.inject_prefetch = False
+    options.autotune.enabled = False
+    return batches.prefetch(2).with_options(options), n_batches
+
+
+#: TensorFlow's CPU tensors start at multiples of this many bytes.
+_TF_ALIGNMENT = 64
+
+
+def _tensor_of(array):
+    """A TensorFlow tensor with the values of ``array``, in one copy at most.
+
+    ``tf.convert_to_tensor`` holds two copies of a large array (measured:
+    2 x its size). A NumPy array that is C-contiguous, writeable and aligned
+    as TensorFlow needs is shared instead, without a copy, through DLPack;
+    any other is first copied once into such an array. Small and
+    non-numeric arrays take ``tf.convert_to_tensor``.
+    """
+    import tensorflow as tf
+
+    array = np.asarray(array)
+    small = array.nbytes < 1 << 20
+    if small or array.dtype.kind not in "fiu" or not array.dtype.isnative:
+        return tf.convert_to_tensor(array)
+    shareable = (
+        array.flags.c_contiguous
+        and array.flags.writeable
+        and array.ctypes.data % _TF_ALIGNMENT == 0
+    )
+    if not shareable:
+        buffer = np.empty(array.nbytes + _TF_ALIGNMENT, dtype=np.uint8)
+        start = -buffer.ctypes.data % _TF_ALIGNMENT
+        aligned = buffer[start : start + array.nbytes].view(array.dtype)
+        aligned = aligned.reshape(array.shape)
+        aligned[...] = array
+        array = aligned
+    return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
 
 
 def model_to_bytes(model) -> bytes:

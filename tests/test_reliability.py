@@ -286,3 +286,54 @@ def test_fit_leaves_no_gradient_functions_or_layer_names(imbalanced_data):
     np.testing.assert_array_equal(
         pickle.loads(pickle.dumps(second)).predict_proba(X), second.predict_proba(X)
     )
+
+
+@pytest.mark.slow
+def test_fit_memory_stays_under_twice_the_data():
+    """Fitting on 2,000,000 x 20 float32 rows peaks below 2 x X of extra
+    resident memory (the performance issue's target; raw Keras needs about
+    2.35 x X). benchmarks/performance.py measures it the same way, in a
+    fresh process with a thread sampling RSS."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); "
+        "from performance import memory; print(memory(2_000_000))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    ratio = float(result.stdout.strip().splitlines()[-1])
+    print(f"peak extra memory of a fit: {ratio:.2f} x X")
+    assert ratio < 2.0
+
+
+@pytest.mark.parametrize(
+    "layout", ["aligned", "unaligned", "fortran", "read-only", "small", "big-endian"]
+)
+def test_fed_tensors_hold_the_arrays_values(layout):
+    """The tensors skimb feeds Keras equal the arrays, whatever their layout;
+    a large aligned C-contiguous array is shared, not copied."""
+    from skimb._keras import _TF_ALIGNMENT, _tensor_of
+
+    rng = np.random.default_rng(0)
+    n_rows = 10 if layout == "small" else 20_000
+    buffer = np.empty(n_rows * 20 * 4 + 2 * _TF_ALIGNMENT, dtype=np.uint8)
+    start = -buffer.ctypes.data % _TF_ALIGNMENT + (4 if layout == "unaligned" else 0)
+    array = buffer[start : start + n_rows * 20 * 4].view(np.float32).reshape(n_rows, 20)
+    array[...] = rng.normal(size=array.shape)
+    if layout == "fortran":
+        array = np.asfortranarray(array)
+    elif layout == "read-only":
+        array.flags.writeable = False
+    elif layout == "big-endian":
+        array = array.astype(">f4")
+    tensor = _tensor_of(array)
+    np.testing.assert_array_equal(tensor.numpy(), array)
+    if layout == "aligned":
+        array[0, 0] = 42.0
+        assert tensor.numpy()[0, 0] == 42.0
+    else:
+        expected = float(array[0, 0])
+        if array.flags.writeable:
+            array[0, 0] = 42.0
+        assert tensor.numpy()[0, 0] == expected
