@@ -3,12 +3,14 @@
 - skimb KerasClassifier vs scikeras KerasClassifier (same network, epochs,
   batch size, learning rate, folds; n_jobs=1);
 - skimb with n_jobs=1 vs n_jobs=2 (joblib's loky processes), which must give
-  the same scores, on the 1,000-row table and on a 20,000-row one (where
-  each fit is long enough to amortise the workers' TensorFlow start-up).
+  the same scores, on the 1,000-row table and, with ``--large``, also on a
+  20,000-row one (where each fit is long enough to amortise the workers'
+  TensorFlow start-up; about 2.5 more minutes).
 
-    python benchmarks/search_parallel.py
+    python benchmarks/search_parallel.py [--large]
 """
 
+import argparse
 import os
 import time
 import warnings
@@ -50,6 +52,9 @@ def search(estimator, X, y, n_jobs):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--large", action="store_true", help="also on 20,000 rows")
+    large = parser.parse_args().large
     from scikeras.wrappers import KerasClassifier as ScikerasClassifier
 
     from skimb import KerasClassifier
@@ -78,7 +83,8 @@ def main():
         f"speed-up n_jobs=2 / n_jobs=1: {t_ours / t_ours_2:.2f}x, "
         f"same scores: {np.allclose(s_ours, s_ours_2)}"
     )
-
+    if not large:
+        return
     X, y = make_imbalanced_table(n_samples=20_000)
     t_big, s_big = search(ours, X, y, 1)
     t_big_2, s_big_2 = search(ours, X, y, 2)

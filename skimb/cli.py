@@ -120,10 +120,10 @@ def _data_options(function):
 )
 @click.option(
     "--n-jobs",
-    default=1,
-    show_default=True,
+    default=lambda: min(2, os.cpu_count() or 1),
+    show_default="2 (1 on a one-core machine)",
     type=int,
-    help="Parallel fits (joblib processes).",
+    help="Parallel fits (joblib processes); 1 fits everything in this process.",
 )
 @click.option(
     "--random-state",
