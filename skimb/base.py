@@ -825,8 +825,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             kwargs = {"steps_per_epoch": steps, "shuffle": False, **kwargs}
         if valid is not None:
             X_valid, y_valid, w_valid = valid
-            # Subclasses with parameters of their own (MLPClassifier) lack it.
-            valid_batch = getattr(self, "validation_batch_size", None) or batch_size
+            # A routed fit__validation_batch_size wins over the parameter,
+            # which subclasses with parameters of their own (MLPClassifier) lack.
+            valid_batch = (
+                kwargs.pop("validation_batch_size", None)
+                or getattr(self, "validation_batch_size", None)
+                or batch_size
+            )
             kwargs["validation_data"], kwargs["validation_steps"] = (
                 _keras.array_dataset(
                     (X_valid, self._targets_for_model(model, y_valid), w_valid),

@@ -343,6 +343,20 @@ def test_validation_and_predict_batch_sizes(imbalanced_data, fed_arrays, monkeyp
     assert predicted == [99]
 
 
+def test_routed_validation_batch_size(imbalanced_data, fed_arrays):
+    """fit__validation_batch_size batches the validation data, over the
+    validation_batch_size parameter."""
+    X, y = imbalanced_data
+    _small_clf(
+        epochs=1,
+        batch_size=16,
+        validation_split=0.2,
+        validation_batch_size=7,
+        fit__validation_batch_size=5,
+    ).fit(X, y)
+    assert [size for _, size in fed_arrays] == [16, 5]
+
+
 def test_unknown_build_function_parameter():
     """A routed parameter the build function does not accept is a clear error."""
     X = np.random.RandomState(0).normal(size=(20, 3))
