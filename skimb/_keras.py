@@ -305,7 +305,9 @@ def _custom_gradient_graph(grad_fn):
     return next(t.graph for t in result if hasattr(t, "graph"))
 
 
-def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
+def array_dataset(
+    arrays, *, batch_size: int, shuffle: bool = False, seed=None, balance_by=None
+):
     """An endless ``tf.data`` pipeline of mini-batches of in-memory arrays.
 
     The arrays become tensors once per fit (see `_tensor_of`), zipped into
@@ -328,7 +330,11 @@ def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
     shuffle : bool, default=False
         Draw a new order of the rows at each pass.
     seed : int, default=None
-        Seed of the shuffling (None is 0).
+        Seed of the shuffling and of the balanced draws (None is 0).
+    balance_by : ndarray of int, default=None
+        The class code of each row. When given, every batch has
+        ``batch_size`` rows with equal class shares instead (see
+        `_balanced_rows`), and ``shuffle`` is ignored.
 
     Returns
     -------
@@ -351,7 +357,10 @@ def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
         starts = tf.data.Dataset.range(0, n_rows, batch_size)
         return starts.map(lambda start: rows[start : start + batch_size])
 
-    indices = tf.data.Dataset.counter().flat_map(batches_of_one_pass)
+    if balance_by is None:
+        indices = tf.data.Dataset.counter().flat_map(batches_of_one_pass)
+    else:
+        indices = _balanced_rows(balance_by, batch_size=batch_size, seed=seed)
     data = tf.data.Dataset.from_tensors(tensors).repeat()
     batches = tf.data.Dataset.zip((indices, data)).map(
         lambda index, data: tuple(tf.gather(tensor, index) for tensor in data)
@@ -361,6 +370,44 @@ def array_dataset(arrays, *, batch_size: int, shuffle: bool = False, seed=None):
     options.experimental_optimization.inject_prefetch = False
     options.autotune.enabled = False
     return batches.prefetch(2).with_options(options), n_batches
+
+
+def _balanced_rows(codes, *, batch_size: int, seed=None):
+    """Endless batches of row indices with equal class shares.
+
+    Each class gets ``batch_size // n_classes`` rows of every batch, and the
+    remainder goes one row each to classes drawn at random. A class's rows
+    are drawn uniformly with replacement, so a class smaller than its share
+    repeats within a batch and no class is ever missing. Batch ``b`` depends
+    only on ``seed`` and ``b`` (stateless draws), so a seeded fit repeats.
+    """
+    import tensorflow as tf
+
+    codes = np.asarray(codes)
+    classes = np.unique(codes)
+    rows_of_class = [tf.constant(np.flatnonzero(codes == c), tf.int64) for c in classes]
+    n_classes = len(classes)
+    share, remainder = divmod(batch_size, n_classes)
+    seed = tf.constant(seed or 0, tf.int64)
+
+    def draw(batch_number):
+        key = tf.stack([seed, batch_number])
+        lucky = tf.random.experimental.stateless_shuffle(tf.range(n_classes), seed=key)[
+            :remainder
+        ]
+        counts = share + tf.reduce_sum(
+            tf.one_hot(lucky, n_classes, dtype=tf.int32), axis=0
+        )
+        picks = []
+        for c, rows in enumerate(rows_of_class):
+            class_key = tf.random.experimental.stateless_fold_in(key, c)
+            position = tf.random.stateless_uniform(
+                [counts[c]], class_key, maxval=tf.size(rows, tf.int64), dtype=tf.int64
+            )
+            picks.append(tf.gather(rows, position))
+        return tf.concat(picks, axis=0)
+
+    return tf.data.Dataset.counter().map(draw)
 
 
 #: TensorFlow's CPU tensors start at multiples of this many bytes.

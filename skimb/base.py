@@ -162,9 +162,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         Run Keras in eager mode (slow; for debugging).
 
     batch_sampler : {None, "balanced"}, default=None
-        ``"balanced"`` draws every mini-batch with equal class shares
-        (minority samples drawn again as needed), so no class is missing from
-        a batch however rare it is. The classes are then already balanced, so
+        ``"balanced"`` draws every mini-batch with equal class shares (the
+        rows of each class drawn at random with replacement; an epoch has as
+        many batches as without it), so no class is missing from a batch
+        however rare it is. The classes are then already balanced, so
         ``class_weight`` is not applied (``sample_weight`` still is).
 
     logit_adjustment : float, default=0.0
@@ -809,20 +810,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         }
         batch_size = kwargs.pop("batch_size", self._batch_size(len(X)))
         shuffle = kwargs.pop("shuffle", self.shuffle)
-        if self.batch_sampler == "balanced":
-            from ._batches import BalancedBatches
-
-            data = BalancedBatches(
-                X, y_fit, weights, codes=y, batch_size=batch_size, seed=self._fit_seed
-            )
-        else:
-            data, steps = _keras.array_dataset(
-                (X, y_fit, weights),
-                batch_size=batch_size,
-                shuffle=shuffle,
-                seed=self._fit_seed,
-            )
-            kwargs = {"steps_per_epoch": steps, "shuffle": False, **kwargs}
+        data, steps = _keras.array_dataset(
+            (X, y_fit, weights),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=self._fit_seed,
+            balance_by=y if self.batch_sampler == "balanced" else None,
+        )
+        kwargs = {"steps_per_epoch": steps, "shuffle": False, **kwargs}
         if valid is not None:
             X_valid, y_valid, w_valid = valid
             # A routed fit__validation_batch_size wins over the parameter,

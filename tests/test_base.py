@@ -742,24 +742,55 @@ def test_interrupted_fit_leaves_previous_state(imbalanced_data, exception):
 
 
 def test_balanced_batches(imbalanced_data, monkeypatch):
-    """batch_sampler='balanced' gives batches with equal class shares."""
-    from skimb import _batches
+    """batch_sampler='balanced' feeds batches with equal class shares."""
+    from skimb import _keras
 
     X, y = imbalanced_data
-    seen = []
-    original = _batches.BalancedBatches.__getitem__
+    feeds = []
+    array_dataset = _keras.array_dataset
 
-    def spy(self, index):
-        batch = original(self, index)
-        seen.append(batch)
-        return batch
+    def spy(arrays, **kwargs):
+        feeds.append((arrays, kwargs))
+        return array_dataset(arrays, **kwargs)
 
-    monkeypatch.setattr(_batches.BalancedBatches, "__getitem__", spy)
+    monkeypatch.setattr(_keras, "array_dataset", spy)
     clf = _small_clf(batch_sampler="balanced", batch_size=10, epochs=2).fit(X, y)
     assert len(clf.history_["loss"]) == 2
-    assert len(seen) >= 2 * 30  # 300 rows / 10 per batch, per epoch
-    for _, y_batch, w_batch in seen:
+    ((arrays, kwargs),) = feeds
+    np.testing.assert_array_equal(kwargs["balance_by"], y)
+    # The pipeline is stateless: built again, it yields the fit's batches.
+    dataset, steps = array_dataset(arrays, **kwargs)
+    assert steps == 30  # 300 rows / 10 per batch, as without balancing
+    for _, y_batch, w_batch in dataset.take(2 * steps):
         assert np.sum(y_batch == 1) == 5
         np.testing.assert_allclose(w_batch, 1.0)  # no class weights on top
     again = _small_clf(batch_sampler="balanced", batch_size=10, epochs=2).fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))
+
+
+@pytest.mark.parametrize("batch_size", [10, 7])
+def test_balanced_feed_draws_equal_shares_of_each_class(batch_size):
+    """Every batch holds each class's share, the rare ones drawn again."""
+    from skimb import _keras
+
+    codes = np.repeat([0, 1, 2], [95, 5, 3])
+    X = np.arange(len(codes), dtype=np.float32)[:, None]
+    arrays = (X, codes)
+
+    def batches(seed):
+        dataset, steps = _keras.array_dataset(
+            arrays, batch_size=batch_size, seed=seed, balance_by=codes
+        )
+        assert steps == -(-len(codes) // batch_size)
+        return [(x.numpy(), y.numpy()) for x, y in dataset.take(50)]
+
+    share = batch_size // 3
+    for x_batch, y_batch in batches(seed=0):
+        np.testing.assert_array_equal(codes[x_batch[:, 0].astype(int)], y_batch)
+        counts = np.bincount(y_batch, minlength=3)
+        assert counts.sum() == batch_size
+        assert set(counts) <= {share, share + 1}
+    # Seeded: the same seed repeats the draws, another seed changes them.
+    first, same, other = batches(0), batches(0), batches(1)
+    np.testing.assert_array_equal(np.stack([x for x, _ in first]), [x for x, _ in same])
+    assert not np.array_equal(np.stack([x for x, _ in first]), [x for x, _ in other])
