@@ -376,10 +376,13 @@ def _balanced_rows(codes, *, batch_size: int, seed=None):
     """Endless batches of row indices with equal class shares.
 
     Each class gets ``batch_size // n_classes`` rows of every batch, and the
-    remainder goes one row each to classes drawn at random. A class's rows
-    are drawn uniformly with replacement, so a class smaller than its share
-    repeats within a batch and no class is ever missing. Batch ``b`` depends
-    only on ``seed`` and ``b`` (stateless draws), so a seeded fit repeats.
+    remainder goes one row each to classes drawn at random. A pass is as many
+    batches as plain batching gives. Within a pass, each class's rows come in
+    a shuffled order, and a class that runs out starts again in a new order:
+    the majority class yields each of its rows at most once per pass (half of
+    them, with two classes), a rare class cycles through all of its rows
+    before repeating one. The draws are stateless (seed and pass number), so
+    a seeded fit repeats.
     """
     import tensorflow as tf
 
@@ -387,27 +390,34 @@ def _balanced_rows(codes, *, batch_size: int, seed=None):
     classes = np.unique(codes)
     rows_of_class = [tf.constant(np.flatnonzero(codes == c), tf.int64) for c in classes]
     n_classes = len(classes)
+    n_batches = -(-len(codes) // batch_size)
     share, remainder = divmod(batch_size, n_classes)
     seed = tf.constant(seed or 0, tf.int64)
 
-    def draw(batch_number):
-        key = tf.stack([seed, batch_number])
-        lucky = tf.random.experimental.stateless_shuffle(tf.range(n_classes), seed=key)[
-            :remainder
-        ]
-        counts = share + tf.reduce_sum(
-            tf.one_hot(lucky, n_classes, dtype=tf.int32), axis=0
-        )
-        picks = []
+    def batches_of_one_pass(pass_number):
+        key = tf.stack([seed, pass_number])
+        # counts[b, c]: rows of class c in batch b; `remainder` classes per
+        # batch, drawn at random, get one more.
+        noise = tf.random.stateless_uniform([n_batches, n_classes], key)
+        ranks = tf.argsort(tf.argsort(noise, axis=1), axis=1)
+        counts = share + tf.cast(ranks < remainder, tf.int64)
+        per_class = []
         for c, rows in enumerate(rows_of_class):
-            class_key = tf.random.experimental.stateless_fold_in(key, c)
-            position = tf.random.stateless_uniform(
-                [counts[c]], class_key, maxval=tf.size(rows, tf.int64), dtype=tf.int64
+            needed = tf.reduce_sum(counts[:, c])
+            n_rows = tf.size(rows, out_type=tf.int64)
+            rounds = -(-needed // n_rows)
+            order = tf.argsort(
+                tf.random.stateless_uniform(
+                    tf.stack([rounds, n_rows]),
+                    tf.random.experimental.stateless_fold_in(key, c),
+                ),
+                axis=1,
             )
-            picks.append(tf.gather(rows, position))
-        return tf.concat(picks, axis=0)
+            stream = tf.gather(rows, tf.reshape(order, [-1])[:needed])
+            per_class.append(tf.RaggedTensor.from_row_lengths(stream, counts[:, c]))
+        return tf.data.Dataset.from_tensor_slices(tf.concat(per_class, axis=1))
 
-    return tf.data.Dataset.counter().map(draw)
+    return tf.data.Dataset.counter().flat_map(batches_of_one_pass)
 
 
 #: TensorFlow's CPU tensors start at multiples of this many bytes.

@@ -770,27 +770,40 @@ def test_balanced_batches(imbalanced_data, monkeypatch):
 
 @pytest.mark.parametrize("batch_size", [10, 7])
 def test_balanced_feed_draws_equal_shares_of_each_class(batch_size):
-    """Every batch holds each class's share, the rare ones drawn again."""
+    """Every batch holds each class's share; within a pass the majority's
+    rows do not repeat and a rare class's rows are used in turn."""
     from skimb import _keras
 
     codes = np.repeat([0, 1, 2], [95, 5, 3])
     X = np.arange(len(codes), dtype=np.float32)[:, None]
-    arrays = (X, codes)
+    steps = -(-len(codes) // batch_size)
 
     def batches(seed):
-        dataset, steps = _keras.array_dataset(
-            arrays, batch_size=batch_size, seed=seed, balance_by=codes
+        dataset, n_batches = _keras.array_dataset(
+            (X, codes), batch_size=batch_size, seed=seed, balance_by=codes
         )
-        assert steps == -(-len(codes) // batch_size)
-        return [(x.numpy(), y.numpy()) for x, y in dataset.take(50)]
+        assert n_batches == steps
+        return [
+            (x.numpy()[:, 0].astype(int), y.numpy()) for x, y in dataset.take(3 * steps)
+        ]
 
+    first = batches(seed=0)
     share = batch_size // 3
-    for x_batch, y_batch in batches(seed=0):
-        np.testing.assert_array_equal(codes[x_batch[:, 0].astype(int)], y_batch)
+    for rows, y_batch in first:
+        np.testing.assert_array_equal(codes[rows], y_batch)
         counts = np.bincount(y_batch, minlength=3)
         assert counts.sum() == batch_size
         assert set(counts) <= {share, share + 1}
+    for start in range(0, 3 * steps, steps):
+        rows = np.concatenate([rows for rows, _ in first[start : start + steps]])
+        majority = rows[codes[rows] == 0]
+        assert len(np.unique(majority)) == len(majority)
+        for rare in (1, 2):
+            uses = np.bincount(rows[codes[rows] == rare], minlength=len(codes))
+            uses = uses[codes == rare]
+            assert uses.max() - uses.min() <= 1
     # Seeded: the same seed repeats the draws, another seed changes them.
-    first, same, other = batches(0), batches(0), batches(1)
-    np.testing.assert_array_equal(np.stack([x for x, _ in first]), [x for x, _ in same])
-    assert not np.array_equal(np.stack([x for x, _ in first]), [x for x, _ in other])
+    same, other = batches(seed=0), batches(seed=1)
+    rows_of = lambda draws: np.concatenate([rows for rows, _ in draws])  # noqa: E731
+    np.testing.assert_array_equal(rows_of(first), rows_of(same))
+    assert not np.array_equal(rows_of(first), rows_of(other))
