@@ -105,7 +105,7 @@ def balanced_batches_overhead(n_rows, epochs):
 
     default, balanced = fit(None), fit("balanced")
     default(), balanced()  # warm up
-    return alternating_medians(default, balanced, rounds=5)
+    return alternating_medians(default, balanced, rounds=3)
 
 
 def small_backbone():
