@@ -162,11 +162,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         Run Keras in eager mode (slow; for debugging).
 
     batch_sampler : {None, "balanced"}, default=None
-        ``"balanced"`` draws every mini-batch with equal class shares (the
-        rows of each class drawn at random with replacement; an epoch has as
-        many batches as without it), so no class is missing from a batch
-        however rare it is. The classes are then already balanced, so
-        ``class_weight`` is not applied (``sample_weight`` still is).
+        ``"balanced"`` draws every mini-batch with equal class shares (an
+        epoch has as many batches as without it; the majority's rows do not
+        repeat within an epoch, a rare class's rows recur in turn), so no
+        class is missing from a batch however rare it is. The classes are
+        then already balanced, so ``class_weight`` is not applied
+        (``sample_weight`` still is).
 
     logit_adjustment : float, default=0.0
         Post-hoc logit adjustment (Menon et al., 2021): at prediction the

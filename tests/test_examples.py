@@ -18,6 +18,7 @@ RECIPES = (
     "plot_class_weights_and_ensembles.py",
     "plot_smote_pipelines.py",
     "plot_synthetic_comparison.py",
+    "plot_losses_and_thresholds.py",
 )
 
 #: A score such as 0.731 or 1.000.
