@@ -360,7 +360,9 @@ def array_dataset(
     if balance_by is None:
         indices = tf.data.Dataset.counter().flat_map(batches_of_one_pass)
     else:
-        indices = _balanced_rows(balance_by, batch_size=batch_size, seed=seed)
+        indices = _balanced_rows(
+            balance_by, batch_size=batch_size, n_batches=n_batches, seed=seed
+        )
     data = tf.data.Dataset.from_tensors(tensors).repeat()
     batches = tf.data.Dataset.zip((indices, data)).map(
         lambda index, data: tuple(tf.gather(tensor, index) for tensor in data)
@@ -372,17 +374,17 @@ def array_dataset(
     return batches.prefetch(2).with_options(options), n_batches
 
 
-def _balanced_rows(codes, *, batch_size: int, seed=None):
+def _balanced_rows(codes, *, batch_size: int, n_batches: int, seed=None):
     """Endless batches of row indices with equal class shares.
 
     Each class gets ``batch_size // n_classes`` rows of every batch, and the
-    remainder goes one row each to classes drawn at random. A pass is as many
-    batches as plain batching gives. Within a pass, each class's rows come in
-    a shuffled order, and a class that runs out starts again in a new order:
-    the majority class yields each of its rows at most once per pass (half of
-    them, with two classes), a rare class cycles through all of its rows
-    before repeating one. The draws are stateless (seed and pass number), so
-    a seeded fit repeats.
+    remainder goes one row each to classes drawn at random. A pass is
+    ``n_batches`` batches (the caller's steps per epoch). Within a pass, each
+    class's rows come in a shuffled order, and a class that runs out starts
+    again in a new order: the majority class yields each of its rows at most
+    once per pass (half of them, with two classes), a rare class cycles
+    through all of its rows before repeating one. The draws are stateless
+    (seed and pass number), so a seeded fit repeats.
     """
     import tensorflow as tf
 
@@ -390,7 +392,6 @@ def _balanced_rows(codes, *, batch_size: int, seed=None):
     classes = np.unique(codes)
     rows_of_class = [tf.constant(np.flatnonzero(codes == c), tf.int64) for c in classes]
     n_classes = len(classes)
-    n_batches = -(-len(codes) // batch_size)
     share, remainder = divmod(batch_size, n_classes)
     seed = tf.constant(seed or 0, tf.int64)
 

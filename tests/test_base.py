@@ -804,6 +804,9 @@ def test_balanced_feed_draws_equal_shares_of_each_class(batch_size):
             assert uses.max() - uses.min() <= 1
     # Seeded: the same seed repeats the draws, another seed changes them.
     same, other = batches(seed=0), batches(seed=1)
-    rows_of = lambda draws: np.concatenate([rows for rows, _ in draws])  # noqa: E731
+
+    def rows_of(draws):
+        return np.concatenate([rows for rows, _ in draws])
+
     np.testing.assert_array_equal(rows_of(first), rows_of(same))
     assert not np.array_equal(rows_of(first), rows_of(other))
