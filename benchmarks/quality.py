@@ -205,7 +205,7 @@ def make_scikeras(class_weight, epochs, seed):
     )
 
 
-def make_model(name: str, epochs: int | None, seed: int = SEED):
+def make_model(name: str, epochs: int | None, seed: int):
     """A fresh estimator (without the scaler) for the model `name`.
 
     `epochs` (the --quick smoke run) caps the networks' epochs; None keeps
@@ -288,7 +288,7 @@ NEURAL_PEERS = ["sk_mlp", "sk_mlp_smote", "scikeras", "scikeras_balanced"]
 # Cross-validation
 
 
-def evaluate(model_name, X, y, *, folds, epochs, seed=SEED) -> dict:
+def evaluate(model_name, X, y, *, folds, epochs, seed) -> dict:
     """Per-fold scores and fit times of one model on one data set."""
     from imblearn.pipeline import Pipeline
     from sklearn.exceptions import ConvergenceWarning
@@ -612,8 +612,8 @@ def main(argv=None) -> int:
         cells = {m: results[name][m] for m in MODELS if m in results.get(name, {})}
         print_dataset_table(name, cells, info[name])
     keel = [d for d in datasets if d in KEEL]
-    summaries = {}
     held_out = [d for d in datasets if d in KEEL_HELD_OUT]
+    summaries = {}
     if keel:
         summaries["keel"] = print_summary(results, keel, "Mean over the KEEL data sets")
     if held_out:
