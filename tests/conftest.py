@@ -9,9 +9,31 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # runs only when SciPy was imported with this set.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import textwrap  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
+
+
+def run_python(code: str, *, cwd=None, env=None, timeout=300) -> str:
+    """Run ``code`` in a fresh Python process and return its stdout.
+
+    ``env`` holds variables added to this process's environment. The test
+    fails with the end of the child's stderr if the child fails.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
 
 
 @pytest.fixture(scope="session")

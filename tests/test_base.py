@@ -3,9 +3,6 @@
 import copy
 import pickle
 import re
-import subprocess
-import sys
-import textwrap
 
 import joblib
 import numpy as np
@@ -17,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skimb import KerasClassifier
 
-from .conftest import SmallNetwork
+from .conftest import SmallNetwork, run_python
 
 
 def _small_clf(**params):
@@ -30,25 +27,6 @@ def fitted(imbalanced_data):
     """A KerasClassifier fitted once on the imbalanced data."""
     X, y = imbalanced_data
     return _small_clf().fit(X, y)
-
-
-def _run_python(code: str) -> str:
-    """Run code in a fresh Python process and return its stdout."""
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**_subprocess_env()},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
-def _subprocess_env():
-    import os
-
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
 def test_is_classifier():
@@ -411,7 +389,7 @@ def test_same_random_state_across_processes(tmp_path):
     """random_state=0 gives identical probabilities in two fresh processes."""
     paths = [str(tmp_path / f"p{i}.npy") for i in range(2)]
     for path in paths:
-        _run_python(FRESH_PROCESS_FIT.format(path=path))
+        run_python(FRESH_PROCESS_FIT.format(path=path))
     np.testing.assert_array_equal(np.load(paths[0]), np.load(paths[1]))
 
 
@@ -446,7 +424,7 @@ def test_fresh_process_determinism_not_left_on():
     scikeras leak (determinism switched on and never switched off), after
     which unseeded random ops of the user fail.
     """
-    out = _run_python(
+    out = run_python(
         """
         import random, numpy as np
         from sklearn.datasets import make_classification
@@ -495,7 +473,7 @@ def test_joblib_roundtrip_in_another_process(fitted, imbalanced_data, tmp_path):
     )
     joblib.dump(fitted, model_path)
     np.save(X_path, X)
-    _run_python(
+    run_python(
         f"""
         import joblib, numpy as np
         clf = joblib.load({str(model_path)!r})
@@ -516,7 +494,7 @@ def test_corrupt_pickle_is_a_clear_error(fitted):
 
 def test_import_does_not_import_tensorflow():
     """`import skimb` loads neither TensorFlow nor Keras."""
-    out = _run_python(
+    out = run_python(
         """
         import sys, skimb
         skimb.KerasClassifier, skimb.class_weight, skimb.metrics

@@ -6,9 +6,6 @@ persistence) and checks an outcome: a score, a shape, identical predictions.
 """
 
 import re
-import subprocess
-import sys
-import textwrap
 from collections import Counter
 
 import joblib
@@ -56,7 +53,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from skimb import KerasClassifier, MLPClassifier
 from skimb.metrics import SCORER_NAMES, imbalance_report, imbalanced_scoring
 
-from .conftest import SmallNetwork
+from .conftest import SmallNetwork, run_python
 
 
 def _mlp(**params):
@@ -109,22 +106,6 @@ def _fed_fits(fed_arrays):
     """The ``y`` and ``sample_weight`` skimb fed Keras, one dict per fit
     (none of these fits holds out validation data)."""
     return [{"y": np.asarray(y), "w": np.asarray(w)} for (_, y, w), _ in fed_arrays]
-
-
-def _run_python(code: str, cwd) -> str:
-    """Run code in a fresh Python process and return its stdout."""
-    import os
-
-    result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 # ----------------------------------------------------------------------
@@ -457,7 +438,7 @@ def test_fitted_pipeline_and_search_load_in_another_process(data, tmp_path):
     joblib.dump(pipe, tmp_path / "pipe.joblib")
     joblib.dump(search, tmp_path / "search.joblib")
     np.save(tmp_path / "X.npy", X_test)
-    _run_python(
+    run_python(
         """
         import joblib, numpy as np
         X = np.load("X.npy")
