@@ -121,10 +121,15 @@ class _GlobalRandomState:
     """A snapshot of every global random state that Keras seeding touches.
 
     ``keras.utils.set_random_seed`` sets Python's ``random``, NumPy's global
-    ``RandomState``, TensorFlow's global seed and Keras's global
-    ``SeedGenerator``. This object records all four before seeding and puts
-    them back afterwards, so a seeded fit leaves the user's process as it
-    found it.
+    ``RandomState``, TensorFlow's global seed (on every Keras backend, when
+    TensorFlow is installed), Keras's global ``SeedGenerator`` and, on the
+    PyTorch backend, PyTorch's global generator. This object records them
+    before seeding and puts them back afterwards, so a seeded fit leaves the
+    user's process as it found it.
+
+    On the JAX and PyTorch backends TensorFlow may not be loaded yet when the
+    snapshot is taken; seeding loads it. Its snapshot is then the state of a
+    freshly loaded TensorFlow (no global seed), which ``restore`` puts back.
     """
 
     def __init__(self) -> None:
@@ -138,12 +143,12 @@ class _GlobalRandomState:
             for name in ("global_random_seed", "global_seed_generator")
         }
         self.tf = self._tf_seed_state()
+        self.torch = self._torch_rng_state()
 
     @staticmethod
     def _tf_seed_state():
-        tf = _tensorflow_or_none()
-        if tf is None:
-            return None
+        if _tensorflow_or_none() is None:
+            return (None, None, None)  # no global seed, as after import
         from tensorflow.python.eager import context
         from tensorflow.python.framework import ops
 
@@ -154,12 +159,30 @@ class _GlobalRandomState:
             ops.get_default_graph().seed,
         )
 
+    @staticmethod
+    def _torch_rng_state():
+        import keras
+
+        if keras.backend.backend() != "torch":
+            return None
+        import torch
+
+        devices = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+        return torch.get_rng_state(), devices
+
     def restore(self) -> None:
         random.setstate(self.python)
         np.random.set_state(self.numpy)
         for name, value in self.keras.items():
             self._global_state.set_global_attribute(name, value)
-        if self.tf is not None:
+        if self.torch is not None:
+            import torch
+
+            cpu, devices = self.torch
+            torch.set_rng_state(cpu)
+            if devices is not None:
+                torch.cuda.set_rng_state_all(devices)
+        if _tensorflow_or_none() is not None:
             from tensorflow.python.eager import context
             from tensorflow.python.framework import ops
 
