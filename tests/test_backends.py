@@ -3,9 +3,9 @@
 TensorFlow is skimb's default backend, and the rest of the suite runs on it.
 The estimator core is written against Keras 3's own API (``keras.ops``,
 ``keras.random``, ``keras.Model``), with the TensorFlow-only parts (the
-``tf.data`` feed, thread limits, op determinism) in private helpers that
-also work when Keras computes with another backend. These tests hold that
-promise: in a fresh process with ``KERAS_BACKEND`` set (Keras picks its
+``tf.data`` feed, thread limits, TensorFlow's global seed) in private
+helpers that also work when Keras computes with another backend. These
+tests hold that promise: in a fresh process with ``KERAS_BACKEND`` set (Keras picks its
 backend once, at import), a seeded fit, its repetition, a pickle round trip
 and the global random state afterwards.
 """

@@ -13,7 +13,7 @@ import pytest
 from skimb import ImageEmbedder, KerasClassifier, MLPClassifier, TransferClassifier
 from skimb._keras import InconsistentVersionWarning
 
-from .conftest import SmallNetwork
+from .conftest import SmallNetwork, run_python
 
 
 @pytest.fixture(scope="module")
@@ -298,11 +298,8 @@ def test_fit_memory_stays_under_twice_the_data():
         f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); "
         "from performance import memory; print(memory(2_000_000))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=900
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    ratio = float(result.stdout.strip().splitlines()[-1])
+    out = run_python(code, timeout=900)
+    ratio = float(out.strip().splitlines()[-1])
     print(f"peak extra memory of a fit: {ratio:.2f} x X")
     assert ratio < 2.0
 
