@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _keras
-from .class_weight import CLASS_WEIGHT_STRATEGIES, compute_sample_weight
+from .class_weight import CLASS_WEIGHT_STRATEGIES, _combined_weights
 
 __all__ = ["KerasClassifier"]
 
@@ -338,6 +338,16 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             The estimator.
         """
         routed = {key: value for key, value in params.items() if _is_routed_name(key)}
+        if routed and not _takes_extra_params(type(self)):
+            # Subclasses with a fixed set of parameters (MLPClassifier,
+            # TransferClassifier) build their own optimizer and model, so a
+            # routed name would be stored and silently ignored.
+            raise ValueError(
+                f"Invalid parameter(s) {sorted(routed)} for estimator "
+                f"{type(self).__name__}: it takes no routed prefix__name "
+                "parameters. Valid parameters are: "
+                f"{sorted(self._get_param_names_from_init())}."
+            )
         for key, value in routed.items():
             setattr(self, key, value)
         rest = {key: value for key, value in params.items() if key not in routed}
@@ -528,12 +538,22 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         y_encoded = self._prepare_targets(
             y, classes=classes, warm=warm, incremental=incremental
         )
-        weights = self._sample_weight(y_encoded, sample_weight)
+        weights = self._sample_weight(y_encoded, sample_weight, incremental)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        validation_fraction = 0.0 if incremental else self._validation_fraction()
+        fit_params = dict(fit_params)
+        validation_data = fit_params.pop(
+            "validation_data", self._routed_params("fit").get("validation_data")
+        )
+        validation_fraction = (
+            0.0
+            if incremental or validation_data is not None
+            else self._validation_fraction()
+        )
         train, valid = self._split_validation(
             X, y_encoded, weights, validation_fraction, seed
         )
+        if validation_data is not None:
+            valid = self._validation_arrays(validation_data)
         self._n_fit_samples = len(train[0])
         self._fit_seed = seed
         with _keras.seeded(seed), _keras.releasing_fit_memory() as fitted:
@@ -603,6 +623,15 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _prepare_targets(self, y, *, classes, warm, incremental):
         """Learn or check ``classes_`` and encode ``y`` as integers."""
+        changed = classes is not None and not np.array_equal(
+            np.unique(classes), getattr(self, "classes_", None)
+        )
+        if warm and incremental and changed:
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} is not the same as "
+                f"at the first partial_fit call ({self.classes_.tolist()}). "
+                "To change the classes, fit again from scratch."
+            )
         if not warm:
             labels = np.unique(y) if classes is None else np.unique(classes)
             self._label_encoder = LabelEncoder().fit(labels)
@@ -633,24 +662,58 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             self.class_prior_ = counts / counts.sum()
         return y_encoded
 
-    def _sample_weight(self, y_encoded, sample_weight):
+    def _sample_weight(self, y_encoded, sample_weight, incremental=False):
         """Class weights times sample weights, normalised to mean one.
 
         Balanced batches and the logit-adjusted loss already correct for the
         class imbalance, so with ``batch_sampler="balanced"`` or
-        ``loss="logit_adjusted"`` only ``sample_weight`` is applied.
+        ``loss="logit_adjusted"`` only ``sample_weight`` is applied. A
+        ``partial_fit`` batch may hold a single class (the classes are known
+        from the first call), so there one weighted class is enough.
         """
         corrected = self.batch_sampler == "balanced" or (
             isinstance(self.loss, str) and self.loss == "logit_adjusted"
         )
         class_weight = None if corrected else self.class_weight
-        return compute_sample_weight(
+        return _combined_weights(
             _encode_class_weight(class_weight, self.classes_),
             y_encoded,
-            classes=np.arange(self.n_classes_),
-            sample_weight=sample_weight,
-            beta=self.class_weight_beta,
+            np.arange(self.n_classes_),
+            sample_weight,
+            self.class_weight_beta,
+            min_classes=1 if incremental else 2,
         )
+
+    def _validation_arrays(self, validation_data):
+        """Validate and encode a user's ``validation_data`` like the training data.
+
+        ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: ``X_val``
+        is checked like ``X``, ``y_val`` is encoded with ``classes_``, and the
+        class weights (computed on ``y_val``) multiply the sample weights, as
+        for the validation set skimb holds out itself.
+        """
+        if not isinstance(validation_data, (tuple, list)) or len(
+            validation_data
+        ) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, "
+                "y_val, sample_weight_val). Got "
+                f"{type(validation_data).__name__} instead."
+            )
+        X_valid = self._validate_X(validation_data[0], reset=False)
+        y_valid = _validate_classification_target(
+            validation_data[1], n_samples=X_valid.shape[0]
+        )
+        unseen = np.setdiff1d(np.unique(y_valid), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"validation_data has labels {unseen.tolist()} that are not in "
+                f"the training classes {self.classes_.tolist()}."
+            )
+        y_valid = self._label_encoder.transform(y_valid)
+        sample_weight = validation_data[2] if len(validation_data) == 3 else None
+        w_valid = self._sample_weight(y_valid, sample_weight, incremental=True)
+        return X_valid, y_valid, w_valid
 
     def _validation_fraction(self) -> float:
         """The share of the data held out for validation."""
@@ -705,6 +768,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         model = self._build_model()
         _check_is_keras_model(model)
         _check_input_shape(model, self._input_shape())
+        _check_output_units(model, self.n_classes_)
         if not getattr(model, "compiled", False):
             model.compile(**self._compile_kwargs(model))
         return model
@@ -719,6 +783,17 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 "that builds one, e.g. KerasClassifier(model=build_fn)."
             )
         if isinstance(model, keras.Model):
+            unused = sorted(self._unrouted_extra_params()) + sorted(
+                f"model__{name}" for name in self._routed_params("model")
+            )
+            if unused:
+                raise ValueError(
+                    f"The parameter(s) {unused} have no effect: model is a "
+                    "keras.Model instance, and extra or model__ parameters only "
+                    "reach a function that builds the model. Pass such a "
+                    "function as model=, or remove the parameters (routing "
+                    f"prefixes are {list(ROUTING_PREFIXES)})."
+                )
             return _copy_model(model)
         return self._call_build_function(model)
 
@@ -749,10 +824,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 "routed parameters are written model__name=value."
             )
         kwargs = dict(available)
-        if "meta" in params:
+        # As in scikeras: meta, compile_kwargs and params go to a function
+        # that names them or takes **kwargs.
+        if "meta" in params or takes_any:
             kwargs["meta"] = self._meta()
-        if "compile_kwargs" in params:
+        if "compile_kwargs" in params or takes_any:
             kwargs["compile_kwargs"] = self._compile_kwargs(None)
+        if "params" in params or takes_any:
+            kwargs["params"] = self.get_params()
         return build_fn(**kwargs)
 
     def _compile_kwargs(self, model) -> dict:
@@ -791,7 +870,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 if n_units == 1
                 else ("sparse_categorical_crossentropy")
             )
-            if model is not None and _outputs_logits(model):
+            if model is not None and _outputs_logits(model, self._input_shape()):
                 params = {"from_logits": True, **params}
         return _instantiate(loss, params, keras.losses, kind="loss")
 
@@ -802,12 +881,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         X, y, weights = train
         y_fit = self._targets_for_model(model, y)
         weights = weights.astype(np.float32)
+        user_kwargs = {**self._routed_params("fit"), **fit_params}
+        user_kwargs.pop("validation_data", None)  # already in ``valid``
+        _check_fit_kwargs(user_kwargs, model)
         kwargs = {
             "epochs": epochs,
             "verbose": self.verbose,
             "callbacks": [] if incremental else self._make_callbacks(valid),
-            **self._routed_params("fit"),
-            **fit_params,
+            **user_kwargs,
         }
         batch_size = kwargs.pop("batch_size", self._batch_size(len(X)))
         shuffle = kwargs.pop("shuffle", self.shuffle)
@@ -846,13 +927,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _targets_for_model(self, model, y_encoded):
         """Integer labels, or one-hot rows for categorical losses."""
-        if _output_units(model) == 1:
-            if self.n_classes_ != 2:
-                raise ValueError(
-                    f"The model has a single output unit but y has "
-                    f"{self.n_classes_} classes. Use one output unit per class "
-                    "with a softmax activation."
-                )
+        if _output_units(model) == 1:  # binary: checked by _check_output_units
             return y_encoded.astype(np.float32).reshape(-1, 1)
         if _loss_name(getattr(model, "loss", None)) in _ONE_HOT_LOSSES:
             return np.eye(self.n_classes_, dtype=np.float32)[y_encoded]
@@ -876,6 +951,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _store_fit_results(self, model, history, warm):
         self.model_ = model
+        self._logit_outputs = _outputs_logits(model, self._input_shape())
         previous = self.history_ if warm and hasattr(self, "history_") else {}
         self.history_ = {
             key: list(previous.get(key, [])) + [float(v) for v in values]
@@ -889,6 +965,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         """Run the model on X: directly for small inputs, batched otherwise."""
         n_rows = len(X)
+        if any(name.startswith("predict__") for name in vars(self)):
+            predict_params = self._routed_params("predict")
+            _check_method_kwargs(predict_params, self.model_.predict, "predict")
         if n_rows <= self._fast_path_max_rows():
             outputs = self.model_(_pad_rows(X), training=False)
             return _keras.to_numpy(outputs)[:n_rows]
@@ -906,7 +985,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def _outputs_to_proba(self, outputs) -> np.ndarray:
         """Turn the network's outputs into rows of probabilities."""
         outputs = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)
-        logits = _outputs_logits(self.model_)
+        logits = getattr(self, "_logit_outputs", None)
+        if logits is None:  # pickled before skimb stored the decision
+            logits = _outputs_logits(self.model_)
         if outputs.shape[1] == 1:
             p = 1.0 / (1.0 + np.exp(-outputs[:, 0])) if logits else outputs[:, 0]
             p = np.clip(p, 0.0, 1.0)
@@ -946,6 +1027,54 @@ def _pad_rows(X: np.ndarray) -> np.ndarray:
     if X.ndim != 2 or not n_missing:
         return X
     return np.concatenate([X, np.zeros((n_missing, X.shape[1]), dtype=X.dtype)])
+
+
+#: keras.Model.fit arguments that skimb sets, and where a user sets them.
+_FIT_ARGS_OF_THE_ESTIMATOR = {
+    "x": "pass X to fit",
+    "y": "pass y to fit",
+    "sample_weight": "pass sample_weight to fit",
+    "class_weight": "set the estimator's class_weight parameter",
+    "validation_split": (
+        "set the estimator's validation_split parameter (validation_fraction "
+        "with early_stopping=True for MLPClassifier), or pass validation_data"
+    ),
+    "steps_per_epoch": "skimb passes one pass over the data per epoch",
+    "validation_steps": "skimb passes one pass over the validation data",
+}
+
+
+def _check_fit_kwargs(kwargs: dict, model) -> None:
+    """Raise on ``fit__*`` / fit arguments that keras.Model.fit cannot take."""
+    for name in kwargs:
+        if name in _FIT_ARGS_OF_THE_ESTIMATOR:
+            raise ValueError(
+                f"The fit argument {name!r} is set by skimb: "
+                f"{_FIT_ARGS_OF_THE_ESTIMATOR[name]}."
+            )
+    _check_method_kwargs(kwargs, model.fit, "fit")
+
+
+def _check_method_kwargs(kwargs: dict, method, prefix: str) -> None:
+    """Raise if ``kwargs`` has names that ``method`` does not take."""
+    parameters = inspect.signature(method).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return
+    unknown = sorted(set(kwargs) - set(parameters))
+    if unknown:
+        skip = ("kwargs", *_FIT_ARGS_OF_THE_ESTIMATOR)
+        valid = [name for name in parameters if name not in skip]
+        raise ValueError(
+            f"keras.Model.{method.__name__} has no argument(s) {unknown} (given "
+            f"as {prefix}__* parameters or to {prefix}). Its arguments are "
+            f"{valid}."
+        )
+
+
+def _takes_extra_params(cls) -> bool:
+    """Whether ``cls.__init__`` takes ``**kwargs`` (routed parameters)."""
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    return any(p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _is_routed_name(name: str) -> bool:
@@ -1120,10 +1249,84 @@ def _output_units(model) -> int:
     return int(shape[-1])
 
 
-def _outputs_logits(model) -> bool:
-    """True if the model ends in a linear layer, so it outputs logits."""
-    activation = getattr(model.layers[-1], "activation", None) if model.layers else None
-    return getattr(activation, "__name__", None) == "linear"
+#: Layers that pass their input's meaning (logits or probabilities) through.
+_PASS_THROUGH_LAYERS = (
+    "ActivityRegularization",
+    "AlphaDropout",
+    "Dropout",
+    "Flatten",
+    "GaussianDropout",
+    "GaussianNoise",
+    "Identity",
+    "Reshape",
+)
+
+
+def _outputs_logits(model, sample_shape=None) -> bool:
+    """True if the model outputs logits, False if it outputs probabilities.
+
+    The layer that makes the output decides: a linear activation means
+    logits, softmax or sigmoid means probabilities. Nested models and
+    layers that pass values through (dropout, noise, reshaping) are looked
+    through. When the structure does not tell (a custom layer, another
+    activation) and ``sample_shape`` is given, the untrained model is run on
+    random inputs: outputs outside [0, 1], or rows that do not sum to one,
+    are logits.
+    """
+    activation = _output_activation(model)
+    if activation is not None:
+        return activation == "linear"
+    if sample_shape is None:
+        return False
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, *sample_shape)).astype(np.float32)
+    try:
+        outputs = _keras.to_numpy(model(x, training=False)).reshape(16, -1)
+    except Exception:  # the model may need other inputs: keep the old default
+        return False
+    in_unit_interval = np.all((outputs >= 0) & (outputs <= 1))
+    if outputs.shape[1] == 1:
+        return not in_unit_interval
+    return not (in_unit_interval and np.allclose(outputs.sum(axis=1), 1, atol=1e-3))
+
+
+def _output_activation(model) -> str | None:
+    """The name of the activation that makes ``model``'s output, if known."""
+    keras = _keras.import_keras()
+    layer = _producer(model.outputs[0]) if getattr(model, "outputs", None) else None
+    while layer is not None:
+        if isinstance(layer, keras.Model):
+            outputs = getattr(layer, "outputs", None)
+            layer = _producer(outputs[0]) if outputs and len(outputs) == 1 else None
+        elif isinstance(layer, keras.layers.Softmax):
+            return "softmax"
+        elif hasattr(layer, "activation"):
+            name = getattr(layer.activation, "__name__", None)
+            return name if name in ("linear", "softmax", "sigmoid") else None
+        elif type(layer).__name__ in _PASS_THROUGH_LAYERS:
+            layer = _producer(layer.input)
+        else:
+            return None
+    return None
+
+
+def _producer(tensor):
+    """The layer that made a symbolic Keras tensor, or None."""
+    history = getattr(tensor, "_keras_history", None)
+    return getattr(history, "operation", None)
+
+
+def _check_output_units(model, n_classes: int) -> None:
+    """Raise unless the output has one unit per class (or one for binary)."""
+    n_units = _output_units(model)
+    if n_units == n_classes or (n_units == 1 and n_classes == 2):
+        return
+    raise ValueError(
+        f"The model's output has {n_units} unit(s), but y has {n_classes} "
+        "classes. End the model with one unit per class (softmax, or linear "
+        "for logits; meta['n_classes_'] holds the count), or with one "
+        "sigmoid unit for binary targets."
+    )
 
 
 def _check_is_keras_model(model) -> None:

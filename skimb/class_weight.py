@@ -141,6 +141,17 @@ def compute_sample_weight(
     >>> compute_sample_weight("balanced", np.array(["a", "a", "a", "b"]))
     array([0.66666667, 0.66666667, 0.66666667, 2.        ])
     """
+    return _combined_weights(class_weight, y, classes, sample_weight, beta)
+
+
+def _combined_weights(
+    class_weight, y, classes, sample_weight, beta, *, min_classes: int = 2
+) -> np.ndarray:
+    """`compute_sample_weight`, needing ``min_classes`` weighted classes.
+
+    ``partial_fit`` passes ``min_classes=1``: there a batch may hold a single
+    class, the others being known from the first call.
+    """
     y = np.asarray(y)
     classes = np.unique(y) if classes is None else np.asarray(classes)
     sample_weight = _check_sample_weight(
@@ -148,7 +159,7 @@ def compute_sample_weight(
     )
     per_class = compute_class_weight(class_weight, classes=classes, y=y, beta=beta)
     weights = per_class[_class_index(classes, y)] * sample_weight
-    _check_two_weighted_classes(classes, y, weights)
+    _check_weighted_classes(classes, y, weights, min_classes)
     return weights / weights.mean()
 
 
@@ -202,14 +213,20 @@ def _weights_from_dict(class_weight: dict, classes: np.ndarray) -> np.ndarray:
     return weights
 
 
-def _check_two_weighted_classes(classes, y, weights) -> None:
-    """Raise if fewer than two classes keep a positive total weight."""
+def _check_weighted_classes(classes, y, weights, min_classes: int) -> None:
+    """Raise if fewer than ``min_classes`` classes keep a positive total weight."""
     totals = np.array([weights[y == c].sum() for c in classes])
-    if np.count_nonzero(totals > 0) < 2:
-        kept = classes[totals > 0].tolist()
+    if np.count_nonzero(totals > 0) >= min_classes:
+        return
+    if min_classes == 1:
         raise ValueError(
-            "After weighting, only the class(es) "
-            f"{kept} have a positive total weight; a classifier needs at least "
-            "two classes with positive weight. Check sample_weight and "
-            "class_weight."
+            "After weighting, no sample has a positive weight. Check "
+            "sample_weight and class_weight."
         )
+    kept = classes[totals > 0].tolist()
+    raise ValueError(
+        "After weighting, only the class(es) "
+        f"{kept} have a positive total weight; a classifier needs at least "
+        "two classes with positive weight. Check sample_weight and "
+        "class_weight."
+    )

@@ -3,16 +3,18 @@
 import copy
 import pickle
 import re
+from functools import partial
 
 import joblib
 import numpy as np
 import pytest
+from scipy.special import softmax
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import balanced_accuracy_score
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from skimb import KerasClassifier
+from skimb import KerasClassifier, MLPClassifier
 
 from .conftest import SmallNetwork, run_python
 
@@ -657,22 +659,31 @@ def test_build_function_must_return_a_model(imbalanced_data):
         KerasClassifier(lambda: "not a model").fit(X, y)
 
 
-def test_model_with_wrong_output_size(imbalanced_data):
-    """A model whose output does not fit the classes fails without a TF trace."""
+@pytest.mark.parametrize(
+    "units, activation, n_classes",
+    [(1, "sigmoid", 3), (5, "softmax", 2), (2, "softmax", 3), (3, "linear", 2)],
+)
+def test_model_with_wrong_output_size(imbalanced_data, units, activation, n_classes):
+    """An output that does not fit the classes is a ValueError at fit.
+
+    Too many units used to fit and then fail in predict (an IndexError), too
+    few ended in a TensorFlow trace.
+    """
     import keras
 
     def build(meta):
         return keras.Sequential(
             [
                 keras.Input((meta["n_features_in_"],)),
-                keras.layers.Dense(1, activation="sigmoid"),
+                keras.layers.Dense(units, activation=activation),
             ]
         )
 
     X, _ = imbalanced_data
-    y = np.arange(len(X)) % 3
-    with pytest.raises(ValueError, match="single output unit but y has 3 classes"):
-        KerasClassifier(build).fit(X, y)
+    y = np.arange(len(X)) % n_classes
+    message = f"output has {units} unit\\(s\\), but y has {n_classes} classes"
+    with pytest.raises(ValueError, match=message):
+        KerasClassifier(build, epochs=1).fit(X, y)
 
 
 def test_small_and_large_inputs_give_same_proba(fitted, imbalanced_data):
@@ -788,3 +799,200 @@ def test_balanced_feed_draws_equal_shares_of_each_class(batch_size):
 
     np.testing.assert_array_equal(rows_of(first), rows_of(same))
     assert not np.array_equal(rows_of(first), rows_of(other))
+
+
+# --- Findings of a user review (2026-11-26) --------------------------------
+
+
+def _dense_logits(meta):
+    import keras
+
+    return keras.layers.Dense(meta["n_classes_"], name="logits")
+
+
+def _nested_head(meta):
+    import keras
+
+    inputs = keras.Input((meta["n_features_in_"],))
+    head = keras.Sequential([keras.Input((8,)), _dense_logits(meta)], name="head")
+    return keras.Model(inputs, head(keras.layers.Dense(8, activation="relu")(inputs)))
+
+
+def _trailing_dropout(meta):
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            _dense_logits(meta),
+            keras.layers.Dropout(0.1),
+        ]
+    )
+
+
+def _custom_last_layer(meta, softmax=False):
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            _dense_logits(meta),
+            keras.layers.Lambda(keras.ops.softmax if softmax else lambda t: 2.0 * t),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "build, logits",
+    [
+        (_nested_head, True),
+        (_trailing_dropout, True),
+        (_custom_last_layer, True),
+        (partial(_custom_last_layer, softmax=True), False),
+    ],
+    ids=["nested-head", "trailing-dropout", "lambda-logits", "lambda-softmax"],
+)
+def test_logits_are_recognised_behind_the_last_layer(imbalanced_data, build, logits):
+    """Logits are found through nested models, dropout and custom layers.
+
+    Only a linear Dense as the very last layer used to count as logits: the
+    others trained with from_logits=False on raw outputs and predict_proba
+    clipped negative outputs to 0, leaving NaN rows.
+    """
+    X, y = imbalanced_data
+    clf = KerasClassifier(build, epochs=5, random_state=0).fit(X, y)
+    assert clf._logit_outputs is logits
+    loss = clf.model_.loss  # a loss object with logits, else Keras's function
+    assert (hasattr(loss, "get_config") and loss.get_config()["from_logits"]) is logits
+    proba = clf.predict_proba(X)
+    outputs = clf.model_.predict(X, verbose=0)
+    expected = softmax(outputs, axis=1) if logits else outputs
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+    assert np.all(np.isfinite(proba))
+    # Trained on what it outputs, the network ranks the rare class.
+    assert roc_auc_score(y, proba[:, 1]) > 0.7
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_partial_fit_takes_batches_of_one_class(imbalanced_data, class_weight):
+    """With the classes known, a partial_fit batch may hold one class only.
+
+    SGDClassifier.partial_fit accepts that; streamed 90:10 data has many such
+    batches.
+    """
+    X, y = imbalanced_data
+    order = np.argsort(y, kind="stable")  # all majority rows, then the rest
+    clf = MLPClassifier(hidden_layer_sizes=(8,), class_weight=class_weight)
+    for batch in np.array_split(order, 15):
+        clf.partial_fit(X[batch], y[batch], classes=[0, 1])
+    assert len(np.unique(y[order[:20]])) == 1  # the test did feed such batches
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    majority = order[:5]
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        clf.partial_fit(X[majority], y[majority], sample_weight=np.zeros(5))
+    clf.set_params(class_weight={0: 0.0, 1: 1.0})
+    with pytest.raises(ValueError, match="no sample has a positive weight"):
+        clf.partial_fit(X[majority], y[majority])
+
+
+def test_partial_fit_refuses_other_classes(imbalanced_data):
+    X, y = imbalanced_data
+    clf = MLPClassifier(hidden_layer_sizes=(4,)).partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match=r"classes=\[0, 1, 2\] is not the same"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    clf.partial_fit(X, y, classes=[1, 0])  # the same classes in another order
+
+
+def test_build_function_gets_scikeras_arguments(imbalanced_data):
+    """Like scikeras: **kwargs gets meta, compile_kwargs and params."""
+    import keras
+
+    seen = {}
+
+    def build(**kwargs):
+        seen.update(kwargs)
+        return _custom_last_layer(kwargs["meta"], softmax=True)
+
+    def build_with_params(meta, params):
+        seen["named"] = params
+        return _custom_last_layer(meta, softmax=True)
+
+    X, y = imbalanced_data
+    KerasClassifier(build, epochs=1, hidden=3, model__width=2).fit(X, y)
+    assert {"meta", "compile_kwargs", "params", "hidden", "width"} <= set(seen)
+    assert seen["meta"]["n_classes_"] == 2
+    assert isinstance(seen["compile_kwargs"]["optimizer"], keras.optimizers.Adam)
+    assert seen["params"]["epochs"] == 1
+    KerasClassifier(build_with_params, epochs=2).fit(X, y)
+    assert seen["named"]["epochs"] == 2
+
+
+def test_model_instance_refuses_parameters_it_cannot_use(imbalanced_data):
+    import keras
+
+    X, y = imbalanced_data
+    model = keras.Sequential(
+        [keras.Input((X.shape[1],)), keras.layers.Dense(2, activation="softmax")]
+    )
+    for params in ({"model__units": 3}, {"hidden": 3}, {"optimiser__lr": 0.5}):
+        name = next(iter(params))
+        with pytest.raises(ValueError, match=rf"\['{name}'\] have no effect"):
+            KerasClassifier(model, epochs=1, **params).fit(X, y)
+
+
+def test_validation_data_is_encoded_like_y(imbalanced_data):
+    """validation_data with any labels is encoded with classes_ and weighted."""
+    X, y = imbalanced_data
+    labels = np.where(y == 1, "rare", "common")
+    train, valid = slice(0, 200), slice(200, None)
+    clf = KerasClassifier(_trailing_dropout, epochs=3, random_state=0)
+    clf.fit(X[train], labels[train], validation_data=(X[valid], labels[valid]))
+    assert len(clf.history_["val_loss"]) == 3
+    # Routed, with sample weights; early stopping uses it instead of a split.
+    routed = KerasClassifier(
+        _trailing_dropout,
+        epochs=3,
+        early_stopping=True,
+        random_state=0,
+        fit__validation_data=(X[valid], labels[valid], np.ones(100)),
+    ).fit(X[train], labels[train])
+    assert len(routed.history_["val_loss"]) == 3
+    with pytest.raises(ValueError, match="must be a tuple"):
+        clf.fit(X, labels, validation_data=X)
+    with pytest.raises(ValueError, match=r"labels \['odd'\] that are not"):
+        clf.fit(X, labels, validation_data=(X[:3], ["rare", "odd", "common"]))
+    with pytest.raises(ValueError, match="X has 7 features"):
+        clf.fit(X, labels, validation_data=(X[:3, 1:], labels[:3]))
+
+
+@pytest.mark.parametrize(
+    "params, fit_params, message",
+    [
+        ({"fit__foo": 3}, {}, r"keras.Model.fit has no argument\(s\) \['foo'\]"),
+        ({}, {"class_weight": {0: 1}}, "set the estimator's class_weight"),
+        ({"fit__validation_split": 0.2}, {}, "validation_split parameter"),
+        ({"predict__foo": 1}, {}, r"keras.Model.predict has no argument"),
+    ],
+)
+def test_unknown_keras_arguments_are_named(
+    imbalanced_data, params, fit_params, message
+):
+    """Arguments Keras cannot take get a ValueError naming them, on both
+    prediction paths, instead of a Keras TypeError or a misleading message."""
+    X, y = imbalanced_data
+    clf = KerasClassifier(_trailing_dropout, epochs=1, **params)
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y, **fit_params).predict(X[:2])
+    if "predict__foo" in params:
+        with pytest.raises(ValueError, match=message):
+            clf.predict(np.repeat(X, 5, axis=0))  # over the fast-path limit
+
+
+def test_fixed_estimators_refuse_routed_set_params():
+    """set_params(optimizer__...) on MLPClassifier used to be stored and ignored."""
+    from skimb import TransferClassifier
+
+    for estimator in (MLPClassifier(), TransferClassifier(weights=None)):
+        with pytest.raises(ValueError, match="takes no routed prefix__name"):
+            estimator.set_params(optimizer__learning_rate=0.5)
+    assert KerasClassifier().set_params(optimizer__learning_rate=0.5) is not None
