@@ -20,22 +20,40 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 def is_path_input(X) -> bool:
-    """True if X is a sequence of file paths rather than pixels."""
+    """True if X is a sequence of file paths rather than pixels.
+
+    Paths are str or ``os.PathLike`` items of a list, a tuple, a 1-D array or
+    a pandas Series, or of the one column of a DataFrame or ``(n, 1)`` array,
+    such as ``df[["path"]]``.
+    """
     if isinstance(X, (str, os.PathLike)):
         return False
-    if isinstance(X, np.ndarray):
-        return X.ndim == 1 and X.dtype.kind in "OUS" and _all_paths(X)
-    if isinstance(X, (list, tuple)) and len(X) > 0:
-        return _all_paths(X)
-    return False
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and _all_paths(X)
+    column = _one_column(X)
+    return column is not None and column.dtype.kind in "OUS" and _all_paths(column)
 
 
 def _all_paths(items) -> bool:
     return all(isinstance(item, (str, os.PathLike)) for item in items)
 
 
+def _one_column(X) -> np.ndarray | None:
+    """The values of a 1-D or one-column X as a 1-D array, else None.
+
+    Only the shape is looked at before converting, so wide pixel tables are
+    never copied here.
+    """
+    shape = getattr(X, "shape", None)
+    if shape is None or len(shape) not in (1, 2) or tuple(shape[1:]) not in ((), (1,)):
+        return None
+    return np.asarray(X).reshape(-1)
+
+
 def check_paths(X) -> np.ndarray:
     """Check that every path is an existing, readable file; return them as str."""
+    if not isinstance(X, (list, tuple)):
+        X = _one_column(X)  # a Series or one-column DataFrame: its values
     paths = np.array([os.fspath(p) for p in X], dtype=str)
     missing = [str(p) for p in paths if not os.path.isfile(p)]
     if missing:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from imblearn.metrics import classification_report_imbalanced, geometric_mean_score
+from sklearn import get_config
 from sklearn.metrics import (
     average_precision_score,
     balanced_accuracy_score,
@@ -20,6 +21,11 @@ from sklearn.metrics import (
     recall_score,
 )
 from sklearn.preprocessing import label_binarize
+from sklearn.utils.metadata_routing import (
+    UNCHANGED,
+    MetadataRequest,
+    get_routing_for_object,
+)
 
 __all__ = ["SCORER_NAMES", "imbalance_report", "imbalanced_scoring"]
 
@@ -57,7 +63,11 @@ def imbalanced_scoring(pos_label=None) -> dict:
         ``geometric_mean`` (imblearn's geometric mean of per-class recalls)
         and ``average_precision`` (from ``predict_proba``, or
         ``decision_function`` when the estimator has no probabilities). They
-        are picklable, so fitted searches can be saved with joblib.
+        are picklable, so fitted searches can be saved with joblib. Like
+        scikit-learn's scorers they take part in metadata routing: with
+        ``sklearn.set_config(enable_metadata_routing=True)``, call
+        ``scorer.set_score_request(sample_weight=True)`` to have
+        ``sample_weight`` routed to it.
 
     Examples
     --------
@@ -121,7 +131,13 @@ def imbalance_report(y_true, y_pred, *, labels=None, digits: int = 3) -> str:
 
 
 class _ImbalancedScorer:
-    """A picklable scorer ``scorer(estimator, X, y)`` for one metric."""
+    """A picklable scorer ``scorer(estimator, X, y)`` for one metric.
+
+    It takes part in scikit-learn's metadata routing as the scorers of
+    :func:`~sklearn.metrics.make_scorer` do: ``sample_weight`` is its only
+    metadata, and is routed to it once requested with
+    :meth:`set_score_request`.
+    """
 
     def __init__(self, name: str, pos_label=None):
         self.name = name
@@ -129,6 +145,65 @@ class _ImbalancedScorer:
 
     def __repr__(self) -> str:
         return f"imbalanced_scorer({self.name!r}, pos_label={self.pos_label!r})"
+
+    def set_score_request(self, *, sample_weight=UNCHANGED):
+        """Request ``sample_weight`` when the scorer is used under routing.
+
+        Only available with ``sklearn.set_config(enable_metadata_routing=True)``.
+        See scikit-learn's :ref:`User Guide <metadata_routing>`.
+
+        Parameters
+        ----------
+        sample_weight : str, True, False, or None, default=UNCHANGED
+            ``True`` to receive the ``sample_weight`` given to
+            :func:`~sklearn.model_selection.cross_validate` or a search,
+            ``False`` to score unweighted, ``None`` (the default request) to
+            raise an error if it is given, or a str to receive the metadata of
+            that name instead.
+
+        Returns
+        -------
+        self : object
+            The scorer, with the updated request.
+        """
+        if not get_config()["enable_metadata_routing"]:
+            raise RuntimeError(
+                "This method is only available when metadata routing is enabled."
+                " You can enable it using"
+                " sklearn.set_config(enable_metadata_routing=True)."
+            )
+        request = self.get_metadata_routing()
+        if sample_weight is not UNCHANGED:
+            request.score.add_request(param="sample_weight", alias=sample_weight)
+        self._metadata_request = request
+        return self
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """The metadata this scorer requests: ``sample_weight`` of ``score``.
+
+        Returns
+        -------
+        routing : MetadataRequest
+            A :class:`~sklearn.utils.metadata_routing.MetadataRequest`; the
+            ``sample_weight`` request is None (an error if it is passed)
+            until set with :meth:`set_score_request`.
+        """
+        # Unset until set_score_request, and absent from older pickles.
+        request = getattr(self, "_metadata_request", None)
+        if request is not None:
+            return get_routing_for_object(request)  # a copy
+        request = MetadataRequest(owner=self)
+        request.score.add_request(param="sample_weight", alias=None)
+        return request
+
+    # scikit-learn calls these two private hooks on its own scorers: searches
+    # without routing ask _accept_sample_weight before weighting the scores,
+    # and routing messages name a scorer by _routing_repr.
+    def _accept_sample_weight(self) -> bool:
+        return True
+
+    def _routing_repr(self) -> str:
+        return repr(self)
 
     def __call__(self, estimator, X, y_true, sample_weight=None) -> float:
         y_true = np.asarray(y_true)

@@ -9,8 +9,10 @@ import joblib
 import numpy as np
 import pytest
 from imblearn.metrics import classification_report_imbalanced, geometric_mean_score
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.datasets import make_classification
+from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     average_precision_score,
@@ -63,8 +65,9 @@ def _multiclass_data(seed=0):
     return train_test_split(X, y, test_size=0.4, stratify=y, random_state=seed)
 
 
-def _hand_binary_scores(estimator, X, y, pos):
+def _hand_binary_scores(estimator, X, y, pos, sample_weight=None):
     """Every metric of imbalanced_scoring computed directly, scoring ``pos``."""
+    w = {"sample_weight": sample_weight}
     pred = estimator.predict(X)
     column = list(estimator.classes_).index(pos)
     if hasattr(estimator, "predict_proba"):
@@ -73,12 +76,12 @@ def _hand_binary_scores(estimator, X, y, pos):
         decision = estimator.decision_function(X)
         score = decision if column == 1 else -decision
     return {
-        "f1": f1_score(y, pred, pos_label=pos, zero_division=0),
-        "recall": recall_score(y, pred, pos_label=pos, zero_division=0),
-        "precision": precision_score(y, pred, pos_label=pos, zero_division=0),
-        "balanced_accuracy": balanced_accuracy_score(y, pred),
-        "geometric_mean": geometric_mean_score(y, pred),
-        "average_precision": average_precision_score(y == pos, score),
+        "f1": f1_score(y, pred, pos_label=pos, zero_division=0, **w),
+        "recall": recall_score(y, pred, pos_label=pos, zero_division=0, **w),
+        "precision": precision_score(y, pred, pos_label=pos, zero_division=0, **w),
+        "balanced_accuracy": balanced_accuracy_score(y, pred, **w),
+        "geometric_mean": geometric_mean_score(y, pred, **w),
+        "average_precision": average_precision_score(y == pos, score, **w),
     }
 
 
@@ -302,6 +305,99 @@ def test_grid_search_refit_f1_and_joblib(tmp_path, binary_fit):
         assert loaded.scorer_[name](loaded, X_test, y_test) == search.scorer_[name](
             search, X_test, y_test
         )
+
+
+def _weights(n):
+    """Uneven sample weights that change every weighted score."""
+    return np.where(np.arange(n) % 3 == 0, 4.0, 0.5)
+
+
+def test_set_score_request():
+    """set_score_request returns the scorer and sets what it requests, like
+    the scorers of make_scorer; the request survives pickling."""
+    scorer = imbalanced_scoring()["f1"]
+    default = scorer.get_metadata_routing()
+    assert default.score.requests == {"sample_weight": None}
+    with config_context(enable_metadata_routing=True):
+        assert scorer.set_score_request(sample_weight=True) is scorer
+        assert scorer.get_metadata_routing().score.requests == {"sample_weight": True}
+        restored = pickle.loads(pickle.dumps(scorer))
+        assert restored.get_metadata_routing().score.requests == {"sample_weight": True}
+        assert repr(restored) == "imbalanced_scorer('f1', pos_label=None)"
+        # Unchanged keeps the request; other scorers keep theirs.
+        assert scorer.set_score_request() is scorer
+        assert scorer.get_metadata_routing().score.requests == {"sample_weight": True}
+        assert imbalanced_scoring()["f1"].get_metadata_routing().score.requests == {
+            "sample_weight": None
+        }
+        with pytest.raises(ValueError, match="alias you're setting"):
+            scorer.set_score_request(sample_weight=3)
+    with pytest.raises(RuntimeError, match="metadata routing is enabled"):
+        scorer.set_score_request(sample_weight=True)
+
+
+def test_cross_validate_routes_sample_weight():
+    """With routing on and sample_weight requested, cross_validate weighs each
+    fold's scores; unrequested, it is an error as with sklearn's scorers."""
+    X_train, X_test, y_train, y_test = _binary_data()
+    X = np.vstack([X_train, X_test])
+    y = np.concatenate([y_train, y_test])
+    weights = _weights(len(y))
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    with config_context(enable_metadata_routing=True):
+        model = LogisticRegression().set_fit_request(sample_weight=False)
+        with pytest.raises(UnsetMetadataPassedError, match="imbalanced_scorer"):
+            cross_validate(
+                model,
+                X,
+                y,
+                cv=cv,
+                scoring=imbalanced_scoring(),
+                params={"sample_weight": weights},
+            )
+        scoring = {
+            name: scorer.set_score_request(sample_weight=True)
+            for name, scorer in imbalanced_scoring().items()
+        }
+        result = cross_validate(
+            model, X, y, cv=cv, scoring=scoring, params={"sample_weight": weights}
+        )
+    changed = set()  # the metrics that the weights change in some fold
+    for fold, (train, test) in enumerate(cv.split(X, y)):
+        fitted = LogisticRegression().fit(X[train], y[train])
+        weighted = _hand_binary_scores(fitted, X[test], y[test], "rare", weights[test])
+        unweighted = _hand_binary_scores(fitted, X[test], y[test], "rare")
+        for name in SCORER_NAMES:
+            assert result[f"test_{name}"][fold] == pytest.approx(
+                weighted[name], rel=1e-12
+            ), (fold, name)
+            if weighted[name] != pytest.approx(unweighted[name]):
+                changed.add(name)
+    assert changed == set(SCORER_NAMES)
+
+
+def test_grid_search_weighs_scores_without_routing():
+    """Without routing, a search fitted with sample_weight weighs the scores
+    of imbalanced_scoring, as it does sklearn's scorers."""
+    X, _, y, _ = _binary_data()
+    weights = _weights(len(y))
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    search = GridSearchCV(
+        LogisticRegression(),
+        {"C": [1.0]},
+        scoring=imbalanced_scoring(),
+        refit="f1",
+        cv=cv,
+    )
+    search.fit(X, y, sample_weight=weights)
+    for fold, (train, test) in enumerate(cv.split(X, y)):
+        fitted = LogisticRegression().fit(
+            X[train], y[train], sample_weight=weights[train]
+        )
+        hand = _hand_binary_scores(fitted, X[test], y[test], "rare", weights[test])
+        for name in SCORER_NAMES:
+            got = search.cv_results_[f"split{fold}_test_{name}"][0]
+            assert got == pytest.approx(hand[name], rel=1e-12), (fold, name)
 
 
 def _parse_report(report):

@@ -1,0 +1,135 @@
+"""Tests of the containers of image file paths that skimb accepts.
+
+Paths come as lists, arrays, pandas Series (``df["path"]`` of a CSV) or
+one-column DataFrames (``df[["path"]]``), at fit and at predict or transform.
+The backbone is a tiny convolutional network with random weights: no test
+downloads weights.
+"""
+
+import pathlib
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skimb import ImageEmbedder, TransferClassifier
+from skimb._images import check_paths, is_path_input
+from skimb.datasets import load_image_folder
+
+
+def _tiny_backbone():
+    """Two small convolutions with random weights (seeded), RGB in."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, x, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def image_table(tmp_path_factory):
+    """A CSV of 16x16 PNG paths and labels (4 'cat', 8 'dog'), read back with
+    pandas, and the paths and labels as load_image_folder lists them."""
+    import tensorflow as tf
+
+    root = tmp_path_factory.mktemp("imgs")
+    rng = np.random.RandomState(0)
+    for label, count, brightness in (("cat", 4, 200), ("dog", 8, 60)):
+        (root / label).mkdir()
+        for i in range(count):
+            pixels = rng.randint(0, 56, (16, 16, 3)) + brightness
+            png = tf.io.encode_png(pixels.astype(np.uint8)).numpy()
+            (root / label / f"{i}.png").write_bytes(png)
+    paths, labels = load_image_folder(root)
+    csv = root / "images.csv"
+    pd.DataFrame({"path": paths, "label": labels}).to_csv(csv, index=False)
+    return pd.read_csv(csv), list(paths), labels
+
+
+@pytest.fixture(scope="module")
+def fitted(image_table):
+    """A TransferClassifier and an ImageEmbedder fitted on a list of paths."""
+    _, paths, labels = image_table
+    backbone = _tiny_backbone()
+    clf = TransferClassifier(
+        backbone, weights=None, epochs=1, input_shape=(32, 32), random_state=0
+    ).fit(paths, labels)
+    embedder = ImageEmbedder(backbone, weights=None, input_shape=(32, 32))
+    return clf, embedder.fit(paths)
+
+
+_PATH_CONTAINERS = {
+    "series": lambda df: df["path"],
+    "dataframe": lambda df: df[["path"]],
+    "series_of_pathlib": lambda df: df["path"].map(pathlib.Path),
+    "shuffled_index": lambda df: df["path"].set_axis(np.arange(len(df))[::-1] * 7),
+    "column_array": lambda df: df[["path"]].to_numpy(),
+}
+
+
+@pytest.mark.parametrize("container", _PATH_CONTAINERS)
+def test_predict_and_transform_take_path_columns(image_table, fitted, container):
+    """A Series or one-column DataFrame of paths gives what the list gives."""
+    df, paths, _ = image_table
+    clf, embedder = fitted
+    X = _PATH_CONTAINERS[container](df)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(paths))
+    np.testing.assert_array_equal(clf.predict(X), clf.predict(paths))
+    np.testing.assert_array_equal(embedder.transform(X), embedder.transform(paths))
+    assert is_path_input(X)
+    np.testing.assert_array_equal(check_paths(X), np.asarray(paths))
+
+
+@pytest.mark.parametrize("container", ["series", "dataframe"])
+def test_fit_takes_path_columns(image_table, fitted, container):
+    """fit on df["path"] or df[["path"]] (labels a Series) learns what fit on
+    the list of paths learns."""
+    df, paths, _ = image_table
+    clf, embedder = fitted
+    X = _PATH_CONTAINERS[container](df)
+    from_table = TransferClassifier(
+        _tiny_backbone(), weights=None, epochs=1, input_shape=(32, 32), random_state=0
+    ).fit(X, df["label"])
+    np.testing.assert_array_equal(from_table.classes_, clf.classes_)
+    np.testing.assert_allclose(
+        from_table.predict_proba(paths), clf.predict_proba(paths), atol=1e-6
+    )
+    table_embedder = ImageEmbedder(
+        _tiny_backbone(), weights=None, input_shape=(32, 32)
+    ).fit(X)
+    np.testing.assert_allclose(
+        table_embedder.transform(paths), embedder.transform(paths), atol=1e-6
+    )
+
+
+def test_missing_file_in_a_series_is_named(image_table, fitted, tmp_path):
+    """A missing file in a Series is the error that a list gives."""
+    df, _, _ = image_table
+    clf, _ = fitted
+    missing = str(tmp_path / "gone.png")
+    X = pd.concat([df["path"], pd.Series([missing])], ignore_index=True)
+    with pytest.raises(
+        ValueError, match=re.escape(f"Image file not found: '{missing}'")
+    ):
+        clf.predict(X)
+
+
+def test_tables_that_are_not_paths(image_table):
+    """Several columns, numbers, or missing values are not paths: pixels, or
+    an error from the pixel checks."""
+    df, paths, _ = image_table
+    assert not is_path_input(df)  # path and label: two columns
+    assert not is_path_input(df[["path", "path"]])
+    assert not is_path_input(pd.Series([0.5, 1.5]))
+    assert not is_path_input(pd.DataFrame({"pixel": [0.5, 1.5]}))
+    assert not is_path_input(pd.Series([paths[0], None]))
+    assert not is_path_input(np.full((3, 16, 16), 128.0))
+    assert not is_path_input(paths[0])
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        TransferClassifier(_tiny_backbone(), weights=None, epochs=1).fit(
+            df, df["label"]
+        )
