@@ -11,6 +11,7 @@ subfolders of images with ``--images DIR``. Bad input ends with one
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -49,9 +50,18 @@ def _guard(function):
             return function(*args, **kwargs)
         except (ValueError, TypeError, OSError) as exc:
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise _BadInput(message) from exc
+            raise _BadInput(_option_spelling(message)) from exc
 
     return wrapper
+
+
+def _option_spelling(message):
+    """The library's ``weights=None`` or ``weights='...'``, as ``--weights``."""
+    return re.sub(
+        r"\bweights=(None|'([^']*)')",
+        lambda match: f"--weights {match[2] or 'none'}",
+        message,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -163,7 +173,7 @@ def compare(
     X, y, preprocessor, params, source = _load_data(
         csv_path, target, images_dir, backbone, weights
     )
-    _check_classes(y)
+    _check_classes(y, folds)
     result = _run_with_progress(
         compare_strategies,
         X,
@@ -271,6 +281,7 @@ def predict(model_file, data, output):
         X = _read_csv(data)
         if saved["target"] in X.columns:
             X = X.drop(columns=[saved["target"]])
+        _check_numbers(X, _numeric_columns(model), data)
     proba = model.predict_proba(X)
     out["prediction"] = model.classes_[proba.argmax(axis=1)]
     for j, label in enumerate(model.classes_):
@@ -398,8 +409,11 @@ def _image_files(folder) -> list[str]:
     return files
 
 
-def _check_classes(y):
+def _check_classes(y, folds=None):
+    """At least two classes, and with ``folds``, that many rows of each."""
     import numpy as np
+
+    from .compare import _plain, _smallest_class
 
     labels = np.unique(y)
     if len(labels) < 2:
@@ -407,18 +421,65 @@ def _check_classes(y):
             f"the target has a single class ({labels.tolist()}); "
             "a classifier needs at least two"
         )
+    label, count = _smallest_class(y)
+    if folds is not None and count < folds:
+        fix = f"use --folds {count} or add rows" if count >= 2 else "add rows"
+        raise ValueError(
+            f"the class {_plain(label)!r} has {count} row(s), fewer than --folds "
+            f"{folds}: stratified cross-validation needs at least --folds rows of "
+            f"every class; {fix} of that class"
+        )
 
 
 def _load_model_file(path, joblib):
     if not Path(path).is_file():
         raise ValueError(f"model file not found: {path}")
+    not_a_model = ValueError(
+        f"{path} is not a model saved by 'skimb fit'; the command is "
+        "'skimb predict MODEL_FILE DATA --output FILE'"
+    )
     try:
         saved = joblib.load(path)
-    except Exception as exc:  # pickle raises many kinds of errors
-        raise ValueError(f"cannot read the model file {path}: {exc}") from exc
+    except (ImportError, AttributeError) as exc:  # a pickle of unknown classes
+        raise ValueError(
+            f"cannot load the model file {path} ({exc}); was it saved with other "
+            "versions of skimb and its libraries?"
+        ) from exc
+    except Exception as exc:  # not a pickle; pickle raises many kinds of errors
+        raise not_a_model from exc
     if not isinstance(saved, dict) or "skimb_model" not in saved:
-        raise ValueError(f"{path} was not written by 'skimb fit'")
+        raise not_a_model
     return saved
+
+
+def _numeric_columns(model) -> list:
+    """The columns that a model fitted on a CSV table reads as numbers."""
+    steps = getattr(model, "steps", None)
+    preprocessor = steps[0][1] if steps else None
+    for name, _, columns in getattr(preprocessor, "transformers_", []):
+        if name == "numeric":
+            return list(columns)
+    return []
+
+
+def _check_numbers(X, columns, path):
+    """Name the first cell that is not a number in a column fitted on numbers."""
+    import pandas as pd
+
+    for column in columns:
+        if column not in X.columns or pd.api.types.is_numeric_dtype(X[column]):
+            continue
+        values = X[column]
+        bad = (
+            values.notna() & pd.to_numeric(values, errors="coerce").isna()
+        ).to_numpy()
+        if bad.any():
+            row = int(bad.argmax())
+            raise ValueError(
+                f"the column {column!r} of {path} holds {values.iloc[row]!r} in "
+                f"data row {row + 1}, but the model was fitted on numbers there; "
+                "correct that cell or leave it empty (empty cells are imputed)"
+            )
 
 
 def _run_with_progress(compare_strategies, X, y, names, *, folds, quiet, **kwargs):
@@ -442,7 +503,7 @@ def _print_table(result, source):
     best = result.best("f1")
     table = Table(
         title=f"skimb compare: {source}, {result.config['folds']}-fold "
-        f"stratified CV, minority class {_plain(result.pos_label)!r}"
+        f"stratified CV, {_scored_classes(result)}"
     )
     table.add_column("strategy")
     for _, header in _METRIC_COLUMNS:
@@ -461,9 +522,16 @@ def _print_table(result, source):
     console.print(f"best by F1: [bold]{best}[/bold]")
 
 
-def _plain(value):
-    """A NumPy scalar as the Python value it holds (for display)."""
-    return value.item() if hasattr(value, "item") else value
+def _scored_classes(result):
+    """What the metrics score: the minority class, or all classes averaged."""
+    import numpy as np
+
+    from .compare import _plain
+
+    n_classes = len(np.unique(result.y_true))
+    if n_classes > 2:
+        return f"metrics macro-averaged over {n_classes} classes"
+    return f"minority class {_plain(result.pos_label)!r}"
 
 
 if __name__ == "__main__":  # python -m skimb.cli

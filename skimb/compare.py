@@ -153,6 +153,11 @@ class CompareResult:
         (minority) class for every sample.
     pos_label : object
         The minority class.
+    oof_proba : dict, default=None
+        ``oof_proba[strategy]``: the out-of-fold probabilities of every class,
+        of shape (n_samples, n_classes), columns in the order of
+        ``np.unique(y_true)``. :meth:`plot_pr` needs them for multiclass
+        labels.
 
     Examples
     --------
@@ -172,6 +177,7 @@ class CompareResult:
     y_true: np.ndarray
     oof_scores: dict = field(repr=False)
     pos_label: object = None
+    oof_proba: dict | None = field(default=None, repr=False)
 
     def table(self) -> list[dict]:
         """One row per strategy: mean and standard deviation of each metric.
@@ -221,7 +227,12 @@ class CompareResult:
         Path(path).write_text(json.dumps(document, indent=2, default=_jsonable))
 
     def plot_pr(self, path) -> None:
-        """Save the out-of-fold precision-recall curve of each strategy (PNG).
+        """Save the out-of-fold precision-recall curves of each strategy (PNG).
+
+        Binary labels give one plot, of the minority class. Multiclass labels
+        give one plot per class, that class against the others (one-vs-rest,
+        as the macro-averaged ``average_precision`` scores them), drawn from
+        :attr:`oof_proba`.
 
         Parameters
         ----------
@@ -232,21 +243,47 @@ class CompareResult:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from sklearn.metrics import PrecisionRecallDisplay
 
-        fig, ax = plt.subplots(figsize=(7, 5))
-        for strategy, scores in self.oof_scores.items():
-            PrecisionRecallDisplay.from_predictions(
-                self.y_true,
-                scores,
-                pos_label=self.pos_label,
-                name=strategy,
-                ax=ax,
+        classes = np.unique(self.y_true)
+        if len(classes) <= 2:
+            fig, ax = plt.subplots(figsize=(7, 5))
+            self._plot_curves(ax, self.y_true, self.oof_scores, self.pos_label)
+            ax.set_title(f"Precision-recall of the minority class ({self.pos_label})")
+        else:
+            if self.oof_proba is None:
+                raise ValueError(
+                    "Plotting multiclass precision-recall curves needs oof_proba, "
+                    "the out-of-fold probabilities of every class."
+                )
+            n_cols = min(3, len(classes))
+            n_rows = -(-len(classes) // n_cols)
+            fig, axes = plt.subplots(
+                n_rows, n_cols, figsize=(5 * n_cols, 4.5 * n_rows), squeeze=False
             )
-        ax.set_title(f"Precision-recall of the minority class ({self.pos_label})")
+            for j, (label, ax) in enumerate(zip(classes, axes.flat)):
+                scores = {s: proba[:, j] for s, proba in self.oof_proba.items()}
+                self._plot_curves(ax, self.y_true == label, scores, True)
+                ax.set(
+                    title=f"class {_plain(label)!r} vs the rest",
+                    xlabel="Recall",
+                    ylabel="Precision",
+                )
+            for ax in axes.flat[len(classes) :]:
+                ax.set_visible(False)
+            fig.suptitle("Precision-recall of each class (one-vs-rest)")
         fig.tight_layout()
         fig.savefig(path, dpi=100)
         plt.close(fig)
+
+    @staticmethod
+    def _plot_curves(ax, y_true, scores, pos_label):
+        """One precision-recall curve per strategy of ``scores``."""
+        from sklearn.metrics import PrecisionRecallDisplay
+
+        for strategy, strategy_scores in scores.items():
+            PrecisionRecallDisplay.from_predictions(
+                y_true, strategy_scores, pos_label=pos_label, name=strategy, ax=ax
+            )
 
 
 def compare_strategies(
@@ -300,13 +337,15 @@ def compare_strategies(
     """
     strategies = _check_strategies(strategies or list(STRATEGIES))
     X, y = _as_arrays(X), np.asarray(y)
+    _check_folds(y, folds)
     splits = list(
         StratifiedKFold(folds, shuffle=True, random_state=random_state).split(
             np.zeros(len(y)), y
         )
     )
     tasks = [(s, k) for s in strategies for k in range(folds)]
-    pos_label = _minority(y)
+    labels = np.unique(y)
+    pos_label, _ = _smallest_class(y)
     run = delayed(_fit_and_score)
     outputs = Parallel(n_jobs=n_jobs, return_as="generator")(
         run(
@@ -324,7 +363,7 @@ def compare_strategies(
         for s, k in tasks
     )
     scores = {s: {m: [] for m in (*SCORER_NAMES, "fit_time")} for s in strategies}
-    oof = {s: np.zeros(len(y)) for s in strategies}
+    oof = {s: np.zeros((len(y), len(labels))) for s in strategies}
     for (strategy, fold), (fold_scores, proba) in zip(tasks, outputs):
         for metric, value in fold_scores.items():
             scores[strategy][metric].append(value)
@@ -333,11 +372,17 @@ def compare_strategies(
             progress(strategy, fold)
     config = _config(strategies, folds, random_state, estimator_params, len(y))
     config["minority_class"] = pos_label
-    return CompareResult(scores, config, y, oof, pos_label)
+    minority = int(np.flatnonzero(labels == pos_label)[0])
+    oof_scores = {s: proba[:, minority] for s, proba in oof.items()}
+    return CompareResult(scores, config, y, oof_scores, pos_label, oof)
 
 
 def _fit_and_score(estimator, X, y, train, test, pos_label):
-    """Fit on one fold; return its scores and the test-set probabilities."""
+    """Fit on one fold; return its scores and the test-set probabilities.
+
+    Every training set holds every class (:func:`_check_folds`), so the
+    columns of the probabilities are the sorted labels of ``y``.
+    """
     X_train, X_test = _take(X, train), _take(X, test)
     start = time.perf_counter()
     estimator.fit(X_train, y[train])
@@ -347,8 +392,7 @@ def _fit_and_score(estimator, X, y, train, test, pos_label):
         name: scorer(estimator, X_test, y[test]) for name, scorer in scoring.items()
     }
     scores["fit_time"] = fit_time
-    column = int(np.flatnonzero(estimator.classes_ == pos_label)[0])
-    return scores, estimator.predict_proba(X_test)[:, column]
+    return scores, estimator.predict_proba(X_test)
 
 
 def _as_arrays(X):
@@ -359,9 +403,31 @@ def _take(X, rows):
     return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
-def _minority(y):
+def _smallest_class(y) -> tuple:
+    """The least frequent label of ``y`` and its count."""
     labels, counts = np.unique(y, return_counts=True)
-    return labels[np.argmin(counts)]
+    return labels[np.argmin(counts)], int(counts.min())
+
+
+def _check_folds(y, folds):
+    """Each class needs a sample in every test fold and every training set.
+
+    With fewer samples than folds, some test folds cannot score the class,
+    and with one sample a training set lacks it and its fit fails.
+    """
+    label, count = _smallest_class(y)
+    if count < folds:
+        raise ValueError(
+            f"The class {_plain(label)!r} has {count} sample(s), fewer than "
+            f"folds={folds}: stratified cross-validation needs at least `folds` "
+            "samples of every class. Add samples of that class or use fewer "
+            "folds."
+        )
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds (for display)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _config(strategies, folds, random_state, estimator_params, n_samples) -> dict:

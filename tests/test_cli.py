@@ -14,6 +14,9 @@ from sklearn.datasets import make_classification
 from skimb.cli import main
 from skimb.compare import STRATEGIES, compare_strategies, make_strategy
 
+#: The first bytes of a PNG file.
+_PNG = b"\x89PNG\r\n\x1a\n"
+
 
 def _run(*args):
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
@@ -89,7 +92,7 @@ def test_compare_on_builtin_data(tmp_path):
     precision = {s: np.mean(m["precision"]) for s, m in document["per_fold"].items()}
     assert recall["class_weight"] >= recall["none"] > 0.9
     assert precision["rus"] < precision["none"]  # under-sampling's real cost
-    assert (tmp_path / "pr_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "pr_curve.png").read_bytes()[:8] == _PNG
 
 
 def test_compare_with_progress_bar():
@@ -235,6 +238,130 @@ def test_fit_then_predict(hard_csv, tmp_path):
 def _write(path, text):
     path.write_text(text)
     return str(path)
+
+
+@pytest.fixture(scope="module")
+def three_class_csv(tmp_path_factory):
+    """A small 36:16:8 table with the classes 'big', 'mid' and 'rare'."""
+    X, y = make_classification(
+        n_samples=60,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        weights=[0.6, 0.27],
+        flip_y=0,
+        random_state=0,
+    )
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(4)])
+    frame["label"] = np.array(["big", "mid", "rare"])[y]
+    path = tmp_path_factory.mktemp("multi") / "multi.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_compare_multiclass_csv(three_class_csv, tmp_path):
+    """A multiclass target: an honest header, results.json and per-class curves."""
+    result = _run(
+        "compare",
+        "--csv",
+        str(three_class_csv),
+        "--target",
+        "label",
+        "--strategies",
+        "none",
+        "--folds",
+        "2",
+        "--n-jobs",
+        "1",
+        "--output",
+        str(tmp_path),
+        "--quiet",
+    )
+    assert result.exit_code == 0, result.output
+    title = " ".join(result.output.split())  # rich wraps the long title
+    assert "stratified CV, metrics macro-averaged over 3 classes" in title
+    assert "minority class" not in title
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert document["config"]["minority_class"] == "rare"
+    assert (tmp_path / "pr_curve.png").read_bytes()[:8] == _PNG
+
+
+def test_compare_strategies_multiclass_probabilities(three_class_csv):
+    """oof_proba holds every class's probability; oof_scores the minority's."""
+    frame = pd.read_csv(three_class_csv)
+    X, y = frame.drop(columns="label").to_numpy(), frame["label"].to_numpy()
+    result = compare_strategies(X, y, ["none"], folds=2)
+    proba = result.oof_proba["none"]
+    assert proba.shape == (60, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(result.oof_scores["none"], proba[:, 2])
+    assert result.pos_label == "rare"
+
+
+@pytest.mark.parametrize(
+    "labels, folds, message",
+    [
+        ("xxxxxy", "2", "the class 'y' has 1 row(s), fewer than --folds 2"),
+        ("xxxxxxyyy", "5", "use --folds 3 or add rows of that class"),
+    ],
+)
+def test_compare_class_smaller_than_folds(labels, folds, message, tmp_path):
+    """A class with fewer rows than folds: say so, and how to fix it."""
+    rows = "".join(f"{i},{label}\n" for i, label in enumerate(labels))
+    csv = _write(tmp_path / "small.csv", "a,label\n" + rows)
+    args = ["--csv", csv, "--target", "label", "--folds", folds, "--quiet"]
+    result = _run("compare", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and message in result.stderr
+    with pytest.raises(ValueError, match=f"fewer than folds={folds}"):
+        compare_strategies(np.zeros((len(labels), 1)), list(labels), folds=int(folds))
+
+
+def test_predict_with_a_csv_as_model_file(hard_csv, tmp_path):
+    """A data file where the model file goes: not a model saved by skimb fit."""
+    output = tmp_path / "preds.csv"
+    result = _run("predict", str(hard_csv), str(hard_csv), "--output", str(output))
+    assert result.exit_code == 2
+    assert f"error: {hard_csv} is not a model saved by 'skimb fit'" in result.stderr
+    assert "skimb predict MODEL_FILE DATA" in result.stderr
+    assert not output.exists()
+
+
+def test_predict_names_a_non_numeric_cell(hard_csv, tmp_path):
+    """Text in a column fitted on numbers: the column, the value and the row."""
+    model = tmp_path / "model.joblib"
+    args = ["--target", "label", "--strategy", "none", "--model-out", str(model)]
+    assert _run("fit", str(hard_csv), *args).exit_code == 0
+    new = pd.read_csv(hard_csv).head(3).astype({"x1": object})
+    new.loc[1, "x1"] = "abc"
+    new.to_csv(tmp_path / "new.csv", index=False)
+    output = tmp_path / "preds.csv"
+    result = _run(
+        "predict", str(model), str(tmp_path / "new.csv"), "--output", str(output)
+    )
+    assert result.exit_code == 2
+    assert "the column 'x1' of" in result.stderr
+    assert "holds 'abc' in data row 2" in result.stderr
+    assert "leave it empty" in result.stderr
+    assert not output.exists()
+
+
+def test_offline_hint_uses_the_option_spelling(image_folder, monkeypatch):
+    """When ImageNet weights cannot be downloaded, the hint says --weights none."""
+    import keras
+
+    def offline(*args, **kwargs):
+        raise Exception("URL fetch failure on https://example.invalid: None")
+
+    monkeypatch.setattr(keras.applications, "MobileNetV3Small", offline)
+    args = ["--images", str(image_folder), "--backbone", "mobilenet_v3_small"]
+    result = _run("compare", *args, "--quiet")
+    assert result.exit_code == 2
+    assert "offline, pass --weights none or" in result.stderr
+    assert "Cannot load --weights imagenet for backbone" in result.stderr
+    assert "weights=None" not in result.stderr
 
 
 @pytest.mark.parametrize(
