@@ -14,6 +14,7 @@ import collections
 import contextlib
 import io
 import random
+import re
 import threading
 import warnings
 from collections.abc import Iterator
@@ -509,6 +510,16 @@ def model_from_bytes(data: bytes):
             "The saved Keras model inside this estimator is corrupt or "
             f"truncated ({type(exc).__name__}: {exc}). Refit the estimator "
             "or load an intact copy of the file."
+        ) from exc
+    except TypeError as exc:  # Keras: a class it cannot locate or rebuild
+        # Keras's message carries the whole model config; keep its point.
+        located = re.search(r"Could not locate \w+ '[^']*'", str(exc))
+        reason = located[0] if located else str(exc).splitlines()[0]
+        raise ValueError(
+            f"Keras could not rebuild the model inside this estimator ({reason}). "
+            "Custom layers, losses and other objects must be registered with "
+            "keras.saving.register_keras_serializable and imported before "
+            "loading."
         ) from exc
 
 

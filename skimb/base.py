@@ -485,6 +485,22 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             outputs = self._forward(X)
         return self._outputs_to_proba(outputs)
 
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``; a probability of exactly 0 gives -inf.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
     def predict(self, X):
         """Predict class labels.
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from . import _keras
 from .base import KerasClassifier
@@ -141,6 +142,30 @@ class MLPClassifier(KerasClassifier):
 
     loss_curve_ : list of float
         The training loss at each epoch (as scikit-learn's attribute).
+
+    loss_ : float
+        The training loss at the last epoch.
+
+    best_loss_ : float or None
+        The lowest training loss of the fit; None with ``early_stopping=True``
+        (as in scikit-learn, which then tracks the validation set).
+
+    coefs_ : list of ndarray
+        The weight matrix of each layer, ``coefs_[i]`` of shape
+        (units of layer i, units of layer i + 1), read from ``model_``.
+
+    intercepts_ : list of ndarray
+        The bias vector of each layer, read from ``model_``.
+
+    n_layers_ : int
+        The number of layers, input and output included.
+
+    n_outputs_ : int
+        The number of output units: one per class, binary included
+        (scikit-learn's binary network has a single logistic unit).
+
+    out_activation_ : str
+        The output activation, always ``"softmax"``.
 
     See Also
     --------
@@ -333,6 +358,33 @@ class MLPClassifier(KerasClassifier):
     def _store_fit_results(self, model, history, warm):
         super()._store_fit_results(model, history, warm)
         self.loss_curve_ = list(self.history_["loss"])
+        self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
+        self.n_layers_ = len(_hidden_sizes(self.hidden_layer_sizes)) + 2
+        self.n_outputs_ = self.n_classes_
+        self.out_activation_ = "softmax"
+
+    # scikit-learn's weight attributes, read from the network so that they
+    # never go stale (warm starts, partial_fit) and are not pickled twice.
+
+    @property
+    def coefs_(self) -> list:
+        """The weight matrix of each layer (scikit-learn's ``coefs_``)."""
+        return [_keras.to_numpy(layer.kernel) for layer in self._dense_layers()]
+
+    @property
+    def intercepts_(self) -> list:
+        """The bias vector of each layer (scikit-learn's ``intercepts_``)."""
+        return [_keras.to_numpy(layer.bias) for layer in self._dense_layers()]
+
+    def _dense_layers(self) -> list:
+        check_is_fitted(self, "model_")
+        keras = _keras.import_keras()
+        return [
+            layer
+            for layer in self.model_.layers
+            if isinstance(layer, keras.layers.Dense)
+        ]
 
 
 _ACTIVATIONS = {

@@ -96,6 +96,32 @@ def test_stops_on_plateau_like_sklearn(imbalanced_data):
     assert len(clf.loss_curve_) == clf.n_iter_
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_sklearn_fitted_attributes(imbalanced_data, early_stopping):
+    """The fitted attributes of scikit-learn's MLP that code reads after a swap."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(hidden_layer_sizes=(5, 3), early_stopping=early_stopping)
+    assert not hasattr(clf, "coefs_")
+    clf.fit(X, y)
+    shapes = [(X.shape[1], 5), (5, 3), (3, 2)]
+    assert [coef.shape for coef in clf.coefs_] == shapes
+    assert [bias.shape for bias in clf.intercepts_] == [(5,), (3,), (2,)]
+    hidden = np.maximum(X @ clf.coefs_[0] + clf.intercepts_[0], 0)
+    hidden = np.maximum(hidden @ clf.coefs_[1] + clf.intercepts_[1], 0)
+    logits = hidden @ clf.coefs_[2] + clf.intercepts_[2]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), proba, rtol=1e-4, atol=1e-6)
+    assert clf.loss_ == clf.loss_curve_[-1]
+    if early_stopping:
+        assert clf.best_loss_ is None
+    else:
+        assert clf.best_loss_ == min(clf.loss_curve_)
+    assert (clf.n_layers_, clf.n_outputs_, clf.out_activation_) == (4, 2, "softmax")
+    np.testing.assert_allclose(
+        clf.predict_log_proba(X), np.log(clf.predict_proba(X)), rtol=1e-12
+    )
+
+
 def test_early_stopping_uses_validation_loss(imbalanced_data):
     """early_stopping holds out validation_fraction and monitors val_loss."""
     X, y = imbalanced_data

@@ -229,6 +229,34 @@ def test_corrupted_model_bytes_name_the_problem(fitted_mlp):
         MLPClassifier.__new__(MLPClassifier).__setstate__(state)
 
 
+def _build_with_unregistered_layer(meta):
+    import keras
+
+    class Twice(keras.layers.Layer):  # local: Keras cannot import it back
+        def call(self, inputs):
+            return 2.0 * inputs
+
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            Twice(),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )
+
+
+def test_unregistered_custom_layer_is_a_clear_error_at_load():
+    """A custom layer Keras cannot locate at load time is a short ValueError."""
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = np.arange(40) % 2
+    clf = KerasClassifier(_build_with_unregistered_layer, epochs=1).fit(X, y)
+    data = pickle.dumps(clf)
+    with pytest.raises(ValueError, match="Could not locate class 'Twice'") as info:
+        pickle.loads(data)
+    assert "register_keras_serializable" in str(info.value)
+    assert len(str(info.value)) < 400  # not Keras's whole model config
+
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
