@@ -487,6 +487,12 @@ class TransferClassifier(KerasClassifier):
         return self.augmentation is None
 
     def _train(self, train, valid, *, warm, epochs, fit_params, incremental):
+        if fit_params:  # validation_data was taken out into ``valid``
+            raise ValueError(
+                f"TransferClassifier.fit takes no Keras fit arguments; got "
+                f"{sorted(fit_params)}. Set epochs and batch_size as parameters; "
+                "validation_data=(X_val, y_val) is accepted."
+            )
         extractor = make_feature_extractor(
             self.backbone,
             weights=self.weights,

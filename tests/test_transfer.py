@@ -355,6 +355,20 @@ def test_pickle_roundtrip(pretrained_backbone, imbalanced_digits):
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
 
 
+def test_fit_takes_validation_data_and_no_other_keras_arguments(
+    pretrained_backbone, imbalanced_digits
+):
+    """validation_data (any labels) reaches the head; other fit arguments,
+    which TransferClassifier's own training loop would ignore, are refused."""
+    X, y = _few(*imbalanced_digits)
+    X_val, y_val = _few(*imbalanced_digits, n_major=10, n_minor=5)
+    clf = TransferClassifier(pretrained_backbone, weights=None, epochs=2)
+    clf.fit(X, y, validation_data=(X_val, y_val))
+    assert len(clf.history_["val_loss"]) == 2
+    with pytest.raises(ValueError, match=r"no Keras fit arguments; got \['verbose'\]"):
+        clf.fit(X, y, verbose=2)
+
+
 def test_same_random_state_same_predictions(pretrained_backbone, imbalanced_digits):
     """Two fits with the same random_state predict identically."""
     X, y = imbalanced_digits
