@@ -785,6 +785,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         _check_is_keras_model(model)
         _check_input_shape(model, self._input_shape())
         _check_output_units(model, self.n_classes_)
+        # Decided once, on the untrained network: the loss is compiled with it
+        # and predict_proba reads it.
+        self._logit_outputs = _outputs_logits(model, self._input_shape())
         if not getattr(model, "compiled", False):
             model.compile(**self._compile_kwargs(model))
         return model
@@ -886,7 +889,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 if n_units == 1
                 else ("sparse_categorical_crossentropy")
             )
-            if model is not None and _outputs_logits(model, self._input_shape()):
+            if model is not None and self._logit_outputs:
                 params = {"from_logits": True, **params}
         return _instantiate(loss, params, keras.losses, kind="loss")
 
@@ -967,7 +970,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _store_fit_results(self, model, history, warm):
         self.model_ = model
-        self._logit_outputs = _outputs_logits(model, self._input_shape())
         previous = self.history_ if warm and hasattr(self, "history_") else {}
         self.history_ = {
             key: list(previous.get(key, [])) + [float(v) for v in values]

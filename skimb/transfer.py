@@ -493,6 +493,7 @@ class TransferClassifier(KerasClassifier):
                 f"{sorted(fit_params)}. Set epochs and batch_size as parameters; "
                 "validation_data=(X_val, y_val) is accepted."
             )
+        self._logit_outputs = False  # the head ends in a softmax
         extractor = make_feature_extractor(
             self.backbone,
             weights=self.weights,
