@@ -107,6 +107,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         unit). ``"focal"`` and ``"logit_adjusted"`` are skimb's imbalance
         losses (see :mod:`skimb.losses`); any Keras loss name, class or object
         works too. Routed ``loss__gamma=...`` parameters configure it. The
+        losses picked by name (``"auto"``, ``"focal"``, ``"logit_adjusted"``)
+        are given ``from_logits=True`` when the network outputs logits; a
+        Keras loss you name or build yourself is used as given. The
         logit-adjusted loss corrects for the class prior itself, so
         ``class_weight`` is not applied with it.
 
@@ -876,6 +879,11 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         keras = _keras.import_keras()
         params = self._routed_params("loss")
         loss = self.loss
+        named = isinstance(loss, str) and loss in (*_SKIMB_LOSSES, "auto")
+        if (loss is None or named) and model is not None and self._logit_outputs:
+            # The losses skimb picks by name are told what the network
+            # outputs; a routed loss__from_logits still wins.
+            params = {"from_logits": True, **params}
         if isinstance(loss, str) and loss in _SKIMB_LOSSES:
             from .losses import _resolve_skimb_loss
 
@@ -889,8 +897,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 if n_units == 1
                 else ("sparse_categorical_crossentropy")
             )
-            if model is not None and self._logit_outputs:
-                params = {"from_logits": True, **params}
         return _instantiate(loss, params, keras.losses, kind="loss")
 
     # Training ------------------------------------------------------------

@@ -150,6 +150,44 @@ def test_losses_by_name_on_an_estimator(imbalanced_data):
     np.testing.assert_allclose(clf._sample_weight(y, None), 1.0)
 
 
+def _logits_model(meta):
+    """A network whose last layer is linear: it outputs logits."""
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(meta["n_classes_"]),
+        ]
+    )
+
+
+@pytest.mark.parametrize("loss", ["focal", "logit_adjusted"])
+def test_losses_by_name_on_a_logits_model(imbalanced_data, loss):
+    """On a network that outputs logits, skimb's losses get from_logits=True.
+
+    They used to be built with from_logits=False whatever the network, so
+    they read logits as probabilities: the training loss was NaN.
+    """
+    from skimb import KerasClassifier
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(
+        _logits_model,
+        loss=loss,
+        epochs=10,
+        optimizer__learning_rate=0.01,
+        random_state=0,
+    ).fit(X, y)
+    assert clf.model_.loss.from_logits is True
+    assert np.all(np.isfinite(clf.history_["loss"]))
+    assert balanced_accuracy_score(y, clf.predict(X)) > 0.85
+    # A routed loss__from_logits is the user's word and still wins.
+    clf = KerasClassifier(
+        _logits_model, loss=loss, loss__from_logits=False, epochs=1, random_state=0
+    ).fit(X, y)
+    assert clf.model_.loss.from_logits is False
+
+
 def test_posthoc_logit_adjustment(imbalanced_data):
     """logit_adjustment divides probabilities by prior**tau without refitting."""
     X, y = imbalanced_data
