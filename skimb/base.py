@@ -686,22 +686,38 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
         Balanced batches and the logit-adjusted loss already correct for the
         class imbalance, so with ``batch_sampler="balanced"`` or
-        ``loss="logit_adjusted"`` only ``sample_weight`` is applied. A
-        ``partial_fit`` batch may hold a single class (the classes are known
-        from the first call), so there one weighted class is enough.
+        ``loss="logit_adjusted"`` only ``sample_weight`` is applied.
+
+        Weights that leave a single class (a bootstrap bag of
+        ``BaggingClassifier`` that drew no row of a rare class) are fitted
+        as scikit-learn's estimators fit them, with a warning at ``fit``; a
+        ``partial_fit`` batch may hold a single class anyway (the classes are
+        known from the first call). Weights that are all zero are an error.
         """
         corrected = self.batch_sampler == "balanced" or (
             isinstance(self.loss, str) and self.loss == "logit_adjusted"
         )
         class_weight = None if corrected else self.class_weight
-        return _combined_weights(
+        weights = _combined_weights(
             _encode_class_weight(class_weight, self.classes_),
             y_encoded,
             np.arange(self.n_classes_),
             sample_weight,
             self.class_weight_beta,
-            min_classes=1 if incremental else 2,
+            min_classes=1,
         )
+        weighted = np.unique(y_encoded[weights > 0])
+        if not incremental and weighted.size < 2:
+            warnings.warn(
+                f"After weighting, only class {self.classes_[weighted].tolist()} "
+                "has a positive total weight, so the network learns to "
+                "predict it alone. (Inside BaggingClassifier this is a bag "
+                "that drew no sample of the other classes.) Check "
+                "sample_weight and class_weight if this is not intended.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return weights
 
     def _validation_arrays(self, validation_data):
         """Validate and encode a user's ``validation_data`` like the training data.

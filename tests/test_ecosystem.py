@@ -307,6 +307,32 @@ def test_ensemble_of_skimb_estimators(data, make_ensemble):
     assert _minority_f1(ensemble, X_test, y_test) >= 0.4
 
 
+def test_bagging_with_bags_missing_the_rare_class():
+    """Bags that drew no row of a rare class fit, with a warning, as in sklearn.
+
+    BaggingClassifier passes bootstrap counts as sample_weight; with two rare
+    rows in 100, some bags give that class no weight. skimb used to raise
+    there, so the whole ensemble failed where LogisticRegression fits.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 4)
+    y = np.zeros(100, dtype=int)
+    y[:2] = 1
+    X[:2] += 3
+    bagging = BaggingClassifier(
+        _mlp(hidden_layer_sizes=(4,), max_iter=3), n_estimators=4, random_state=2
+    )
+    with pytest.warns(UserWarning, match=r"only class \[0\] has a positive"):
+        bagging.fit(X, y)
+    rare_per_bag = [np.count_nonzero(y[rows]) for rows in bagging.estimators_samples_]
+    assert min(rare_per_bag) == 0 < max(rare_per_bag)  # the test made such bags
+    proba = bagging.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # Weights that are zero everywhere are still an error.
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        _mlp().fit(X, y, sample_weight=np.zeros(len(y)))
+
+
 def test_adaboost_reweights_samples(data, fed_arrays):
     """AdaBoost's sample_weight reaches Keras, times the balanced class weights."""
     X_train, X_test, y_train, y_test = data
