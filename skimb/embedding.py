@@ -107,10 +107,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from skimb import ImageEmbedder
     >>> images = np.random.RandomState(0).uniform(0, 255, size=(4, 32, 32, 3))
-    >>> embedder = ImageEmbedder("mobilenet_v3_small", weights=None,
-    ...                          random_state=0)
+    >>> # weights=None keeps the example offline; real work wants "imagenet".
+    >>> embedder = ImageEmbedder("resnet50", weights=None, random_state=0)
     >>> embedder.fit_transform(images).shape
-    (4, 576)
+    (4, 2048)
     """
 
     _parameter_constraints: dict = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -359,7 +360,8 @@ class TransferClassifier(KerasClassifier):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(0, 255, size=(40, 32, 32, 3))
     >>> y = np.array([0] * 30 + [1] * 10)
-    >>> clf = TransferClassifier("mobilenet_v3_small", weights=None, epochs=2,
+    >>> # weights=None keeps the example offline; real work wants "imagenet".
+    >>> clf = TransferClassifier("resnet50", weights=None, epochs=2,
     ...                          random_state=0).fit(X, y)
     >>> clf.predict_proba(X[:3]).shape
     (3, 2)
@@ -668,7 +670,9 @@ def _default_size(backbone) -> int:
 def embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
     """Run ``extractor`` over images (array or paths), batch by batch."""
     with _keras.private_layer_names():  # calling a model names its ops
-        return _embed_batches(extractor, X, batch_size=batch_size, size=size)
+        embeddings = _embed_batches(extractor, X, batch_size=batch_size, size=size)
+    _warn_if_features_vanish(embeddings)
+    return embeddings
 
 
 def _embed_batches(extractor, X, *, batch_size, size) -> np.ndarray:
@@ -684,6 +688,30 @@ def _embed_batches(extractor, X, *, batch_size, size) -> np.ndarray:
         for start in range(0, len(X), batch_size)
     ]
     return np.concatenate(batches) if batches else np.empty((0, 0), np.float32)
+
+
+#: Below this, a backbone's pooled features carry nothing a head can use.
+_VANISHING_FEATURES = 1e-4
+
+
+def _warn_if_features_vanish(embeddings: np.ndarray) -> None:
+    """Warn when every feature of every image is close to zero.
+
+    MobileNet and EfficientNet backbones with random weights output features
+    of about 1e-12 to 1e-6: a classifier on them learns nothing and predicts
+    the same probabilities for every image.
+    """
+    if embeddings.size and np.abs(embeddings).max() < _VANISHING_FEATURES:
+        warnings.warn(
+            "The backbone's features are all close to zero (below "
+            f"{_VANISHING_FEATURES:g} for every image), so a classifier cannot "
+            "learn from them and predicts the same for every image. MobileNet "
+            "and EfficientNet backbones do this with random weights "
+            "(weights=None): use weights='imagenet', a weights file, or a "
+            "backbone whose weights you trained.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _unfreeze_top_layers(backbone, n_layers: int) -> None:

@@ -155,6 +155,26 @@ def test_transfer_learning_on_imbalanced_digits(pretrained_backbone, imbalanced_
     assert f1_score(y, clf.predict(X), pos_label="six") > 0.8
 
 
+def test_vanishing_features_warn(pretrained_backbone, imbalanced_digits):
+    """Features that are ~0 for every image (MobileNet with random weights) warn.
+
+    A head trained on them predicted the same probabilities for every image,
+    silently; a backbone whose features carry signal does not warn.
+    """
+    import warnings
+
+    X, y = _few(*imbalanced_digits)
+    embedder = ImageEmbedder("mobilenet_v3_small", weights=None, cache=False)
+    with pytest.warns(UserWarning, match="features are all close to zero"):
+        embeddings = embedder.fit_transform(X)
+    assert np.abs(embeddings).max() < 1e-4  # what the warning is about
+    with pytest.warns(UserWarning, match="features are all close to zero"):
+        TransferClassifier("mobilenet_v3_small", weights=None, epochs=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TransferClassifier(pretrained_backbone, weights=None, epochs=1).fit(X, y)
+
+
 def test_backbone_stays_frozen(pretrained_backbone, imbalanced_digits):
     """Head training leaves the backbone's weights bit-identical."""
     X, y = imbalanced_digits
