@@ -77,14 +77,19 @@ def check_image_array(X, *, input_shape=None) -> np.ndarray:
     A 2-D X is read as flattened images and needs ``input_shape``; a 3-D X is
     grayscale. Channels must be 1 or 3.
     """
+    _check_not_one_path(X)
     X = _as_array(X)
-    X = check_array(
-        X,
-        allow_nd=True,
-        dtype=np.float32,
-        ensure_all_finite=True,
-        ensure_min_features=1,
-    )
+    try:
+        X = check_array(
+            X,
+            allow_nd=True,
+            dtype=np.float32,
+            ensure_all_finite=True,
+            ensure_min_features=1,
+        )
+    except (TypeError, ValueError) as exc:
+        _raise_if_text(X, exc)
+        raise
     if X.ndim == 2:
         X = _unflatten(X, input_shape)
     elif X.ndim == 3:
@@ -96,6 +101,45 @@ def check_image_array(X, *, input_shape=None) -> np.ndarray:
             f"input_shape. Got an array of shape {X.shape} instead."
         )
     return X
+
+
+_PATHS_HELP = (
+    "Pass images as an array, or their file paths as one sequence of str: a "
+    "list, a 1-D array, a pandas Series or a one-column DataFrame such as "
+    "df[['path']]."
+)
+
+
+def _check_not_one_path(X) -> None:
+    """A lone path or an empty sequence is not a set of images."""
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise ValueError(
+            f"X is a single path, {_shown(X)!r}. {_PATHS_HELP} For a folder with one "
+            "subfolder of images per class, skimb.datasets.load_image_folder"
+            "(folder) returns the paths and labels."
+        )
+    if isinstance(X, (list, tuple)) and not X:
+        raise ValueError("X is empty. Pass at least one image or file path.")
+
+
+def _raise_if_text(X, error: Exception) -> None:
+    """Explain a failed conversion of text (paths in the wrong form) to pixels."""
+    try:
+        first = np.asarray(X, dtype=object).ravel()[0]
+    except (TypeError, ValueError, IndexError):
+        return
+    if isinstance(first, (str, bytes, os.PathLike)):
+        decode = " Decode bytes paths to str." if isinstance(first, bytes) else ""
+        raise ValueError(
+            f"X holds text such as {_shown(first)!r}, not pixels, in a form "
+            f"that is not a sequence of paths (shape {np.shape(X)}). "
+            f"{_PATHS_HELP}{decode}"
+        ) from error
+
+
+def _shown(path):
+    """A path as its user wrote it (numpy's str type prints as np.str_)."""
+    return path if isinstance(path, bytes) else str(path)
 
 
 def _as_array(X):

@@ -6,6 +6,7 @@ The backbone is a tiny convolutional network with random weights: no test
 downloads weights.
 """
 
+import os
 import pathlib
 import re
 
@@ -129,7 +130,42 @@ def test_tables_that_are_not_paths(image_table):
     assert not is_path_input(pd.Series([paths[0], None]))
     assert not is_path_input(np.full((3, 16, 16), 128.0))
     assert not is_path_input(paths[0])
-    with pytest.raises(ValueError, match="could not convert string to float"):
+    with pytest.raises(ValueError, match="X holds text such as .* not pixels"):
         TransferClassifier(_tiny_backbone(), weights=None, epochs=1).fit(
             df, df["label"]
         )
+
+
+_NOT_A_SEQUENCE_OF_PATHS = {
+    "one path": (lambda df, paths: paths[0], "X is a single path, '.*0.png'"),
+    "a folder": (
+        lambda df, paths: str(pathlib.Path(paths[0]).parents[1]),
+        "X is a single path.*load_image_folder",
+    ),
+    "path and label columns": (
+        lambda df, paths: df,
+        r"X holds text such as '.*png', not pixels.*shape \(12, 2\).*df\[\['path'\]\]",
+    ),
+    "bytes paths": (
+        lambda df, paths: [os.fsencode(p) for p in paths],
+        "X holds text such as b'.*png'.*Decode bytes paths to str",
+    ),
+    "empty list": (lambda df, paths: [], "X is empty"),
+}
+
+
+@pytest.mark.parametrize(
+    "make_X, message",
+    _NOT_A_SEQUENCE_OF_PATHS.values(),
+    ids=_NOT_A_SEQUENCE_OF_PATHS.keys(),
+)
+def test_paths_in_another_form_get_a_clear_error(image_table, fitted, make_X, message):
+    """Paths in a form skimb does not read say which forms it reads.
+
+    They used to end in numpy's "could not convert string to float".
+    """
+    df, paths, _ = image_table
+    clf, embedder = fitted
+    for method in (clf.predict, embedder.transform):
+        with pytest.raises(ValueError, match=message):
+            method(make_X(df, paths))
