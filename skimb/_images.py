@@ -11,6 +11,7 @@ are checked here with scikit-learn's ``check_array``; paths are streamed with
 from __future__ import annotations
 
 import os
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils.validation import check_array
@@ -155,6 +156,23 @@ def _as_array(X):
     return X
 
 
+def checked_input_shape(input_shape) -> tuple:
+    """``(height, width)`` or ``(height, width, channels)`` of positive ints,
+    with 1 or 3 channels."""
+    shape = tuple(input_shape)
+    valid = (
+        len(shape) in (2, 3)
+        and all(isinstance(n, Integral) and n > 0 for n in shape)
+        and (len(shape) == 2 or shape[2] in (1, 3))
+    )
+    if not valid:
+        raise ValueError(
+            "input_shape must be (height, width) or (height, width, channels) "
+            f"with positive integer sizes and 1 or 3 channels. Got {input_shape!r}."
+        )
+    return shape
+
+
 def _unflatten(X, input_shape):
     """Reshape ``(n, h*w*c)`` rows to images of ``input_shape``."""
     if input_shape is None:
@@ -163,7 +181,7 @@ def _unflatten(X, input_shape):
             "width, channels) to be unflattened. Pass input_shape, or pass "
             "images as a 4-D array."
         )
-    shape = tuple(input_shape)
+    shape = checked_input_shape(input_shape)
     if len(shape) == 2:
         shape = (*shape, 1) if X.shape[1] == shape[0] * shape[1] else (*shape, 3)
     if int(np.prod(shape)) != X.shape[1]:

@@ -395,16 +395,11 @@ _ACTIVATIONS = {
 }
 
 
-def _hidden_sizes(hidden_layer_sizes) -> list[int]:
-    """The hidden layer sizes as a list of positive ints."""
-    sizes = (
-        [hidden_layer_sizes]
-        if isinstance(hidden_layer_sizes, Integral)
-        else list(hidden_layer_sizes)
-    )
-    if any(not isinstance(s, Integral) or s < 1 for s in sizes):
+def _hidden_sizes(sizes, name: str = "hidden_layer_sizes") -> list[int]:
+    """Hidden layer sizes (an int or a sequence) as a list of positive ints."""
+    listed = [sizes] if isinstance(sizes, Integral) else list(sizes)
+    if any(not isinstance(s, Integral) or s < 1 for s in listed):
         raise ValueError(
-            "hidden_layer_sizes must contain positive integers. Got "
-            f"{hidden_layer_sizes!r} instead."
+            f"{name} must contain positive integers. Got {sizes!r} instead."
         )
-    return [int(s) for s in sizes]
+    return [int(s) for s in listed]

@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from . import _images, _keras
 from .base import KerasClassifier, _copy_model
 from .class_weight import CLASS_WEIGHT_STRATEGIES
+from .mlp import _hidden_sizes
 
 __all__ = ["BACKBONES", "BackboneSpec", "TransferClassifier", "make_feature_extractor"]
 
@@ -264,8 +265,9 @@ class TransferClassifier(KerasClassifier):
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the backbone's last feature map.
 
-    hidden_units : tuple of int, default=(64,)
-        Units of the dense ReLU layers of the head.
+    hidden_units : int or tuple of int, default=(64,)
+        Units of the dense ReLU layers of the head (an int: one layer; an
+        empty tuple: none).
 
     dropout : float, default=0.0
         Dropout after each dense layer of the head.
@@ -372,7 +374,7 @@ class TransferClassifier(KerasClassifier):
         "weights": [str, os.PathLike, None],
         "input_shape": [tuple, list, None],
         "pooling": [StrOptions({"avg", "max"})],
-        "hidden_units": ["array-like"],
+        "hidden_units": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "trainable_layers": [Interval(Integral, 0, None, closed="left")],
         "fine_tune_epochs": [Interval(Integral, 0, None, closed="left")],
@@ -519,8 +521,8 @@ class TransferClassifier(KerasClassifier):
     def _build_head(self, n_features: int):
         keras = _keras.import_keras()
         layers = [keras.Input((n_features,))]
-        for units in np.atleast_1d(self.hidden_units).tolist():
-            layers.append(keras.layers.Dense(int(units), activation="relu"))
+        for units in _hidden_sizes(self.hidden_units, name="hidden_units"):
+            layers.append(keras.layers.Dense(units, activation="relu"))
             if self.dropout:
                 layers.append(keras.layers.Dropout(self.dropout))
         layers.append(keras.layers.Dense(self.n_classes_, activation="softmax"))
@@ -545,10 +547,15 @@ class TransferClassifier(KerasClassifier):
                 keras.layers.RandomZoom(0.1),
                 keras.layers.RandomContrast(0.1),
             ]
-        return [
-            type(layer).from_config(layer.get_config())
-            for layer in self.augmentation or []
-        ]
+        layers = list(self.augmentation or [])
+        for layer in layers:
+            if not isinstance(layer, keras.layers.Layer):
+                raise TypeError(
+                    "augmentation must be 'default', None or a list of Keras "
+                    "layers, such as [keras.layers.RandomFlip('horizontal')]. "
+                    f"Got {layer!r} in the list."
+                )
+        return [type(layer).from_config(layer.get_config()) for layer in layers]
 
     def _fit_head_on_embeddings(self, extractor, head, train, valid, epochs):
         X, y, w = train
@@ -649,7 +656,7 @@ def target_input_shape(backbone, input_shape, image_size) -> tuple:
     are the backbone's (:func:`backbone_channels`).
     """
     if input_shape is not None:
-        height, width = tuple(input_shape)[:2]
+        height, width = _images.checked_input_shape(input_shape)[:2]
     elif image_size is not None:
         height, width = image_size
     else:

@@ -710,6 +710,62 @@ def test_bad_inputs(params, X, message):
         clf.fit(images, y)
 
 
+_SHAPE_MESSAGE = (
+    "input_shape must be (height, width) or (height, width, channels) with "
+    "positive integer sizes and 1 or 3 channels. Got "
+)
+
+
+@pytest.mark.parametrize(
+    "params, flat, error, message",
+    [
+        ({"input_shape": (40,)}, False, ValueError, _SHAPE_MESSAGE + "(40,)"),
+        ({"input_shape": (40,)}, True, ValueError, _SHAPE_MESSAGE + "(40,)"),
+        ({"input_shape": (-5, 32, 3)}, False, ValueError, _SHAPE_MESSAGE + "(-5,"),
+        ({"input_shape": (32, 32, 7)}, False, ValueError, _SHAPE_MESSAGE + "(32,"),
+        (
+            {"hidden_units": (0,)},
+            False,
+            ValueError,
+            "hidden_units must contain positive integers. Got (0,)",
+        ),
+        (
+            {"augmentation": ["flip"]},
+            False,
+            TypeError,
+            "augmentation must be 'default', None or a list of Keras layers",
+        ),
+    ],
+)
+def test_bad_image_parameters(params, flat, error, message):
+    """Impossible input shapes, head sizes and augmentation entries say so.
+
+    They used to fail inside numpy or Keras (tuple unpacking, a Dense of 0
+    units, str.from_config), or were silently replaced by other values.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 255, (6, 32, 32, 3))
+    y = np.array([0, 1] * 3)
+    X = X.reshape(6, -1) if flat else X
+    for estimator in (TransferClassifier, ImageEmbedder):
+        names = estimator().get_params()
+        if not set(params) <= set(names):
+            continue
+        kwargs = {"weights": None, **params}
+        if estimator is TransferClassifier:
+            kwargs["epochs"] = 1
+        with pytest.raises(error, match=re.escape(message)):
+            estimator(_tiny_backbone(), **kwargs).fit(X, y)
+
+
+def test_hidden_units_takes_an_int():
+    """hidden_units=16 is one layer of 16 units, as hidden_layer_sizes=16."""
+    X = np.random.RandomState(0).uniform(0, 255, (6, 32, 32, 3))
+    clf = TransferClassifier(_tiny_backbone(), weights=None, hidden_units=16, epochs=1)
+    head = clf.fit(X, [0, 1] * 3).model_.get_layer("head")
+    assert [layer.units for layer in head.layers] == [16, 2]
+
+
 def test_embedder_cache_in_grid_search(
     pretrained_backbone, imbalanced_digits, monkeypatch
 ):
