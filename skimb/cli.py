@@ -265,8 +265,9 @@ def predict(model_file, data, output):
     """Predict DATA with a model saved by 'skimb fit'.
 
     DATA is a CSV file (the target column, if present, is ignored) or, for a
-    model fitted on images, a folder: every image file in it and its
-    subfolders is predicted, and the output starts with a 'path' column.
+    model fitted on images, a folder or one image file: every image file in
+    the folder and its subfolders is predicted, and the output starts with a
+    'path' column.
     """
     import joblib
     import pandas as pd
@@ -274,8 +275,10 @@ def predict(model_file, data, output):
     saved = _load_model_file(model_file, joblib)
     model = saved["model"]
     out = pd.DataFrame()
-    if Path(data).is_dir():
-        X = _image_files(data)
+    images = _image_input(data)
+    _check_data_kind(model_file, model, data, images)
+    if images:
+        X = _image_files(data) if Path(data).is_dir() else [str(data)]
         out["path"] = X
     else:
         X = _read_csv(data)
@@ -391,6 +394,37 @@ def _embed_folder(folder, backbone, weights):
     embeddings = embedder.fit_transform(paths)
     description = f"{folder} ({len(paths)} images, {backbone}, weights={weights})"
     return embedder, embeddings, labels, description
+
+
+def _image_input(data) -> bool:
+    """True if DATA is a folder or an image file rather than a CSV file."""
+    from ._images import IMAGE_SUFFIXES
+
+    path = Path(data)
+    return path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _check_data_kind(model_file, model, data, images: bool) -> None:
+    """Images for a model fitted on images, a CSV file for one fitted on a table."""
+    fitted_on_images = _fitted_on_images(model)
+    if images and not fitted_on_images:
+        raise ValueError(
+            f"{data} is an image folder or file, but {model_file} was fitted on "
+            "a CSV table. Pass a CSV file with the columns it was fitted on."
+        )
+    if fitted_on_images and not images:
+        raise ValueError(
+            f"{model_file} was fitted on images, but {data} is not a folder or "
+            "an image file. Pass a folder of images or one image file."
+        )
+
+
+def _fitted_on_images(model) -> bool:
+    """True for the models 'skimb fit' saves for image folders."""
+    from .embedding import ImageEmbedder
+
+    steps = getattr(model, "steps", None)
+    return bool(steps) and isinstance(steps[0][1], ImageEmbedder)
 
 
 def _image_files(folder) -> list[str]:

@@ -125,7 +125,8 @@ def image_folder(tmp_path_factory):
     return root
 
 
-_OFFLINE_BACKBONE = ["--backbone", "mobilenet_v3_small", "--weights", "none"]
+# ResNet50's random features differ between images; MobileNet's are ~0.
+_OFFLINE_BACKBONE = ["--backbone", "resnet50", "--weights", "none"]
 
 
 @pytest.mark.slow
@@ -146,7 +147,7 @@ def test_compare_on_image_folder(image_folder, tmp_path):
     )
     assert result.exit_code == 0, result.output
     document = json.loads((tmp_path / "results.json").read_text())
-    assert "32 images, mobilenet_v3_small, weights=None" in document["config"]["data"]
+    assert "32 images, resnet50, weights=None" in document["config"]["data"]
     assert document["config"]["minority_class"] == "defect"
     assert set(document["per_fold"]) == {"none", "class_weight"}
 
@@ -176,6 +177,21 @@ def test_fit_then_predict_images(image_folder, tmp_path):
     assert result.exit_code == 0, result.output
     alone = pd.read_csv(predictions)
     np.testing.assert_allclose(alone["proba_ok"][0], out["proba_ok"][0], atol=1e-6)
+    # One image file is DATA too (it used to be read as a CSV: a UTF-8 error).
+    result = _run(
+        "predict", str(model), str(single / "x.png"), "--output", str(predictions)
+    )
+    assert result.exit_code == 0, result.output
+    alone = pd.read_csv(predictions)
+    assert alone["path"].tolist() == [str(single / "x.png")]
+    np.testing.assert_allclose(alone["proba_ok"][0], out["proba_ok"][0], atol=1e-6)
+    # A CSV file for a model fitted on images says what to pass.
+    table = tmp_path / "table.csv"
+    table.write_text("a,b\n1,2\n")
+    result = _run("predict", str(model), str(table), "--output", str(predictions))
+    assert result.exit_code == 2
+    assert "was fitted on images" in result.stderr
+    assert "Pass a folder of images or one image file" in result.stderr
 
 
 @pytest.mark.slow
@@ -233,6 +249,11 @@ def test_fit_then_predict(hard_csv, tmp_path):
     np.testing.assert_allclose(out["proba_fraud"] + out["proba_ok"], 1.0)
     truth = pd.read_csv(hard_csv)["label"]
     assert np.mean(out["prediction"] == truth) > 0.8
+    # An image folder for a model fitted on a table says what to pass.
+    result = _run("predict", str(model), str(tmp_path), "--output", str(predictions))
+    assert result.exit_code == 2
+    assert "is an image folder or file" in result.stderr
+    assert "was fitted on a CSV table" in result.stderr
 
 
 def _write(path, text):
