@@ -11,6 +11,7 @@ are checked here with scikit-learn's ``check_array``; paths are streamed with
 from __future__ import annotations
 
 import os
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -141,6 +142,25 @@ def _raise_if_text(X, error: Exception) -> None:
 def _shown(path):
     """A path as its user wrote it (numpy's str type prints as np.str_)."""
     return path if isinstance(path, bytes) else str(path)
+
+
+def warn_if_unit_range(X: np.ndarray, backbone) -> None:
+    """Warn when pixels look scaled to 0..1 for a backbone that takes 0..255.
+
+    The registered backbones bring their own preprocessing, which expects raw
+    pixels; images divided by 255 reach the network as nearly black.
+    """
+    if not isinstance(backbone, str) or X.size == 0:
+        return
+    largest = float(X.max())
+    if 0 < largest <= 1 and float(X.min()) >= 0:
+        warnings.warn(
+            f"All pixel values are within 0..1, but backbone {backbone!r} "
+            "takes raw 0..255 pixels (it applies its own preprocessing). If "
+            "the images were scaled to 0..1, multiply them by 255.",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _as_array(X):

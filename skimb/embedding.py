@@ -247,6 +247,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         if _images.is_path_input(X):
             return _images.check_paths(X)
         X = _images.check_image_array(X, input_shape=self.input_shape)
+        _images.warn_if_unit_range(X, self.backbone)
         return _images.match_channels(X, channels)
 
     def _embed(self, X) -> np.ndarray:

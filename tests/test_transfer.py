@@ -175,6 +175,27 @@ def test_vanishing_features_warn(pretrained_backbone, imbalanced_digits):
         TransferClassifier(pretrained_backbone, weights=None, epochs=1).fit(X, y)
 
 
+def test_pixels_scaled_to_unit_range_warn(imbalanced_digits):
+    """Registered backbones take 0..255 pixels: images in 0..1 warn.
+
+    Their own preprocessing would see such images as nearly black; a
+    backbone of the user's own may well take 0..1, so it does not warn.
+    """
+    import warnings
+
+    X, y = _few(*imbalanced_digits)
+    scaled = X / 255.0
+    message = "All pixel values are within 0..1, but backbone 'mobilenet_v3_small'"
+    with pytest.warns(UserWarning, match=message):
+        ImageEmbedder("mobilenet_v3_small", weights=None).fit(scaled)
+    with pytest.warns(UserWarning, match="multiply them by 255"):
+        TransferClassifier("mobilenet_v3_small", weights=None, epochs=1).fit(scaled, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ImageEmbedder("mobilenet_v3_small", weights=None).fit(X)
+        ImageEmbedder(_tiny_backbone(), weights=None).fit(scaled)
+
+
 def test_backbone_stays_frozen(pretrained_backbone, imbalanced_digits):
     """Head training leaves the backbone's weights bit-identical."""
     X, y = imbalanced_digits
