@@ -149,8 +149,9 @@ def _combined_weights(
 ) -> np.ndarray:
     """`compute_sample_weight`, needing ``min_classes`` weighted classes.
 
-    ``partial_fit`` passes ``min_classes=1``: there a batch may hold a single
-    class, the others being known from the first call.
+    The estimators pass ``min_classes=1`` (weights that are all zero stay an
+    error) and warn themselves when one class is left: a ``partial_fit``
+    batch or a bootstrap bag may hold a single class.
     """
     y = np.asarray(y)
     classes = np.unique(y) if classes is None else np.asarray(classes)
