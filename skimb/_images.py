@@ -133,9 +133,8 @@ def _raise_if_text(X, error: Exception) -> None:
     if isinstance(first, (str, bytes, os.PathLike)):
         decode = " Decode bytes paths to str." if isinstance(first, bytes) else ""
         raise ValueError(
-            f"X holds text such as {_shown(first)!r}, not pixels, in a form "
-            f"that is not a sequence of paths (shape {np.shape(X)}). "
-            f"{_PATHS_HELP}{decode}"
+            f"X holds text such as {_shown(first)!r} where pixels were expected "
+            f"(shape {np.shape(X)}). {_PATHS_HELP}{decode}"
         ) from error
 
 

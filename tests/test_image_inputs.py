@@ -130,7 +130,7 @@ def test_tables_that_are_not_paths(image_table):
     assert not is_path_input(pd.Series([paths[0], None]))
     assert not is_path_input(np.full((3, 16, 16), 128.0))
     assert not is_path_input(paths[0])
-    with pytest.raises(ValueError, match="X holds text such as .* not pixels"):
+    with pytest.raises(ValueError, match="X holds text such as .* where pixels"):
         TransferClassifier(_tiny_backbone(), weights=None, epochs=1).fit(
             df, df["label"]
         )
@@ -144,7 +144,8 @@ _NOT_A_SEQUENCE_OF_PATHS = {
     ),
     "path and label columns": (
         lambda df, paths: df,
-        r"X holds text such as '.*png', not pixels.*shape \(12, 2\).*df\[\['path'\]\]",
+        r"X holds text such as '.*png' where pixels were expected "
+        r".*shape \(12, 2\).*df\[\['path'\]\]",
     ),
     "bytes paths": (
         lambda df, paths: [os.fsencode(p) for p in paths],
