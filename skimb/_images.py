@@ -73,11 +73,12 @@ def check_paths(X) -> np.ndarray:
     return paths
 
 
-def check_image_array(X, *, input_shape=None) -> np.ndarray:
+def check_image_array(X, *, input_shape=None, backbone=None) -> np.ndarray:
     """Validate pixels and return a float32 array ``(n, h, w, c)``.
 
     A 2-D X is read as flattened images and needs ``input_shape``; a 3-D X is
-    grayscale. Channels must be 1 or 3.
+    grayscale. Channels must be 1 or 3. Pixels all within 0..1 warn when
+    ``backbone`` is a registered name (see :func:`warn_if_unit_range`).
     """
     _check_not_one_path(X)
     X = _as_array(X)
@@ -102,6 +103,7 @@ def check_image_array(X, *, input_shape=None) -> np.ndarray:
             f"channels, (n, height, width) for grayscale, or (n, h*w*c) with "
             f"input_shape. Got an array of shape {X.shape} instead."
         )
+    warn_if_unit_range(X, backbone)
     return X
 
 
@@ -158,7 +160,7 @@ def warn_if_unit_range(X: np.ndarray, backbone) -> None:
             "takes raw 0..255 pixels (it applies its own preprocessing). If "
             "the images were scaled to 0..1, multiply them by 255.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
 

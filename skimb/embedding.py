@@ -246,8 +246,9 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     def _validate_images(self, X, channels):
         if _images.is_path_input(X):
             return _images.check_paths(X)
-        X = _images.check_image_array(X, input_shape=self.input_shape)
-        _images.warn_if_unit_range(X, self.backbone)
+        X = _images.check_image_array(
+            X, input_shape=self.input_shape, backbone=self.backbone
+        )
         return _images.match_channels(X, channels)
 
     def _embed(self, X) -> np.ndarray:

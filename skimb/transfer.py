@@ -463,8 +463,9 @@ class TransferClassifier(KerasClassifier):
             if reset:
                 self.input_shape_ = self._target_shape(None)
             return X
-        X = _images.check_image_array(X, input_shape=self.input_shape)
-        _images.warn_if_unit_range(X, self.backbone)
+        X = _images.check_image_array(
+            X, input_shape=self.input_shape, backbone=self.backbone
+        )
         if reset:
             self.input_shape_ = self._target_shape(X.shape[1:3])
         return _images.match_channels(X, self.input_shape_[-1])
