@@ -167,13 +167,13 @@ def compare(
     With no data option it runs on the built-in 90:10 table (1,000 rows,
     20 features).
     """
-    from .compare import STRATEGIES, compare_strategies
+    from .compare import STRATEGIES, _check_folds, compare_strategies
 
     names = _parse_strategies(strategies) or list(STRATEGIES)
     X, y, preprocessor, params, source = _load_data(
         csv_path, target, images_dir, backbone, weights
     )
-    _check_classes(y, folds)
+    _check_folds(y, folds, option="--folds ")
     result = _run_with_progress(
         compare_strategies,
         X,
@@ -231,14 +231,14 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
     """
     import joblib
 
-    from .compare import make_strategy
+    from .compare import _check_folds, make_strategy
 
     embedder, preprocessor = None, None
     if Path(data).is_dir():  # the network learns on the images' embeddings
         embedder, X, y, _ = _embed_folder(data, backbone, weights)
     else:
         X, y, preprocessor, _, _ = _load_csv(data, target)
-    _check_classes(y)
+    _check_folds(y, 1)
     model = make_strategy(
         strategy, preprocessor=preprocessor, random_state=random_state
     )
@@ -441,28 +441,6 @@ def _image_files(folder) -> list[str]:
             f"the folder {folder} has no image files ({', '.join(IMAGE_SUFFIXES)})"
         )
     return files
-
-
-def _check_classes(y, folds=None):
-    """At least two classes, and with ``folds``, that many rows of each."""
-    import numpy as np
-
-    from .compare import _plain, _smallest_class
-
-    labels = np.unique(y)
-    if len(labels) < 2:
-        raise ValueError(
-            f"the target has a single class ({labels.tolist()}); "
-            "a classifier needs at least two"
-        )
-    label, count = _smallest_class(y)
-    if folds is not None and count < folds:
-        fix = f"use --folds {count} or add rows" if count >= 2 else "add rows"
-        raise ValueError(
-            f"the class {_plain(label)!r} has {count} row(s), fewer than --folds "
-            f"{folds}: stratified cross-validation needs at least --folds rows of "
-            f"every class; {fix} of that class"
-        )
 
 
 def _load_model_file(path, joblib):

@@ -409,19 +409,27 @@ def _smallest_class(y) -> tuple:
     return labels[np.argmin(counts)], int(counts.min())
 
 
-def _check_folds(y, folds):
-    """Each class needs a sample in every test fold and every training set.
+def _check_folds(y, folds, *, option: str = "folds="):
+    """Two classes at least, each with a sample in every test fold.
 
     With fewer samples than folds, some test folds cannot score the class,
     and with one sample a training set lacks it and its fit fails.
+    ``option`` spells the setting as the caller knows it: ``"folds="`` for
+    :func:`compare_strategies`, ``"--folds "`` for ``skimb compare``.
     """
+    labels = np.unique(y)
+    if len(labels) < 2:
+        raise ValueError(
+            f"The target has a single class ({[_plain(v) for v in labels]}); "
+            "a classifier needs at least two."
+        )
     label, count = _smallest_class(y)
     if count < folds:
+        fix = f"use {option}{count} or add" if count >= 2 else "add"
         raise ValueError(
             f"The class {_plain(label)!r} has {count} sample(s), fewer than "
-            f"folds={folds}: stratified cross-validation needs at least `folds` "
-            "samples of every class. Add samples of that class or use fewer "
-            "folds."
+            f"{option}{folds}: stratified cross-validation needs at least that "
+            f"many samples of every class; {fix} samples of that class."
         )
 
 

@@ -324,8 +324,8 @@ def test_compare_strategies_multiclass_probabilities(three_class_csv):
 @pytest.mark.parametrize(
     "labels, folds, message",
     [
-        ("xxxxxy", "2", "the class 'y' has 1 row(s), fewer than --folds 2"),
-        ("xxxxxxyyy", "5", "use --folds 3 or add rows of that class"),
+        ("xxxxxy", "2", "The class 'y' has 1 sample(s), fewer than --folds 2"),
+        ("xxxxxxyyy", "5", "use --folds 3 or add samples of that class"),
     ],
 )
 def test_compare_class_smaller_than_folds(labels, folds, message, tmp_path):
@@ -390,7 +390,7 @@ def test_offline_hint_uses_the_option_spelling(image_folder, monkeypatch):
     [
         ("missing file", "file not found"),
         ("unknown target", "target column 'nope' is not in"),
-        ("one class", "the target has a single class"),
+        ("one class", "The target has a single class"),
         ("unknown strategy", "Unknown strategy 'smoth'"),
         ("empty csv", "is empty"),
         ("one image class", "it needs one subfolder per class, at least two"),
