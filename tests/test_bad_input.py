@@ -15,6 +15,13 @@ from skimb import ImageEmbedder, KerasClassifier, MLPClassifier, TransferClassif
 
 from .conftest import SmallNetwork
 
+# The image estimators use MobileNetV3Small with random weights, whose
+# features are near zero; skimb warns about that (tested in test_transfer.py).
+# These tests are about bad input, so that warning is silenced here.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:The backbone's features are all close to zero"
+)
+
 RNG = np.random.RandomState(0)
 TABLE = RNG.normal(size=(40, 5)).astype(np.float32)
 IMAGES = RNG.uniform(0, 255, size=(40, 32, 32, 3)).astype(np.float32)
