@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _keras
-from .class_weight import CLASS_WEIGHT_STRATEGIES, _combined_weights
+from .class_weight import CLASS_WEIGHT_STRATEGIES, _combined_weights, _entries_for
 
 __all__ = ["KerasClassifier"]
 
@@ -1155,13 +1155,8 @@ def _encode_class_weight(class_weight, classes):
     if not isinstance(class_weight, dict):
         return class_weight
     index = {label: i for i, label in enumerate(classes.tolist())}
-    unknown = [label for label in class_weight if label not in index]
-    if unknown:
-        raise ValueError(
-            f"class_weight has labels {unknown} that are not among the classes "
-            f"{classes.tolist()}. Use the labels of y as keys."
-        )
-    return {index[label]: weight for label, weight in class_weight.items()}
+    known = _entries_for(class_weight, classes)
+    return {index[label]: weight for label, weight in known.items()}
 
 
 def _instantiate(spec, params, module, *, kind):

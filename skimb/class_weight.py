@@ -43,7 +43,10 @@ def compute_class_weight(
         - ``"effective"``: the inverse effective number of samples of Cui et
           al. (2019), ``(1 - beta) / (1 - beta ** count[c])``, scaled so the
           weights sum to ``n_classes``.
-        - a dict ``{label: weight}``: classes not listed weigh 1.
+        - a dict ``{label: weight}``: classes not listed weigh 1. As in
+          scikit-learn, keys of labels absent from ``y`` are ignored when
+          every class of ``y`` has a key (a fold may lack a rare class), and
+          are an error otherwise (a misspelt label).
 
     classes : ndarray of shape (n_classes,)
         The class labels, in the order of the returned weights.
@@ -199,12 +202,7 @@ def _effective_number_weights(counts: np.ndarray, beta: float) -> np.ndarray:
 
 def _weights_from_dict(class_weight: dict, classes: np.ndarray) -> np.ndarray:
     """Per-class weights from a ``{label: weight}`` dict; others weigh 1."""
-    unknown = [label for label in class_weight if label not in set(classes.tolist())]
-    if unknown:
-        raise ValueError(
-            f"class_weight has labels {unknown} that are not in the classes "
-            f"{classes.tolist()} of y. Use the labels of y as keys."
-        )
+    class_weight = _entries_for(class_weight, classes)
     weights = np.array([class_weight.get(c, 1.0) for c in classes.tolist()], float)
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
         raise ValueError(
@@ -212,6 +210,24 @@ def _weights_from_dict(class_weight: dict, classes: np.ndarray) -> np.ndarray:
             f"Got {class_weight!r} instead."
         )
     return weights
+
+
+def _entries_for(class_weight: dict, classes: np.ndarray) -> dict:
+    """The entries of a ``class_weight`` dict that name one of ``classes``.
+
+    As in scikit-learn, keys of labels that ``y`` lacks are ignored when
+    every class of ``y`` has a key: a cross-validation fold or a bootstrap
+    bag may miss a rare class that the dict names. Otherwise an unknown key
+    is most likely a misspelt label, and an error.
+    """
+    labels = classes.tolist()
+    unknown = [label for label in class_weight if label not in set(labels)]
+    if unknown and any(label not in class_weight for label in labels):
+        raise ValueError(
+            f"class_weight has labels {unknown} that are not in the classes "
+            f"{labels} of y. Use the labels of y as keys."
+        )
+    return {label: w for label, w in class_weight.items() if label not in unknown}
 
 
 def _check_weighted_classes(classes, y, weights, min_classes: int) -> None:

@@ -527,6 +527,27 @@ def test_partial_fit(imbalanced_data):
         clf.partial_fit(X[:10], np.full(10, 5))
 
 
+def test_class_weight_dict_fits_folds_without_a_rare_class():
+    """A dict naming a class that a training fold lacks fits that fold, as
+    scikit-learn's estimators do; the other classes get their weights."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import KFold, cross_val_score
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    y = np.array(["a"] * 30 + ["b"] * 24 + ["rare"] * 6)  # the last fold: all rare
+    X[y == "b"] += 2.0
+    weights = {"a": 1.0, "b": 2.0, "rare": 10.0}
+    clf = KerasClassifier(SmallNetwork(), epochs=2, class_weight=weights)
+    for model in (LogisticRegression(class_weight=weights), clf):
+        scores = cross_val_score(model, X, y, cv=KFold(3), error_score="raise")
+        assert np.isfinite(scores).all()
+    clf.fit(X[y != "rare"], y[y != "rare"])
+    assert clf.classes_.tolist() == ["a", "b"]
+    with pytest.raises(ValueError, match=r"labels \['c'\] that are not in the"):
+        clf.set_params(class_weight={"a": 1.0, "c": 2.0}).fit(X, y)
+
+
 def test_class_weight_is_applied(imbalanced_data, fed_arrays):
     """Balanced weights reach keras fit; None gives ones; mean weight is one."""
     X, y = imbalanced_data

@@ -175,6 +175,16 @@ def test_dict_unknown_label_raises():
         )
 
 
+def test_dict_keys_of_absent_classes_are_ignored_like_sklearn():
+    """Keys of labels y lacks are ignored when every class of y has a key."""
+    weights = {"a": 1.0, "b": 3.0, "rare": 10.0}
+    classes = np.array(["a", "b"])
+    y = np.array(["a", "a", "b"])
+    ours = compute_class_weight(weights, classes=classes, y=y)
+    np.testing.assert_allclose(ours, [1.0, 3.0])
+    np.testing.assert_allclose(ours, sk_class_weight(weights, classes=classes, y=y))
+
+
 @pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf, -np.inf])
 def test_dict_negative_or_non_finite_weight_raises(bad):
     """A negative, NaN or infinite dict weight raises a ValueError."""
