@@ -44,9 +44,9 @@ def compute_class_weight(
           al. (2019), ``(1 - beta) / (1 - beta ** count[c])``, scaled so the
           weights sum to ``n_classes``.
         - a dict ``{label: weight}``: classes not listed weigh 1. As in
-          scikit-learn, keys of labels absent from ``y`` are ignored when
-          every class of ``y`` has a key (a fold may lack a rare class), and
-          are an error otherwise (a misspelt label).
+          scikit-learn, keys of labels that are not in ``classes`` are
+          ignored when every class has a key (a fold may lack a rare
+          class), and are an error otherwise (a misspelt label).
 
     classes : ndarray of shape (n_classes,)
         The class labels, in the order of the returned weights.
