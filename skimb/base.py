@@ -585,6 +585,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 incremental=incremental,
             )
             fitted.append(model)
+        _check_training_converged(model, history)
         self._store_fit_results(model, history, warm)
         return self
 
@@ -1148,6 +1149,27 @@ def _validate_classification_target(y, *, n_samples: int) -> np.ndarray:
             "row of X."
         )
     return y
+
+
+def _check_training_converged(model, history: dict) -> None:
+    """Raise if training left non-finite weights (the fit diverged).
+
+    A diverged network predicts NaN probabilities, whose argmax is always
+    the first class. scikit-learn's MLP raises in this case too.
+    """
+    keras = _keras.import_keras()
+    if all(
+        np.isfinite(keras.ops.convert_to_numpy(weight)).all()
+        for weight in model.trainable_weights
+    ):
+        return
+    losses = history.get("loss", [])
+    where = f" (training loss {losses[-1]} at epoch {len(losses)})" if losses else ""
+    raise ValueError(
+        f"Training diverged: the network's weights are NaN or infinite{where}, "
+        "so its predictions would be NaN. Scale the features (e.g. "
+        "StandardScaler in a pipeline) or lower the learning rate."
+    )
 
 
 def _encode_class_weight(class_weight, classes):

@@ -751,6 +751,24 @@ def test_interrupted_fit_leaves_previous_state(imbalanced_data, exception):
     assert len(clf.history_["loss"]) == 5
 
 
+def test_diverged_fit_is_an_error(imbalanced_data):
+    """A fit whose weights end NaN is a ValueError, as in scikit-learn's MLP,
+    not a model that predicts the first class for every row; a partial_fit
+    that diverges leaves the previous weights."""
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="Training diverged: the network's weights"):
+        MLPClassifier(solver="sgd", learning_rate_init=1e8, max_iter=5).fit(X, y)
+    clf = _small_clf()
+    with pytest.raises(ValueError, match="Scale the features"):
+        clf.fit(X * 1e20, y)
+    assert not hasattr(clf, "model_")
+    clf.partial_fit(X, y, classes=[0, 1])
+    expected = clf.predict_proba(X)
+    with pytest.raises(ValueError, match="Training diverged"):
+        clf.partial_fit(X * 1e20, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+
+
 def test_balanced_batches(imbalanced_data, monkeypatch):
     """batch_sampler='balanced' feeds batches with equal class shares."""
     from skimb import _keras
