@@ -111,7 +111,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         are given ``from_logits=True`` when the network outputs logits; a
         Keras loss you name or build yourself is used as given. The
         logit-adjusted loss corrects for the class prior itself, so
-        ``class_weight`` is not applied with it.
+        ``class_weight`` is not applied with it; it takes ``class_prior_``
+        when the network is compiled (with ``partial_fit``, at the first
+        call; for the prior of a whole stream, pass
+        ``loss=skimb.losses.LogitAdjustedLoss(class_prior=...)``).
 
     metrics : list, default=None
         Keras metrics to compile the model with; they appear in ``history_``.
@@ -210,8 +213,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         The number of epochs run by the last fit.
 
     class_prior_ : ndarray of shape (n_classes,)
-        The share of each class in the ``y`` of the last fit (used by
-        ``loss="logit_adjusted"``).
+        The share of each class in the ``y`` of the last fit, or of every
+        ``partial_fit`` batch so far (a class not seen yet counts as one
+        sample). Used by ``loss="logit_adjusted"`` and ``logit_adjustment``.
 
     See Also
     --------
@@ -677,9 +681,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 "least two classes in each fit."
             )
         y_encoded = self._label_encoder.transform(y)
-        if not incremental or not warm:
-            counts = np.bincount(y_encoded, minlength=self.n_classes_)
-            self.class_prior_ = counts / counts.sum()
+        counts = np.bincount(y_encoded, minlength=self.n_classes_)
+        if incremental and warm:  # partial_fit: the prior of every batch so far
+            counts = counts + self._class_counts
+        self._class_counts = counts
+        # A class not seen yet (partial_fit with ``classes``) counts as one
+        # sample, as in the class weights, so that its log-prior is finite.
+        self.class_prior_ = np.maximum(counts, 1) / np.maximum(counts, 1).sum()
         return y_encoded
 
     def _sample_weight(self, y_encoded, sample_weight, incremental=False):

@@ -132,7 +132,9 @@ class MLPClassifier(KerasClassifier):
         Names of features seen during fit, when X has string column names.
 
     class_prior_ : ndarray of shape (n_classes,)
-        The share of each class in the ``y`` of the last fit.
+        The share of each class in the ``y`` of the last fit, or of every
+        ``partial_fit`` batch so far (a class not seen yet counts as one
+        sample).
 
     history_ : dict
         Keras's training history per epoch.

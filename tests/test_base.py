@@ -934,6 +934,32 @@ def test_partial_fit_takes_batches_of_one_class(imbalanced_data, class_weight):
         clf.partial_fit(X[majority], y[majority])
 
 
+def test_partial_fit_prior_counts_every_batch(imbalanced_data):
+    """class_prior_ follows all partial_fit batches, as GaussianNB's does; a
+    class not seen yet counts as one sample, so that logit adjustment and the
+    logit-adjusted loss work from a first batch that lacks it."""
+    X, y = imbalanced_data
+    order = np.argsort(y, kind="stable")  # majority rows first
+    batches = np.array_split(order, 4)
+    assert set(y[batches[0]]) == {0}
+    clf = MLPClassifier(hidden_layer_sizes=(4,), logit_adjustment=1.0)
+    clf.partial_fit(X[batches[0]], y[batches[0]], classes=[0, 1])
+    np.testing.assert_allclose(
+        clf.class_prior_, np.array([len(batches[0]), 1]) / (len(batches[0]) + 1)
+    )
+    assert np.isfinite(clf.predict_proba(X)).all()
+    for batch in batches[1:]:
+        clf.partial_fit(X[batch], y[batch])
+    np.testing.assert_allclose(clf.class_prior_, np.bincount(y) / len(y))
+    adjusted = MLPClassifier(hidden_layer_sizes=(4,), loss="logit_adjusted")
+    adjusted.partial_fit(X[batches[0]], y[batches[0]], classes=[0, 1])
+    assert np.isfinite(adjusted.predict_proba(X)).all()
+    adjusted.fit(X[batches[-1]], y[batches[-1]])  # fit: the prior of its own y
+    np.testing.assert_allclose(
+        adjusted.class_prior_, np.bincount(y[batches[-1]]) / len(batches[-1])
+    )
+
+
 def test_partial_fit_refuses_other_classes(imbalanced_data):
     X, y = imbalanced_data
     clf = MLPClassifier(hidden_layer_sizes=(4,)).partial_fit(X, y, classes=[0, 1])
