@@ -20,7 +20,6 @@ from sklearn.metrics import (
     precision_score,
     recall_score,
 )
-from sklearn.preprocessing import label_binarize
 from sklearn.utils.metadata_routing import (
     UNCHANGED,
     MetadataRequest,
@@ -53,8 +52,14 @@ def imbalanced_scoring(pos_label=None) -> dict:
     pos_label : int, str or None, default=None
         The class that F1, recall, precision and average precision score in
         binary problems. ``None`` takes the minority class of each test fold's
-        ``y``. In multiclass problems these four are macro-averaged over the
-        classes, so every class counts equally.
+        ``y``. In multiclass problems these four are macro-averaged, so every
+        class counts equally: F1, recall and precision over the labels of
+        the fold's ``y`` and predictions (as scikit-learn's ``"f1_macro"``),
+        average precision over the estimator's classes that the fold holds.
+        A problem is multiclass when the estimator's classes and the fold's
+        ``y`` hold more than two labels together (a training fold may lack a
+        class that its test fold has). The geometric mean of a multiclass
+        problem takes the recall of each class in the fold's ``y``.
 
     Returns
     -------
@@ -208,25 +213,25 @@ class _ImbalancedScorer:
     def __call__(self, estimator, X, y_true, sample_weight=None) -> float:
         y_true = np.asarray(y_true)
         classes = np.asarray(getattr(estimator, "classes_", np.unique(y_true)))
+        # A test fold may hold a class that the training fold lacked.
+        multiclass = len(np.union1d(classes, np.unique(y_true))) > 2
         weight = {"sample_weight": sample_weight}
         if self.name == "average_precision":
-            return self._average_precision(estimator, X, y_true, classes, weight)
+            return self._average_precision(
+                estimator, X, y_true, classes, multiclass, weight
+            )
         y_pred = estimator.predict(X)
         if self.name == "balanced_accuracy":
             return float(balanced_accuracy_score(y_true, y_pred, **weight))
         if self.name == "geometric_mean":
-            return float(geometric_mean_score(y_true, y_pred, labels=classes, **weight))
+            # In multiclass, the recall of each class in y_true (a class
+            # absent from the fold has none), as balanced accuracy takes.
+            labels = np.unique(y_true) if multiclass else classes
+            return float(geometric_mean_score(y_true, y_pred, labels=labels, **weight))
         metric = _LABEL_METRICS[self.name]
-        if len(classes) > 2:
+        if multiclass:  # over the labels of y_true and y_pred, as "f1_macro"
             return float(
-                metric(
-                    y_true,
-                    y_pred,
-                    labels=classes,
-                    average="macro",
-                    zero_division=0,
-                    **weight,
-                )
+                metric(y_true, y_pred, average="macro", zero_division=0, **weight)
             )
         pos = self._positive_label(y_true, classes)
         return float(metric(y_true, y_pred, pos_label=pos, zero_division=0, **weight))
@@ -239,12 +244,17 @@ class _ImbalancedScorer:
         present = counts > 0
         return classes[present][np.argmin(counts[present])]
 
-    def _average_precision(self, estimator, X, y_true, classes, weight) -> float:
+    def _average_precision(
+        self, estimator, X, y_true, classes, multiclass, weight
+    ) -> float:
         scores = _class_scores(estimator, X, classes)
-        if len(classes) > 2:
-            y_bin = label_binarize(y_true, classes=classes)
+        if multiclass:  # macro over the estimator's classes present in y_true
+            y_bin = (y_true[:, None] == classes[None, :]).astype(int)
+            present = y_bin.any(axis=0)
             return float(
-                average_precision_score(y_bin, scores, average="macro", **weight)
+                average_precision_score(
+                    y_bin[:, present], scores[:, present], average="macro", **weight
+                )
             )
         pos = self._positive_label(y_true, classes)
         column = int(np.flatnonzero(classes == pos)[0])

@@ -206,6 +206,46 @@ def test_multiclass_ignores_pos_label_and_stays_macro():
         )
 
 
+def test_fold_without_a_class_scores_like_sklearn_macro():
+    """A class missing from the training fold, or from the test fold, is
+    scored as scikit-learn's macro scorers score it: not a binary score of a
+    three-class y (an error, so NaN), nor a zero for a class with no test
+    sample."""
+    X_train, X_test, y_train, y_test = _multiclass_data()
+    scoring = imbalanced_scoring()
+    rare = np.unique(y_train)[-1]
+    lacking = LogisticRegression().fit(
+        X_train[y_train != rare], y_train[y_train != rare]
+    )
+    full = LogisticRegression().fit(X_train, y_train)
+    for model, X, y in [
+        (lacking, X_test, y_test),  # the test fold has a class the model lacks
+        (full, X_test[y_test != rare], y_test[y_test != rare]),  # and vice versa
+    ]:
+        pred = model.predict(X)
+        for name, metric in LABEL_METRICS.items():
+            expected = metric(y, pred, average="macro", zero_division=0)
+            assert scoring[name](model, X, y) == pytest.approx(expected), name
+        present = np.isin(model.classes_, y)
+        expected_ap = np.mean(
+            [
+                average_precision_score(y == c, model.predict_proba(X)[:, i])
+                for i, c in enumerate(model.classes_)
+                if present[i]
+            ]
+        )
+        assert scoring["average_precision"](model, X, y) == pytest.approx(expected_ap)
+        assert scoring["geometric_mean"](model, X, y) == pytest.approx(
+            geometric_mean_score(y, pred, labels=np.unique(y))
+        )
+    # Without the rare class in its test fold, the full model's G-mean is
+    # that of the two classes scored, not zero.
+    assert (
+        scoring["geometric_mean"](full, X_test[y_test != rare], y_test[y_test != rare])
+        > 0.5
+    )
+
+
 @pytest.mark.parametrize(
     ("majority", "minority"), [("common", "rare"), ("usual", "rare")]
 )
