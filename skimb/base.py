@@ -664,11 +664,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             self.target_type_ = type_of_target(self.classes_)
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
+            fix = (
+                "Pass every label through `classes` at the first partial_fit."
+                if incremental
+                else "To learn new classes, fit with warm_start=False."
+            )
             raise ValueError(
                 f"y contains labels {unseen.tolist()} that are not in the "
-                f"classes {self.classes_.tolist()} seen at the first fit. Pass "
-                "every label through `classes` at the first partial_fit, or "
-                "refit with warm_start=False."
+                f"classes {self.classes_.tolist()} seen at the first fit. {fix}"
             )
         if self.n_classes_ < 2:
             raise ValueError(

@@ -516,6 +516,18 @@ def test_warm_start_continues_training(imbalanced_data):
     assert len(clf.history_["loss"]) == 4
 
 
+def test_new_label_in_a_continued_fit_says_how_to_fix_it(imbalanced_data):
+    """A label unseen at the first fit: partial_fit points to ``classes``, a
+    warm-started fit to warm_start=False."""
+    X, y = imbalanced_data
+    clf = _small_clf(epochs=1, warm_start=True).fit(X, y)
+    with pytest.raises(ValueError, match="fit with warm_start=False"):
+        clf.fit(X, np.where(y == 1, 2, 0))
+    clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match="through `classes` at the first partial_fit"):
+        clf.partial_fit(X, np.where(y == 1, 2, 0))
+
+
 def test_partial_fit(imbalanced_data):
     """partial_fit learns over several calls; classes come from the first."""
     X, y = imbalanced_data
