@@ -57,6 +57,9 @@ def _guard(function):
 
 def _option_spelling(message):
     """The library's ``weights=None`` or ``weights='...'``, as ``--weights``."""
+    message = message.replace(
+        "weights must be 'imagenet', None or", "--weights must be imagenet, none or"
+    )
     return re.sub(
         r"\bweights=(None|'([^']*)')",
         lambda match: f"--weights {match[2] or 'none'}",
@@ -131,7 +134,7 @@ def _data_options(function):
 @click.option(
     "--n-jobs",
     default=lambda: min(2, os.cpu_count() or 1),
-    show_default="2 (1 on a one-core machine)",
+    show_default="2, or 1 on a one-core machine",
     type=int,
     help="Parallel fits (joblib processes); 1 fits everything in this process.",
 )
@@ -170,6 +173,13 @@ def compare(
     from .compare import STRATEGIES, _check_folds, compare_strategies
 
     names = _parse_strategies(strategies) or list(STRATEGIES)
+    if n_jobs == 0:
+        raise ValueError(
+            "--n-jobs 0 means no worker: use 1 (this process), 2 or more "
+            "(processes) or -1 (one per core)"
+        )
+    if output:
+        _writable_folder(output)
     X, y, preprocessor, params, source = _load_data(
         csv_path, target, images_dir, backbone, weights
     )
@@ -190,7 +200,6 @@ def compare(
     _print_table(result, source)
     if output:
         folder = Path(output)
-        folder.mkdir(parents=True, exist_ok=True)
         result.to_json(folder / "results.json")
         result.plot_pr(folder / "pr_curve.png")
         click.echo(f"wrote {folder / 'results.json'} and {folder / 'pr_curve.png'}")
@@ -220,7 +229,13 @@ def strategies():
     type=click.Path(dir_okay=False),
     help="Where to save the fitted model (joblib).",
 )
-@click.option("--random-state", default=0, show_default=True, type=int)
+@click.option(
+    "--random-state",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Seed of the sampler and the network.",
+)
 @_backbone_options
 @_guard
 def fit(data, target, strategy, model_out, random_state, backbone, weights):
@@ -231,16 +246,29 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
     """
     import joblib
 
-    from .compare import _check_folds, make_strategy
+    from .compare import (
+        _check_folds,
+        _check_strategies,
+        _smallest_class,
+        _smote_neighbors,
+        make_strategy,
+    )
 
+    _check_strategies([strategy])
+    _writable_file(model_out)
     embedder, preprocessor = None, None
     if Path(data).is_dir():  # the network learns on the images' embeddings
         embedder, X, y, _ = _embed_folder(data, backbone, weights)
     else:
-        X, y, preprocessor, _, _ = _load_csv(data, target)
+        X, y, preprocessor, _, _ = _load_csv(
+            data, target, named_by=f"the CSV file {data}"
+        )
     _check_folds(y, 1)
     model = make_strategy(
-        strategy, preprocessor=preprocessor, random_state=random_state
+        strategy,
+        preprocessor=preprocessor,
+        random_state=random_state,
+        k_neighbors=_smote_neighbors([strategy], _smallest_class(y)[1]),
     )
     model.fit(X, y)
     if embedder is not None:  # so that the saved model takes image files
@@ -272,6 +300,7 @@ def predict(model_file, data, output):
     import joblib
     import pandas as pd
 
+    _writable_file(output)
     saved = _load_model_file(model_file, joblib)
     model = saved["model"]
     out = pd.DataFrame()
@@ -284,7 +313,12 @@ def predict(model_file, data, output):
         X = _read_csv(data)
         if saved["target"] in X.columns:
             X = X.drop(columns=[saved["target"]])
-        _check_numbers(X, _numeric_columns(model), data)
+        _check_numbers(
+            X,
+            _numeric_columns(model),
+            data,
+            "but the model was fitted on numbers there",
+        )
     proba = model.predict_proba(X)
     out["prediction"] = model.classes_[proba.argmax(axis=1)]
     for j, label in enumerate(model.classes_):
@@ -297,8 +331,24 @@ def predict(model_file, data, output):
 # Helpers
 
 
+def _writable_folder(folder) -> None:
+    """Create ``folder`` and its parents now, before any long work."""
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create the folder {folder}: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK):
+        raise ValueError(f"cannot write into the folder {folder}")
+
+
+def _writable_file(file) -> None:
+    """Create the folder of ``file`` now, before any long work."""
+    _writable_folder(Path(file).parent)
+
+
 def _parse_strategies(text):
-    if not text:
+    if text is None:  # not given: all strategies
         return None
     from .compare import _check_strategies
 
@@ -321,40 +371,93 @@ def _load_data(csv_path, target, images_dir, backbone, weights):
     return X, y, None, None, "built-in 90:10 table (1000 x 20)"
 
 
+#: Cells read as missing besides pandas's defaults (empty, NA, NaN, ...):
+#: "?" marks a missing value in many public data sets (UCI, KEEL).
+_MISSING_MARKERS = ["?"]
+
+
 def _read_csv(path):
+    """The CSV file as a DataFrame; ``;`` or tab separators are detected."""
     import pandas as pd
 
     if not Path(path).is_file():
         raise ValueError(f"file not found: {path}")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, na_values=_MISSING_MARKERS)
+        if frame.shape[1] == 1 and re.search(r"[;\t]", str(frame.columns[0])):
+            frame = pd.read_csv(
+                path, sep=None, engine="python", na_values=_MISSING_MARKERS
+            )
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"the CSV file {path} is empty") from exc
     except pd.errors.ParserError as exc:
         raise ValueError(f"cannot parse {path} as CSV: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save "
+            "it as UTF-8 CSV"
+        ) from exc
     if frame.empty:
         raise ValueError(f"the CSV file {path} has no rows")
     return frame
 
 
-def _load_csv(path, target):
+def _load_csv(path, target, *, named_by="--csv"):
+    """X, y, the preprocessing step, no network params, and a description."""
     if not target:
-        raise ValueError("--csv needs --target COLUMN, the label column")
+        raise ValueError(f"{named_by} needs --target COLUMN, the label column")
     frame = _read_csv(path)
     if target not in frame.columns:
         raise ValueError(
             f"target column {target!r} is not in {path}; its columns are "
-            f"{', '.join(map(str, frame.columns))}"
+            f"{', '.join(map(repr, frame.columns))}"
         )
-    frame = frame.dropna(subset=[target])
-    X, y = frame.drop(columns=[target]), frame[target].to_numpy()
+    frame = frame.dropna(subset=[target])  # rows without a label
+    if frame.empty:
+        raise ValueError(f"the target column {target!r} of {path} has no values")
+    X, y = frame.drop(columns=[target]), _labels(frame[target])
     if X.shape[1] == 0:
         raise ValueError(f"{path} has no feature columns besides {target!r}")
+    _check_numbers(X, _mostly_numbers(X), path, "among numbers")
     return X, y, _table_preprocessor(X), None, f"{path} (target {target!r})"
 
 
+def _labels(column):
+    """The labels as an array; whole numbers stay integers.
+
+    pandas reads a column of integers with empty cells as floats; once the
+    rows without a label are dropped, they are integers again.
+    """
+    import numpy as np
+    import pandas as pd
+
+    values = column.to_numpy()
+    if pd.api.types.is_float_dtype(values) and np.all(values == np.round(values)):
+        return values.astype(np.int64)
+    return values
+
+
+def _mostly_numbers(X) -> list:
+    """Text columns whose cells are numbers in the main (a few typos aside)."""
+    import pandas as pd
+
+    columns = []
+    for column in X.columns:
+        values = X[column]
+        if pd.api.types.is_numeric_dtype(values) or values.notna().sum() == 0:
+            continue
+        numbers = pd.to_numeric(values, errors="coerce").notna().sum()
+        if numbers >= 0.5 * values.notna().sum():
+            columns.append(column)
+    return columns
+
+
 def _table_preprocessor(X):
-    """Scale numeric columns; one-hot encode the others (missing imputed)."""
+    """Scale numeric columns; one-hot encode the others (missing imputed).
+
+    An empty column is kept as a constant, without scikit-learn's warning
+    at every fit.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -364,11 +467,17 @@ def _table_preprocessor(X):
     other = [c for c in X.columns if c not in numeric]
     return ColumnTransformer(
         [
-            ("numeric", make_pipeline(SimpleImputer(), StandardScaler()), numeric),
+            (
+                "numeric",
+                make_pipeline(
+                    SimpleImputer(keep_empty_features=True), StandardScaler()
+                ),
+                numeric,
+            ),
             (
                 "categorical",
                 make_pipeline(
-                    SimpleImputer(strategy="most_frequent"),
+                    SimpleImputer(strategy="most_frequent", keep_empty_features=True),
                     OneHotEncoder(handle_unknown="ignore", sparse_output=False),
                 ),
                 other,
@@ -406,6 +515,8 @@ def _image_input(data) -> bool:
 
 def _check_data_kind(model_file, model, data, images: bool) -> None:
     """Images for a model fitted on images, a CSV file for one fitted on a table."""
+    from ._images import IMAGE_SUFFIXES
+
     fitted_on_images = _fitted_on_images(model)
     if images and not fitted_on_images:
         raise ValueError(
@@ -415,7 +526,8 @@ def _check_data_kind(model_file, model, data, images: bool) -> None:
     if fitted_on_images and not images:
         raise ValueError(
             f"{model_file} was fitted on images, but {data} is not a folder or "
-            "an image file. Pass a folder of images or one image file."
+            f"an image file ({', '.join(IMAGE_SUFFIXES)}). Pass a folder of "
+            "images or one image file."
         )
 
 
@@ -474,8 +586,8 @@ def _numeric_columns(model) -> list:
     return []
 
 
-def _check_numbers(X, columns, path):
-    """Name the first cell that is not a number in a column fitted on numbers."""
+def _check_numbers(X, columns, path, context):
+    """Name the first cell that is not a number in a column of numbers."""
     import pandas as pd
 
     for column in columns:
@@ -489,8 +601,8 @@ def _check_numbers(X, columns, path):
             row = int(bad.argmax())
             raise ValueError(
                 f"the column {column!r} of {path} holds {values.iloc[row]!r} in "
-                f"data row {row + 1}, but the model was fitted on numbers there; "
-                "correct that cell or leave it empty (empty cells are imputed)"
+                f"data row {int(values.index[row]) + 1}, {context}; correct that "
+                "cell or leave it empty (empty cells, NA and ? are imputed)"
             )
 
 

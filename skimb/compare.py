@@ -61,6 +61,7 @@ def make_strategy(
     preprocessor=None,
     random_state: int = 0,
     estimator_params: dict | None = None,
+    k_neighbors: int = 5,
 ):
     """A fresh, unfitted estimator for one strategy.
 
@@ -74,6 +75,11 @@ def make_strategy(
         Seeds the network, the samplers and the ensembles.
     estimator_params : dict, default=None
         :class:`skimb.MLPClassifier` parameters, over :data:`FAST_NETWORK`.
+    k_neighbors : int, default=5
+        The neighbours SMOTE interpolates between (``smote``, ``smoteenn``,
+        ``smotetomek``); it needs ``k_neighbors + 1`` samples of each class
+        to fit. :func:`compare_strategies` and ``skimb fit`` lower it for
+        classes smaller than that.
 
     Returns
     -------
@@ -98,14 +104,15 @@ def make_strategy(
     params = {**FAST_NETWORK, **(estimator_params or {}), "random_state": random_state}
     plain = MLPClassifier(**{**params, "class_weight": None})
     rs = {"random_state": random_state}
+    smote = over_sampling.SMOTE(k_neighbors=k_neighbors, **rs)
     last = {
         "none": [plain],
         "class_weight": [MLPClassifier(**params)],
         "ros": [over_sampling.RandomOverSampler(**rs), plain],
         "rus": [under_sampling.RandomUnderSampler(**rs), plain],
-        "smote": [over_sampling.SMOTE(**rs), plain],
-        "smoteenn": [SMOTEENN(**rs), plain],
-        "smotetomek": [SMOTETomek(**rs), plain],
+        "smote": [smote, plain],
+        "smoteenn": [SMOTEENN(smote=smote, **rs), plain],
+        "smotetomek": [SMOTETomek(smote=smote, **rs), plain],
         "focal": [MLPClassifier(**{**params, "loss": "focal"})],
         "balanced_bagging": [
             BalancedBaggingClassifier(plain, n_estimators=_N_ESTIMATORS, **rs)
@@ -122,13 +129,18 @@ def make_strategy(
 
 
 def _check_strategies(names) -> list[str]:
+    """Known strategy names, each once, in the order given."""
     unknown = [name for name in names if name not in STRATEGIES]
     if unknown:
         raise ValueError(
             f"Unknown strategy {unknown[0]!r}. Valid strategies: "
             f"{', '.join(STRATEGIES)}."
         )
-    return list(names)
+    if not names:
+        raise ValueError(
+            f"No strategy given. Valid strategies: {', '.join(STRATEGIES)}."
+        )
+    return list(dict.fromkeys(names))
 
 
 @dataclass
@@ -343,6 +355,8 @@ def compare_strategies(
             np.zeros(len(y)), y
         )
     )
+    smallest_in_training = min(_smallest_class(y[train])[1] for train, _ in splits)
+    k_neighbors = _smote_neighbors(strategies, smallest_in_training, "training fold")
     tasks = [(s, k) for s in strategies for k in range(folds)]
     labels = np.unique(y)
     pos_label, _ = _smallest_class(y)
@@ -354,6 +368,7 @@ def compare_strategies(
                 preprocessor=preprocessor,
                 random_state=random_state,
                 estimator_params=estimator_params,
+                k_neighbors=k_neighbors,
             ),
             X,
             y,
@@ -407,6 +422,28 @@ def _smallest_class(y) -> tuple:
     """The least frequent label of ``y`` and its count."""
     labels, counts = np.unique(y, return_counts=True)
     return labels[np.argmin(counts)], int(counts.min())
+
+
+#: The strategies that interpolate with SMOTE.
+_SMOTE_STRATEGIES = ("smote", "smoteenn", "smotetomek")
+
+
+def _smote_neighbors(strategies, smallest: int, where: str = "training set") -> int:
+    """SMOTE's ``k_neighbors``: 5, or fewer if a class has fewer samples.
+
+    SMOTE interpolates between a sample and one of its ``k_neighbors``
+    nearest neighbours of the same class, so it needs ``k_neighbors + 1``
+    samples of each class. ``smallest`` is the smallest class's count in
+    any ``where`` that a sampler fits on.
+    """
+    if smallest < 2 and any(name in _SMOTE_STRATEGIES for name in strategies):
+        raise ValueError(
+            f"SMOTE needs at least two samples of every class in each {where}, "
+            f"to interpolate between; the smallest class has {smallest}. Add "
+            "samples of that class, use fewer folds, or leave out the smote, "
+            "smoteenn and smotetomek strategies."
+        )
+    return max(1, min(5, smallest - 1))
 
 
 def _check_folds(y, folds, *, option: str = "folds="):

@@ -447,3 +447,169 @@ def test_compare_strategies_api():
     assert oof.shape == (200,) and np.all((oof >= 0) & (oof <= 1))
     assert result.best() in result.scores
     assert result.pos_label == 1
+
+
+# ----------------------------------------------------------------------
+# CSV files as users have them
+
+
+def _csv(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_question_mark_is_a_missing_value(tmp_path):
+    """'?' (UCI and KEEL data) is missing, not a category; so is a '?' label."""
+    from skimb.cli import _load_csv
+
+    rows = "".join(f"{i},{i % 3 if i != 4 else '?'},{'ab'[i % 2]}\n" for i in range(10))
+    path = _csv(tmp_path / "q.csv", "x,z,label\n" + rows + "11,2,?\n")
+    X, y, preprocessor, _, _ = _load_csv(path, "label")
+    assert len(X) == 10 and set(y) == {"a", "b"}
+    preprocessor.fit(X)
+    assert list(preprocessor.transformers_[0][2]) == ["x", "z"]  # numeric
+    assert np.isfinite(preprocessor.transform(X)).all()
+
+
+def test_a_word_among_numbers_is_named(tmp_path):
+    """A numeric column with a stray word is an error naming the cell, not a
+    column of categories that the saved model would ignore at prediction."""
+    from skimb.cli import _load_csv
+
+    values = [str(i) for i in range(10)]
+    values[6] = "n.a."
+    rows = "".join(f"{v},{i % 2}\n" for i, v in enumerate(values))
+    path = _csv(tmp_path / "typo.csv", "x,label\n" + rows)
+    with pytest.raises(
+        ValueError, match=r"'x' of .* holds 'n.a.' in data row 7, among"
+    ):
+        _load_csv(path, "label")
+    # A column of words with a few numbers in it stays categorical.
+    rows = "".join(f"{'red' if i % 3 else 7},{i % 2}\n" for i in range(10))
+    X, *_ = _load_csv(_csv(tmp_path / "words.csv", "colour,label\n" + rows), "label")
+    assert not pd.api.types.is_numeric_dtype(X["colour"])
+
+
+def test_integer_labels_with_gaps_stay_integers(tmp_path):
+    """Rows without a label are dropped, and the labels are ints again."""
+    from skimb.cli import _load_csv
+
+    rows = "".join(f"{i},{'' if i in (2, 5) else i % 2}\n" for i in range(12))
+    _, y, *_ = _load_csv(_csv(tmp_path / "gaps.csv", "x,label\n" + rows), "label")
+    assert y.dtype.kind == "i" and set(y.tolist()) == {0, 1} and len(y) == 10
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_semicolon_and_tab_separators(tmp_path, separator):
+    from skimb.cli import _read_csv
+
+    text = separator.join(["a", "b", "label"]) + "\n" + separator.join("12x") + "\n"
+    frame = _read_csv(_csv(tmp_path / "s.csv", text))
+    assert list(frame.columns) == ["a", "b", "label"]
+
+
+@pytest.mark.parametrize(
+    "content, target, message",
+    [
+        ("x,label\n1,\n2,\n", "label", "the target column 'label' of .* has no values"),
+        ("x, label \n1,a\n", "label", r"its columns are 'x', ' label '"),
+    ],
+)
+def test_target_column_messages(tmp_path, content, target, message):
+    from skimb.cli import _load_csv
+
+    with pytest.raises(ValueError, match=message):
+        _load_csv(_csv(tmp_path / "t.csv", content), target)
+
+
+def test_latin1_file_says_save_as_utf8(tmp_path):
+    from skimb.cli import _read_csv
+
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("x,label\n1,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="is not UTF-8 text .* save it as UTF-8"):
+        _read_csv(path)
+
+
+def test_empty_column_does_not_warn_at_every_fit(tmp_path):
+    """A column with no value is a constant, without SimpleImputer's warning."""
+    import warnings
+
+    from skimb.cli import _load_csv
+
+    rows = "".join(f"{i},,{i % 2}\n" for i in range(8))
+    X, _, preprocessor, _, _ = _load_csv(
+        _csv(tmp_path / "e.csv", "x,empty,label\n" + rows), "label"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert preprocessor.fit_transform(X).shape == (8, 2)
+
+
+# ----------------------------------------------------------------------
+# Strategies and options
+
+
+def test_smote_strategies_with_a_small_class():
+    """SMOTE's neighbours shrink to a small class instead of failing the run;
+    one row of a class in a training fold is a clear error."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(44, 3))
+    y = np.array(["common"] * 40 + ["rare"] * 4)
+    params = {"max_iter": 1}
+    names = ["smote", "smoteenn", "smotetomek"]
+    result = compare_strategies(X, y, names, folds=4, estimator_params=params)
+    assert all(len(result.scores[s]["f1"]) == 4 for s in names)
+    with pytest.raises(ValueError, match="SMOTE needs at least two samples"):
+        compare_strategies(X[:42], y[:42], ["none", "smote"], folds=2)
+    steps = dict(make_strategy("smoteenn", k_neighbors=2).steps)
+    assert steps["smoteenn"].smote.k_neighbors == 2
+
+
+def test_strategy_named_twice_runs_once():
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    result = compare_strategies(
+        X, y, ["none", "none"], folds=2, estimator_params={"max_iter": 1}
+    )
+    assert list(result.config["strategies"]) == ["none"]
+    assert len(result.scores["none"]["f1"]) == 2
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--strategies", " , "], "No strategy given"),
+        (["--n-jobs", "0"], "--n-jobs 0 means no worker"),
+    ],
+)
+def test_bad_options_are_named_as_options(args, message):
+    result = _run("compare", *args, "--quiet")
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_weights_message_uses_the_option_spelling():
+    from skimb.cli import _option_spelling
+    from skimb.transfer import _check_weights
+
+    with pytest.raises(ValueError) as error:
+        _check_weights("nope.h5")
+    assert _option_spelling(str(error.value)).startswith(
+        "--weights must be imagenet, none or the path"
+    )
+
+
+def test_output_paths_are_checked_before_fitting(tmp_path, hard_csv):
+    """A folder that cannot be made fails at once; fit creates the parents."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    result = _run("compare", "--output", str(blocker / "sub"), "--quiet")
+    assert result.exit_code == 2
+    assert "cannot create the folder" in result.stderr
+    assert "skimb compare:" not in result.output  # nothing was fitted
+    model = tmp_path / "new" / "deeper" / "model.joblib"
+    args = ["--target", "label", "--strategy", "none", "--model-out", str(model)]
+    assert _run("fit", str(hard_csv), *args).exit_code == 0
+    assert model.exists()
+    result = _run("fit", str(hard_csv), "--model-out", str(model))
+    assert f"the CSV file {hard_csv} needs --target" in result.stderr
