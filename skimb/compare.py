@@ -437,11 +437,12 @@ def _smote_neighbors(strategies, smallest: int, where: str = "training set") -> 
     any ``where`` that a sampler fits on.
     """
     if smallest < 2 and any(name in _SMOTE_STRATEGIES for name in strategies):
+        fewer_folds = " use fewer folds," if where == "training fold" else ""
         raise ValueError(
             f"SMOTE needs at least two samples of every class in each {where}, "
             f"to interpolate between; the smallest class has {smallest}. Add "
-            "samples of that class, use fewer folds, or leave out the smote, "
-            "smoteenn and smotetomek strategies."
+            f"samples of that class,{fewer_folds} or choose a strategy without "
+            "SMOTE (smote, smoteenn and smotetomek use it)."
         )
     return max(1, min(5, smallest - 1))
 
