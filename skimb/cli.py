@@ -263,7 +263,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
         X, y, preprocessor, _, _ = _load_csv(
             data, target, named_by=f"the CSV file {data}"
         )
-    _check_folds(y, 1)
+    _check_folds(y, 1)  # no folds here: this checks for two classes at least
     model = make_strategy(
         strategy,
         preprocessor=preprocessor,
