@@ -12,7 +12,10 @@
    multiple of X's size (in a subprocess);
 5. import time: `import skimb` vs `import tensorflow` (fresh processes).
 
-    python benchmarks/performance.py [--quick]
+    python benchmarks/performance.py [--quick | --smoke]
+
+``--smoke`` runs every part on tiny sizes, once: CI uses it to check that
+the script still runs; its numbers mean nothing.
 """
 
 import argparse
@@ -66,7 +69,7 @@ def alternating_medians(baseline, candidate, rounds):
     return statistics.median(times[0]), statistics.median(times[1])
 
 
-def fit_overhead(n_rows, epochs):
+def fit_overhead(n_rows, epochs, rounds=5):
     import keras
     from sklearn.utils.class_weight import compute_sample_weight
 
@@ -85,10 +88,10 @@ def fit_overhead(n_rows, epochs):
         KerasClassifier(build, epochs=epochs, batch_size=256, random_state=0).fit(X, y)
 
     raw(), skimb()  # warm up
-    return alternating_medians(raw, skimb, rounds=5)
+    return alternating_medians(raw, skimb, rounds=rounds)
 
 
-def balanced_batches_overhead(n_rows, epochs):
+def balanced_batches_overhead(n_rows, epochs, rounds=3):
     """skimb's default feed against ``batch_sampler="balanced"``, same model."""
     from skimb import KerasClassifier
 
@@ -105,7 +108,7 @@ def balanced_batches_overhead(n_rows, epochs):
 
     default, balanced = fit(None), fit("balanced")
     default(), balanced()  # warm up
-    return alternating_medians(default, balanced, rounds=3)
+    return alternating_medians(default, balanced, rounds=rounds)
 
 
 def small_backbone():
@@ -123,7 +126,7 @@ def small_backbone():
     )
 
 
-def image_fit_overhead(n_images, epochs):
+def image_fit_overhead(n_images, epochs, rounds=5):
     """TransferClassifier vs the same frozen backbone + head fitted by hand."""
     import keras
     from sklearn.utils.class_weight import compute_sample_weight
@@ -154,7 +157,7 @@ def image_fit_overhead(n_images, epochs):
         )
 
     raw(), skimb()  # warm up
-    return alternating_medians(raw, skimb, rounds=5)
+    return alternating_medians(raw, skimb, rounds=rounds)
 
 
 def latency(repeat):
@@ -198,7 +201,7 @@ def latency(repeat):
     return rows
 
 
-def throughput(n_rows):
+def throughput(n_rows, rounds=7):
     from skimb import KerasClassifier
 
     X, y = data(n_rows)
@@ -209,7 +212,7 @@ def throughput(n_rows):
     return alternating_medians(
         lambda: model.predict(X, batch_size=1024, verbose=0),
         lambda: clf.predict_proba(X),
-        rounds=7,
+        rounds=rounds,
     )
 
 
@@ -264,44 +267,64 @@ def import_time(module, repeat=3):
     return min(times)
 
 
+#: Rows to fit, rows to predict, rows for the memory test and images to fit.
+SIZES = {
+    "full": dict(n_fit=100_000, n_big=1_000_000, n_mem=2_000_000, n_images=2000),
+    "quick": dict(n_fit=10_000, n_big=100_000, n_mem=200_000, n_images=200),
+    "smoke": dict(n_fit=2_000, n_big=20_000, n_mem=20_000, n_images=40),
+}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes")
-    quick = parser.parse_args().quick
-    n_fit, n_big, n_mem = (
-        (10_000, 100_000, 200_000) if quick else (100_000, 1_000_000, 2_000_000)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="small sizes")
+    size.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, once (checks it runs)"
     )
+    args = parser.parse_args()
+    size = SIZES["smoke" if args.smoke else "quick" if args.quick else "full"]
+    n_fit, n_big, n_mem, n_images = (
+        size[key] for key in ("n_fit", "n_big", "n_mem", "n_images")
+    )
+    # Timing rounds per measurement; --smoke times everything once.
+    rounds = {"fit": 5, "batches": 3, "predict": 7, "latency": 50, "import": 3}
+    if args.smoke:
+        rounds = dict.fromkeys(rounds, 1)
 
-    t_skimb_import, t_tf_import = import_time("skimb"), import_time("tensorflow")
+    t_skimb_import = import_time("skimb", repeat=rounds["import"])
+    t_tf_import = import_time("tensorflow", repeat=rounds["import"])
     print(
         f"\n5. import time: skimb {t_skimb_import:.3f} s, tensorflow "
         f"{t_tf_import:.2f} s, ratio {t_tf_import / t_skimb_import:.0f}x"
     )
 
-    t_raw, t_skimb = fit_overhead(n_fit, epochs=3)
+    t_raw, t_skimb = fit_overhead(n_fit, epochs=3, rounds=rounds["fit"])
     print(
         f"\n1. fit {n_fit:,} x 20, 3 epochs, balanced weights: raw Keras "
         f"{t_raw:.2f} s, skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}"
     )
-    t_default, t_balanced = balanced_batches_overhead(n_fit, epochs=3)
+    t_default, t_balanced = balanced_batches_overhead(
+        n_fit, epochs=3, rounds=rounds["batches"]
+    )
     print(
         f"   the same with batch_sampler='balanced': skimb default "
         f"{t_default:.2f} s, balanced batches {t_balanced:.2f} s, "
         f"balanced/default {t_balanced / t_default:.3f}"
     )
-    n_images = 200 if quick else 2000
-    t_raw, t_skimb = image_fit_overhead(n_images, epochs=5)
+    t_raw, t_skimb = image_fit_overhead(n_images, epochs=5, rounds=rounds["fit"])
     print(
         f"   fit {n_images:,} images 64x64, frozen backbone, 5 epochs: raw Keras "
         f"{t_raw:.2f} s, skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}"
     )
 
-    print("\n2. predict_proba latency (best of 50, milliseconds)")
+    repeat = rounds["latency"]
+    print(f"\n2. predict_proba latency (best of {repeat}, milliseconds)")
     print(
         f"{'rows':>5s} {'skimb':>8s} {'scikeras':>9s} {'model.predict':>14s} "
         f"{'model(x)':>9s} {'scikeras/skimb':>15s} {'predict/skimb':>14s} same"
     )
-    for n, row in latency(repeat=50).items():
+    for n, row in latency(repeat=repeat).items():
         ms = {k: v * 1000 for k, v in row.items() if k != "same_proba"}
         print(
             f"{n:>5d} {ms['skimb']:8.2f} {ms['scikeras']:9.2f} "
@@ -310,7 +333,7 @@ def main():
             f"{ms['model.predict'] / ms['skimb']:14.1f} {row['same_proba']}"
         )
 
-    t_raw, t_skimb = throughput(n_big)
+    t_raw, t_skimb = throughput(n_big, rounds=rounds["predict"])
     print(
         f"\n3. predict_proba on {n_big:,} rows: model.predict {t_raw:.2f} s, "
         f"skimb {t_skimb:.2f} s, skimb/raw {t_skimb / t_raw:.3f}"

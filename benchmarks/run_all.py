@@ -1,7 +1,8 @@
-"""Run every benchmark in turn: `python benchmarks/run_all.py`.
+"""Run every benchmark in turn: `python benchmarks/run_all.py [--smoke]`.
 
 The quality benchmark (`quality.py`) is separate because it takes much
-longer; run it on its own.
+longer; run it on its own. ``--smoke`` runs each script on tiny sizes, to
+check that it still runs (``tests/test_benchmarks.py`` does this in CI).
 """
 
 import subprocess
@@ -10,21 +11,24 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = [
-    "performance.py",
-    "search_parallel.py",
-    "embedding_cache.py",
-    "repeated_fits.py",
-]
+#: Each script with the arguments of its smoke run.
+SCRIPTS = {
+    "performance.py": ["--smoke"],
+    "search_parallel.py": ["--smoke"],
+    "embedding_cache.py": ["--smoke"],
+    "repeated_fits.py": ["--fits", "2", "--warm-up", "2"],
+}
 
 
 def main() -> int:
     failed = []
     start = time.perf_counter()
-    for script in SCRIPTS:
+    smoke = "--smoke" in sys.argv[1:]
+    for script, smoke_args in SCRIPTS.items():
         print(f"\n=== {script} ===", flush=True)
         began = time.perf_counter()
-        if subprocess.run([sys.executable, str(HERE / script)]).returncode:
+        args = [sys.executable, str(HERE / script), *(smoke_args if smoke else [])]
+        if subprocess.run(args).returncode:
             failed.append(script)
         print(f"({script}: {(time.perf_counter() - began) / 60:.1f} min)")
     print(f"\nall: {(time.perf_counter() - start) / 60:.1f} min")

@@ -7,7 +7,10 @@
   20,000-row one (where each fit is long enough to amortise the workers'
   TensorFlow start-up; about 2.5 more minutes).
 
-    python benchmarks/search_parallel.py [--large]
+    python benchmarks/search_parallel.py [--large | --smoke]
+
+``--smoke`` searches 2 configurations for 2 epochs on 300 rows: CI uses it
+to check that the script still runs; its times mean nothing.
 """
 
 import argparse
@@ -40,9 +43,9 @@ def build(meta, hidden=32, activation="relu", compile_kwargs=None):
     return model
 
 
-def search(estimator, X, y, n_jobs):
+def search(estimator, X, y, n_jobs, grid=GRID):
     grid = GridSearchCV(
-        estimator, GRID, cv=StratifiedKFold(3), scoring="f1", refit=False, n_jobs=n_jobs
+        estimator, grid, cv=StratifiedKFold(3), scoring="f1", refit=False, n_jobs=n_jobs
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -53,27 +56,39 @@ def search(estimator, X, y, n_jobs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--large", action="store_true", help="also on 20,000 rows")
-    large = parser.parse_args().large
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--large", action="store_true", help="also on 20,000 rows")
+    size.add_argument(
+        "--smoke", action="store_true", help="tiny search (checks it runs)"
+    )
+    args = parser.parse_args()
     from scikeras.wrappers import KerasClassifier as ScikerasClassifier
 
     from skimb import KerasClassifier
 
     X, y = make_imbalanced_table()
-    ours = KerasClassifier(build, random_state=0, **FIT)
+    fit, grid = FIT, GRID
+    if args.smoke:
+        X, y = X[:300], y[:300]
+        fit = {**FIT, "epochs": 2}
+        grid = {"model__hidden": [16, 32], "model__activation": ["relu"]}
+    ours = KerasClassifier(build, random_state=0, **fit)
     theirs = ScikerasClassifier(
         build,
         random_state=0,
         verbose=0,
-        **FIT,
+        **fit,
         model__hidden=32,
         model__activation="relu",
     )
-    search(ours, X[:300], y[:300], 1)  # warm up TensorFlow in this process
-    t_ours, s_ours = search(ours, X, y, 1)
-    t_theirs, _ = search(theirs, X, y, 1)
-    t_ours_2, s_ours_2 = search(ours, X, y, 2)
-    print(f"GridSearchCV: {len(s_ours)} configurations x 3 folds on 1000 x 20")
+    search(ours, X[:300], y[:300], 1, grid)  # warm up TensorFlow in this process
+    t_ours, s_ours = search(ours, X, y, 1, grid)
+    t_theirs, _ = search(theirs, X, y, 1, grid)
+    t_ours_2, s_ours_2 = search(ours, X, y, 2, grid)
+    print(
+        f"GridSearchCV: {len(s_ours)} configurations x 3 folds on "
+        f"{len(X)} x {X.shape[1]}"
+    )
     print(f"{'run':>24s} {'seconds':>9s}")
     print(f"{'scikeras, n_jobs=1':>24s} {t_theirs:9.1f}")
     print(f"{'skimb, n_jobs=1':>24s} {t_ours:9.1f}")
@@ -83,7 +98,7 @@ def main():
         f"speed-up n_jobs=2 / n_jobs=1: {t_ours / t_ours_2:.2f}x, "
         f"same scores: {np.allclose(s_ours, s_ours_2)}"
     )
-    if not large:
+    if not args.large:
         return
     X, y = make_imbalanced_table(n_samples=20_000)
     t_big, s_big = search(ours, X, y, 1)

@@ -56,15 +56,17 @@ def _guard(function):
 
 
 def _option_spelling(message):
-    """The library's ``weights=None`` or ``weights='...'``, as ``--weights``."""
-    message = message.replace(
-        "weights must be 'imagenet', None or", "--weights must be imagenet, none or"
-    )
-    return re.sub(
+    """The library's keywords in a message, spelt as the command's options.
+
+    ``weights=None`` or ``weights='...'`` becomes ``--weights none`` or
+    ``--weights ...``, and ``folds=5`` becomes ``--folds 5``.
+    """
+    message = re.sub(
         r"\bweights=(None|'([^']*)')",
         lambda match: f"--weights {match[2] or 'none'}",
         message,
     )
+    return re.sub(r"\bfolds=(\d+)", r"--folds \1", message)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -170,7 +172,7 @@ def compare(
     With no data option it runs on the built-in 90:10 table (1,000 rows,
     20 features).
     """
-    from .compare import STRATEGIES, _check_folds, compare_strategies
+    from .compare import STRATEGIES, compare_strategies
 
     names = _parse_strategies(strategies) or list(STRATEGIES)
     if n_jobs == 0:
@@ -183,7 +185,6 @@ def compare(
     X, y, preprocessor, params, source = _load_data(
         csv_path, target, images_dir, backbone, weights
     )
-    _check_folds(y, folds, option="--folds ")
     result = _run_with_progress(
         compare_strategies,
         X,

@@ -447,13 +447,12 @@ def _smote_neighbors(strategies, smallest: int, where: str = "training set") -> 
     return max(1, min(5, smallest - 1))
 
 
-def _check_folds(y, folds, *, option: str = "folds="):
+def _check_folds(y, folds):
     """Two classes at least, each with a sample in every test fold.
 
     With fewer samples than folds, some test folds cannot score the class,
-    and with one sample a training set lacks it and its fit fails.
-    ``option`` spells the setting as the caller knows it: ``"folds="`` for
-    :func:`compare_strategies`, ``"--folds "`` for ``skimb compare``.
+    and with one sample a training set lacks it and its fit fails. (The
+    ``skimb`` command spells ``folds=3`` in these messages as ``--folds 3``.)
     """
     labels = np.unique(y)
     if len(labels) < 2:
@@ -463,10 +462,10 @@ def _check_folds(y, folds, *, option: str = "folds="):
         )
     label, count = _smallest_class(y)
     if count < folds:
-        fix = f"use {option}{count} or add" if count >= 2 else "add"
+        fix = f"use folds={count} or add" if count >= 2 else "add"
         raise ValueError(
             f"The class {_plain(label)!r} has {count} sample(s), fewer than "
-            f"{option}{folds}: stratified cross-validation needs at least that "
+            f"folds={folds}: stratified cross-validation needs at least that "
             f"many samples of every class; {fix} samples of that class."
         )
 

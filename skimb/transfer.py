@@ -229,8 +229,8 @@ def _check_weights(weights) -> None:
         return
     if not isinstance(weights, (str, os.PathLike)) or not os.path.isfile(weights):
         raise ValueError(
-            f"weights must be 'imagenet', None or the path of an existing weights "
-            f"file. Got {weights!r}, which is not a file."
+            "Use weights='imagenet', weights=None or weights='<path of an "
+            f"existing weights file>'. Got weights={weights!r}, which is not a file."
         )
 
 

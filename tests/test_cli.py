@@ -594,8 +594,9 @@ def test_weights_message_uses_the_option_spelling():
 
     with pytest.raises(ValueError) as error:
         _check_weights("nope.h5")
-    assert _option_spelling(str(error.value)).startswith(
-        "--weights must be imagenet, none or the path"
+    assert _option_spelling(str(error.value)) == (
+        "Use --weights imagenet, --weights none or --weights <path of an existing "
+        "weights file>. Got --weights nope.h5, which is not a file."
     )
 
 
