@@ -11,14 +11,32 @@ are checked here with scikit-learn's ``check_array``; paths are streamed with
 from __future__ import annotations
 
 import os
-import warnings
 from numbers import Integral
+from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ._user_warning import warn_user
+
 #: Image file types that ``tf.io.decode_image`` reads.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def image_files(folder) -> list[str]:
+    """Every image file under ``folder``, in subfolders too, sorted.
+
+    Hidden files and folders (``.ipynb_checkpoints``, ``.git``, ...) are
+    left out, as tools that read image folders do.
+    """
+    root = Path(os.fspath(folder))
+    return sorted(
+        str(path)
+        for path in root.rglob("*")
+        if path.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        and path.is_file()
+    )
 
 
 def is_path_input(X) -> bool:
@@ -57,6 +75,8 @@ def check_paths(X) -> np.ndarray:
     if not isinstance(X, (list, tuple)):
         X = _one_column(X)  # a Series or one-column DataFrame: its values
     paths = np.array([os.fspath(p) for p in X], dtype=str)
+    if paths.size == 0:
+        raise ValueError(_EMPTY)
     missing = [str(p) for p in paths if not os.path.isfile(p)]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
@@ -114,6 +134,9 @@ _PATHS_HELP = (
 )
 
 
+_EMPTY = "X is empty. Pass at least one image or file path."
+
+
 def _check_not_one_path(X) -> None:
     """A lone path or an empty sequence is not a set of images."""
     if isinstance(X, (str, bytes, os.PathLike)):
@@ -123,7 +146,7 @@ def _check_not_one_path(X) -> None:
             "(folder) returns the paths and labels."
         )
     if isinstance(X, (list, tuple)) and not X:
-        raise ValueError("X is empty. Pass at least one image or file path.")
+        raise ValueError(_EMPTY)
 
 
 def _raise_if_text(X, error: Exception) -> None:
@@ -155,12 +178,10 @@ def warn_if_unit_range(X: np.ndarray, backbone) -> None:
         return
     largest = float(X.max())
     if 0 < largest <= 1 and float(X.min()) >= 0:
-        warnings.warn(
+        warn_user(
             f"All pixel values are within 0..1, but backbone {backbone!r} "
             "takes raw 0..255 pixels (it applies its own preprocessing). If "
             "the images were scaled to 0..1, multiply them by 255.",
-            UserWarning,
-            stacklevel=5,
         )
 
 

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from ._user_warning import warn_user
+
 _SEED_LOCK = threading.RLock()
 
 
@@ -547,11 +549,10 @@ def check_version(state: dict, name: str) -> dict:
     state = dict(state)
     saved = state.pop("_skimb_version", None)
     if saved != __version__:
-        warnings.warn(
+        warn_user(
             f"This {name} was saved with skimb {saved or 'unknown'} and is loaded "
             f"with skimb {__version__}. It needs skimb {saved}: results may "
             "differ or loading may fail. Refit it, or install that version.",
             InconsistentVersionWarning,
-            stacklevel=3,
         )
     return state

@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,6 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _keras
+from ._user_warning import warn_user
 from .class_weight import CLASS_WEIGHT_STRATEGIES, _combined_weights, _entries_for
 
 __all__ = ["KerasClassifier"]
@@ -720,14 +720,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         )
         weighted = np.unique(y_encoded[weights > 0])
         if not incremental and weighted.size < 2:
-            warnings.warn(
+            warn_user(
                 f"After weighting, only class {self.classes_[weighted].tolist()} "
                 "has a positive total weight, so the network learns to "
                 "predict it alone. (Inside BaggingClassifier this is a bag "
                 "that drew no sample of the other classes.) Check "
                 "sample_weight and class_weight if this is not intended.",
-                UserWarning,
-                stacklevel=3,
             )
         return weights
 
@@ -852,11 +850,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         build_fn = vars(self).get(_BUILD_FN)
         if self.model is not None or build_fn is None:
             return self.model
-        warnings.warn(
+        warn_user(
             "build_fn is scikeras's deprecated name of the model parameter; "
             "use KerasClassifier(model=...) instead.",
             FutureWarning,
-            stacklevel=4,
         )
         return build_fn
 

@@ -41,18 +41,27 @@ class _BadInput(click.ClickException):
 
 
 def _guard(function):
-    """Turn the library's ValueError/TypeError/OSError into one error line."""
+    """The library's ValueError/TypeError/OSError as one error line, and its
+    warnings as one warning line each, in the command's terms."""
     import functools
+    import warnings
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except (ValueError, TypeError, OSError) as exc:
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise _BadInput(_option_spelling(message)) from exc
+        with warnings.catch_warnings():  # restores showwarning on the way out
+            warnings.showwarning = _show_warning
+            try:
+                return function(*args, **kwargs)
+            except (ValueError, TypeError, OSError) as exc:
+                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise _BadInput(_option_spelling(message)) from exc
 
     return wrapper
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """A warning as ``warning: ...``, without the source line under it."""
+    click.echo(f"warning: {_option_spelling(str(message))}", err=True)
 
 
 def _option_spelling(message):
@@ -259,6 +268,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
     _writable_file(model_out)
     embedder, preprocessor = None, None
     if Path(data).is_dir():  # the network learns on the images' embeddings
+        _check_no_target(target)
         embedder, X, y, _ = _embed_folder(data, backbone, weights)
     else:
         X, y, preprocessor, _, _ = _load_csv(
@@ -361,6 +371,7 @@ def _load_data(csv_path, target, images_dir, backbone, weights):
     if csv_path and images_dir:
         raise ValueError("give either --csv or --images, not both")
     if images_dir:
+        _check_no_target(target)
         return _load_images(images_dir, backbone, weights)
     if csv_path:
         return _load_csv(csv_path, target)
@@ -370,6 +381,14 @@ def _load_data(csv_path, target, images_dir, backbone, weights):
 
     X, y = make_imbalanced_table()
     return X, y, None, None, "built-in 90:10 table (1000 x 20)"
+
+
+def _check_no_target(target):
+    if target:
+        raise ValueError(
+            "--target names the label column of a CSV file; an image folder's "
+            "labels are its subfolder names. Leave --target out."
+        )
 
 
 #: Cells read as missing besides pandas's defaults (empty, NA, NaN, ...):
@@ -541,14 +560,10 @@ def _fitted_on_images(model) -> bool:
 
 
 def _image_files(folder) -> list[str]:
-    """Every image file under ``folder``, sorted."""
-    from ._images import IMAGE_SUFFIXES
+    """Every image file under ``folder`` (hidden ones left out), sorted."""
+    from ._images import IMAGE_SUFFIXES, image_files
 
-    files = sorted(
-        str(path)
-        for path in Path(folder).rglob("*")
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-    )
+    files = image_files(folder)
     if not files:
         raise ValueError(
             f"the folder {folder} has no image files ({', '.join(IMAGE_SUFFIXES)})"

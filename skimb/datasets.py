@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.datasets import load_digits, make_classification
 from sklearn.utils import check_random_state
 
-from ._images import IMAGE_SUFFIXES
+from ._images import IMAGE_SUFFIXES, image_files
 
 __all__ = ["load_image_folder", "make_imbalanced_images", "make_imbalanced_table"]
 
@@ -147,7 +147,9 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     """List the images of a folder with one subfolder per class.
 
     ``path/cat/001.png``, ``path/dog/xyz.jpg``, ... give the paths and the
-    labels ``"cat"``, ``"dog"``. Only the paths are returned: pass them to
+    labels ``"cat"``, ``"dog"``. Images in folders inside a class folder
+    (``path/cat/2024/002.png``) belong to that class; hidden files and folders
+    (names starting with a dot) are left out. Only the paths are returned: pass them to
     :class:`skimb.TransferClassifier` or :class:`skimb.ImageEmbedder`, which
     stream the files.
 
@@ -185,14 +187,11 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     if not root.is_dir():
         raise ValueError(f"Image folder not found: {str(root)!r}.")
     paths, labels = [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        files = sorted(
-            f
-            for f in folder.iterdir()
-            if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
-        )
-        paths += [str(f) for f in files]
-        labels += [folder.name] * len(files)
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and not folder.name.startswith("."):
+            files = image_files(folder)
+            paths += files
+            labels += [folder.name] * len(files)
     if len(set(labels)) < 2:
         raise ValueError(
             f"The folder {str(root)!r} has images in {len(set(labels))} class "

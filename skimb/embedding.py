@@ -60,9 +60,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         ImageNet weights, random weights, or a weights file path.
 
     input_shape : tuple of int, default=None
-        ``(height, width, channels)`` the backbone runs at; ``None`` takes the
-        images' size at fit (at least 32), or the backbone's default size for
-        file paths.
+        ``(height, width, channels)`` the backbone runs at; ``None`` takes a
+        Keras model backbone's fixed input size if it has one, else the
+        images' size at fit (at least 32 for a registered backbone), or the
+        backbone's default size for file paths.
 
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the last feature map.
@@ -259,11 +260,23 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         )
 
     def _embed_missing(self, X, keys) -> np.ndarray:
-        """Embed images not in memory, through joblib.Memory if given."""
+        """Embed images not in memory, through joblib.Memory if given.
+
+        On disk each image has its own entry, keyed on its cache key, so a
+        subset or a reordering of cached images (a cross-validation fold, a
+        worker's share) is read, not recomputed.
+        """
         if self.memory is None:
             return self._embed(X)
-        cached = check_memory(self.memory).cache(_embed_keys, ignore=["embedder", "X"])
-        return cached(self, X, tuple(keys))
+        on_disk = check_memory(self.memory).cache(_stored, ignore=["embedding"])
+        rows = [
+            on_disk(key) if on_disk.check_call_in_cache(key) else None for key in keys
+        ]
+        missing = [i for i, row in enumerate(rows) if row is None]
+        if missing:
+            for i, embedding in zip(missing, self._embed(X[missing])):
+                rows[i] = on_disk(keys[i], embedding=embedding)  # stores it
+        return np.stack(rows)
 
     def __getstate__(self):
         state = dict(super().__getstate__())
@@ -278,9 +291,14 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         super().__setstate__(state)
 
 
-def _embed_keys(embedder, X, keys):
-    """Embeddings of ``X``; joblib.Memory keys this call on ``keys`` only."""
-    return embedder._embed(X)
+def _stored(key, embedding=None):
+    """The embedding of the image with cache key ``key``.
+
+    Wrapped in ``joblib.Memory.cache`` with ``embedding`` ignored: a first
+    call with the computed embedding stores it on disk under ``key``, later
+    calls with the key alone read it back.
+    """
+    return embedding
 
 
 def _model_fingerprint(model, **settings) -> str:

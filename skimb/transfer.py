@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import _images, _keras
+from ._user_warning import warn_user
 from .base import KerasClassifier, _copy_model
 from .class_weight import CLASS_WEIGHT_STRATEGIES
 from .mlp import _hidden_sizes
@@ -178,17 +179,18 @@ def _make_backbone(backbone, weights, input_shape, pooling):
     """The backbone model and its preprocessing mode."""
     keras = _keras.import_keras()
     _check_weights(weights)
+    weights_file = weights if weights not in (None, "imagenet") else None
     if isinstance(backbone, keras.Model):
         base = _copy_model(backbone)
-        if weights not in (None, "imagenet"):
-            base.load_weights(weights)
+        if weights_file:
+            _load_weights_file(base, weights_file, "your backbone model")
         return _renamed(base), "none"
     spec = _backbone_spec(backbone)
     factory = getattr(keras.applications, spec.application)
     try:
         base = factory(
             include_top=False,
-            weights=weights,
+            weights=None if weights_file else weights,
             input_shape=input_shape,
             pooling=pooling,
             **spec.options,
@@ -204,7 +206,36 @@ def _make_backbone(backbone, weights, input_shape, pooling):
             "ImageNet weights are downloaded on first use; offline, pass "
             "weights=None or the path of a weights file."
         ) from exc
+    if weights_file:
+        _load_weights_file(base, weights_file, f"backbone {backbone!r}")
     return _renamed(base), spec.preprocessing
+
+
+def _load_weights_file(model, path, what: str) -> None:
+    """``model.load_weights(path)``; a file that does not fit is a ValueError.
+
+    Keras warns once per layer it cannot match before it fails (over a
+    hundred warnings for a ResNet); those are dropped when the load fails,
+    and shown when it succeeds.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except Exception as exc:  # Keras raises ValueError, OSError, ...
+            # Keras's first sentence; the rest can print whole weight arrays.
+            reason = str(exc).strip().split("\n")[0].split(". ")[0].rstrip(".:")
+            raise ValueError(
+                f"Cannot load the weights file {os.fspath(path)!r} into {what} "
+                f"({reason or type(exc).__name__}). The file must hold the "
+                "weights of the same architecture (for a registered backbone: "
+                "without its top, include_top=False), as saved by "
+                "model.save_weights()."
+            ) from exc
+    for warning in caught:
+        warnings.warn_explicit(
+            warning.message, warning.category, warning.filename, warning.lineno
+        )
 
 
 def _renamed(model):
@@ -258,9 +289,10 @@ class TransferClassifier(KerasClassifier):
 
     input_shape : tuple of int, default=None
         ``(height, width, channels)`` the backbone runs at; images of another
-        size are resized. ``None`` takes the training images' size (at least
-        32 pixels), or the backbone's default size for file inputs. Required
-        for flattened ``(n, h*w*c)`` input.
+        size are resized. ``None`` takes a Keras model backbone's fixed input
+        size if it has one, else the training images' size (at least 32
+        pixels for a registered backbone), or the backbone's default size for
+        file inputs. Required for flattened ``(n, h*w*c)`` input.
 
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the backbone's last feature map.
@@ -273,8 +305,9 @@ class TransferClassifier(KerasClassifier):
         Dropout after each dense layer of the head.
 
     trainable_layers : int, default=0
-        How many of the backbone's top layers with weights to unfreeze for
-        fine-tuning (BatchNormalization layers stay frozen).
+        How many of the backbone's top layers to train in the fine-tuning
+        phase, counting the layers with weights other than
+        BatchNormalization (which stays frozen, in inference mode).
 
     fine_tune_epochs : int, default=0
         Epochs of the fine-tuning phase.
@@ -500,23 +533,34 @@ class TransferClassifier(KerasClassifier):
                 "validation_data=(X_val, y_val) is accepted."
             )
         self._logit_outputs = False  # the head ends in a softmax
-        extractor = make_feature_extractor(
-            self.backbone,
-            weights=self.weights,
-            input_shape=self.input_shape_,
-            pooling=self.pooling,
-        )
-        head = self._build_head(extractor.output_shape[-1])
-        if self._trains_on_embeddings():
-            history = self._fit_head_on_embeddings(
-                extractor, head, train, valid, epochs
-            )
-            model = self._assemble(extractor, head)
+        if warm:  # partial_fit after the first call: the fitted network goes on
+            model = self.model_
+            extractor = model.get_layer("feature_extractor")
+            head = model.get_layer("head")
         else:
-            model = self._assemble(extractor, head, augment=True)
-            model.compile(**self._compile_kwargs(model))
-            history = self._fit_on_images(model, train, valid, epochs)
-        if self.trainable_layers > 0 and self.fine_tune_epochs > 0:
+            extractor = make_feature_extractor(
+                self.backbone,
+                weights=self.weights,
+                input_shape=self.input_shape_,
+                pooling=self.pooling,
+            )
+            head = self._build_head(extractor.output_shape[-1])
+            model = self._assemble(
+                extractor, head, augment=not self._trains_on_embeddings()
+            )
+        # A warm head keeps its optimizer, unless it lost it in a pickle.
+        if self._trains_on_embeddings():
+            if not warm or not head.compiled:
+                head.compile(**self._compile_kwargs(head))
+            history = self._fit_head_on_embeddings(
+                extractor, head, train, valid, epochs, incremental
+            )
+        else:
+            if not warm or not model.compiled:
+                model.compile(**self._compile_kwargs(model))
+            history = self._fit_on_images(model, train, valid, epochs, incremental)
+        # partial_fit trains the head only, one epoch per call.
+        if self.trainable_layers > 0 and self.fine_tune_epochs > 0 and not incremental:
             history = _concat_histories(history, self._fine_tune(model, train, valid))
         return model, history
 
@@ -559,20 +603,22 @@ class TransferClassifier(KerasClassifier):
                 )
         return [type(layer).from_config(layer.get_config()) for layer in layers]
 
-    def _fit_head_on_embeddings(self, extractor, head, train, valid, epochs):
+    def _fit_head_on_embeddings(
+        self, extractor, head, train, valid, epochs, incremental
+    ):
+        """Fit the compiled head on the backbone's embeddings of the images."""
         X, y, w = train
         embedded_train = (self._embed(extractor, X), y, w)
         embedded_valid = None
         if valid is not None:
             embedded_valid = (self._embed(extractor, valid[0]), *valid[1:])
-        head.compile(**self._compile_kwargs(head))
         history = self._fit_keras_model(
             head,
             embedded_train,
             embedded_valid,
             epochs=epochs,
             fit_params={},
-            incremental=False,
+            incremental=incremental,
         )
         return history.history
 
@@ -582,12 +628,17 @@ class TransferClassifier(KerasClassifier):
             extractor, X, batch_size=self.batch_size, size=self.input_shape_[:2]
         )
 
-    def _fit_on_images(self, model, train, valid, epochs) -> dict:
+    def _fit_on_images(self, model, train, valid, epochs, incremental=False) -> dict:
         """Fit the whole network on pixels (arrays) or streamed files."""
         X = train[0]
         if X.dtype.kind not in "US":
             history = self._fit_keras_model(
-                model, train, valid, epochs=epochs, fit_params={}, incremental=False
+                model,
+                train,
+                valid,
+                epochs=epochs,
+                fit_params={},
+                incremental=incremental,
             )
             return history.history
         size, channels = self.input_shape_[:2], self.input_shape_[-1]
@@ -617,7 +668,7 @@ class TransferClassifier(KerasClassifier):
                 epochs=epochs,
                 shuffle=False,  # the dataset shuffles itself
                 verbose=self.verbose,
-                callbacks=self._make_callbacks(valid),
+                callbacks=[] if incremental else self._make_callbacks(valid),
             )
         except Exception as exc:  # tf.errors.* while decoding a file
             raise _images.unreadable_error(X, exc) from exc
@@ -653,26 +704,50 @@ class TransferClassifier(KerasClassifier):
 def target_input_shape(backbone, input_shape, image_size) -> tuple:
     """The ``(height, width, channels)`` a backbone runs at.
 
-    ``input_shape`` if given, else the images' own size, else (for file
-    inputs) the backbone's default size; never below 32 pixels. The channels
-    are the backbone's (:func:`backbone_channels`).
+    ``input_shape`` if given; else the fixed input size of a Keras model
+    backbone, if it has one; else the images' own size; else (for file
+    inputs) the backbone's default size. A registered backbone never runs
+    below 32 pixels, the smallest that ``keras.applications`` accept. The
+    channels are the backbone's (:func:`backbone_channels`).
     """
+    channels = backbone_channels(backbone)
+    fixed = _fixed_size(backbone)
     if input_shape is not None:
         height, width = _images.checked_input_shape(input_shape)[:2]
+        if fixed is not None and (int(height), int(width)) != fixed:
+            raise ValueError(
+                f"input_shape={tuple(input_shape)} does not match the backbone, "
+                f"whose input is {fixed[0]}x{fixed[1]} pixels. Leave input_shape="
+                "None to use the backbone's size (images of another size are "
+                "resized), or pass a backbone that takes the size you want."
+            )
+    elif fixed is not None:
+        height, width = fixed
     elif image_size is not None:
         height, width = image_size
     else:
         height = width = _default_size(backbone)
-    channels = backbone_channels(backbone)
-    return (max(int(height), _MIN_SIZE), max(int(width), _MIN_SIZE), channels)
+    if isinstance(backbone, str):
+        height, width = max(int(height), _MIN_SIZE), max(int(width), _MIN_SIZE)
+    return (int(height), int(width), channels)
+
+
+def _fixed_size(backbone) -> tuple | None:
+    """A Keras model backbone's fixed ``(height, width)``, else None."""
+    if isinstance(backbone, str):
+        return None
+    try:
+        shape = backbone.input_shape
+    except (AttributeError, ValueError):  # never built, or several inputs
+        return None
+    if not isinstance(shape, tuple) or len(shape) != 4 or None in shape[1:3]:
+        return None
+    return int(shape[1]), int(shape[2])
 
 
 def _default_size(backbone) -> int:
     if isinstance(backbone, str):
         return _backbone_spec(backbone).default_size
-    shape = getattr(backbone, "input_shape", None)
-    if shape and shape[1] is not None:
-        return int(shape[1])
     return 224
 
 
@@ -707,31 +782,38 @@ def _warn_if_features_vanish(embeddings: np.ndarray) -> None:
     """Warn when every feature of every image is close to zero.
 
     MobileNet and EfficientNet backbones with random weights output features
-    of about 1e-12 to 1e-6: a classifier on them learns nothing and predicts
-    the same probabilities for every image.
+    of about 1e-12 to 1e-6. A head trained on them as they are (as
+    TransferClassifier's) predicts the same probabilities for every image;
+    standardised, they still differ between images, but say little.
     """
     if embeddings.size and np.abs(embeddings).max() < _VANISHING_FEATURES:
-        warnings.warn(
+        warn_user(
             "The backbone's features are all close to zero (below "
-            f"{_VANISHING_FEATURES:g} for every image), so a classifier cannot "
-            "learn from them and predicts the same for every image. MobileNet "
-            "and EfficientNet backbones do this with random weights "
-            "(weights=None): use weights='imagenet', a weights file, or a "
-            "backbone whose weights you trained.",
-            UserWarning,
-            stacklevel=4,
+            f"{_VANISHING_FEATURES:g} for every image), as MobileNet and "
+            "EfficientNet backbones give with random weights (weights=None). "
+            "A head trained on them unscaled, as TransferClassifier's, predicts "
+            "the same for every image; standardised (StandardScaler) they "
+            "differ between images but carry little. Use weights='imagenet', a "
+            "weights file, or a backbone whose weights you trained."
         )
 
 
 def _unfreeze_top_layers(backbone, n_layers: int) -> None:
-    """Make the top ``n_layers`` layers with weights trainable, except BN."""
+    """Make the top ``n_layers`` layers that can learn trainable.
+
+    Those are the layers with weights other than BatchNormalization, which
+    stays frozen (and so in inference mode) wherever it is.
+    """
     keras = _keras.import_keras()
     backbone.trainable = True
-    with_weights = [layer for layer in backbone.layers if layer.weights]
-    top = set(id(layer) for layer in with_weights[-n_layers:])
+    learners = [
+        layer
+        for layer in backbone.layers
+        if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    top = set(id(layer) for layer in learners[-n_layers:])
     for layer in backbone.layers:
-        is_bn = isinstance(layer, keras.layers.BatchNormalization)
-        layer.trainable = id(layer) in top and not is_bn
+        layer.trainable = id(layer) in top
 
 
 def _concat_histories(first: dict, second: dict) -> dict:

@@ -369,6 +369,31 @@ def test_predict_names_a_non_numeric_cell(hard_csv, tmp_path):
     assert not output.exists()
 
 
+def test_target_with_an_image_folder_is_an_error(image_folder, tmp_path):
+    """--target names a CSV column; with images it was silently ignored."""
+    for args in (
+        ["compare", "--images", str(image_folder)],
+        ["fit", str(image_folder), "--model-out", str(tmp_path / "m.joblib")],
+    ):
+        result = _run(*args, "--target", "label", *_OFFLINE_BACKBONE)
+        assert result.exit_code == 2
+        assert "an image folder's labels are its subfolder names" in result.stderr
+
+
+def test_warnings_are_one_line_in_the_option_spelling(image_folder, tmp_path):
+    """The library's warnings print as 'warning: ...' in --option terms,
+    without Python's file:line prefix and source line."""
+    model = tmp_path / "m.joblib"
+    args = ["--backbone", "mobilenet_v3_small", "--weights", "none"]
+    result = _run("fit", str(image_folder), "--model-out", str(model), *args)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "close to zero" in line]
+    assert len(lines) == 1
+    assert lines[0].startswith("warning: The backbone's features are all close")
+    assert "(--weights none)" in lines[0] and "Use --weights imagenet" in lines[0]
+    assert "UserWarning" not in result.stderr and "weights=None" not in result.stderr
+
+
 def test_offline_hint_uses_the_option_spelling(image_folder, monkeypatch):
     """When ImageNet weights cannot be downloaded, the hint says --weights none."""
     import keras

@@ -63,6 +63,29 @@ def test_load_image_folder(tmp_path):
     assert [p.rsplit("/", 1)[1] for p in paths] == ["c.png", "a.png", "b.JPG"]
 
 
+def test_load_image_folder_reads_nested_and_skips_hidden(tmp_path):
+    """Images in folders inside a class folder belong to it; hidden files and
+    folders (a notebook's checkpoints) are not classes or images. Nested
+    images used to be dropped, and .ipynb_checkpoints became a class."""
+    for name in (
+        "ok/a.png",
+        "ok/2024/b.png",
+        "ok/.thumbs/c.png",
+        "ok/.d.png",
+        "defect/e.png",
+        ".ipynb_checkpoints/f.png",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    paths, labels = load_image_folder(tmp_path)
+    assert labels.tolist() == ["defect", "ok", "ok"]
+    assert [p[len(str(tmp_path)) + 1 :] for p in paths] == [
+        "defect/e.png",
+        "ok/2024/b.png",
+        "ok/a.png",
+    ]
+
+
 def test_load_image_folder_errors(tmp_path):
     """A missing folder or fewer than two classes is a clear ValueError."""
     with pytest.raises(ValueError, match="Image folder not found"):

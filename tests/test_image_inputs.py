@@ -152,6 +152,10 @@ _NOT_A_SEQUENCE_OF_PATHS = {
         "X holds text such as b'.*png'.*Decode bytes paths to str",
     ),
     "empty list": (lambda df, paths: [], "X is empty"),
+    # An empty array or Series of text used to pass as paths and end in an
+    # "unreadable file" error or numpy's "need at least one array to stack".
+    "empty str array": (lambda df, paths: np.array([], dtype=str), "X is empty"),
+    "empty Series": (lambda df, paths: df["path"].iloc[:0], "X is empty"),
 }
 
 

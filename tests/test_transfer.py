@@ -78,11 +78,11 @@ def _few(X, y, n_major=45, n_minor=15):
     return X[keep], y[keep]
 
 
-def _tiny_backbone(channels=3, size=None, batch_norm=False):
+def _tiny_backbone(channels=3, size=None, batch_norm=False, seed=0):
     """A small convolutional backbone with random weights (seeded)."""
     import keras
 
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     inputs = keras.Input((size, size, channels))
     x = keras.layers.Rescaling(1 / 255.0)(inputs)
     x = keras.layers.Conv2D(8, 3, name="conv1")(x)
@@ -264,14 +264,15 @@ def test_fine_tuning_changes_only_top_layers(pretrained_backbone, imbalanced_dig
     assert len(clf.history_["loss"]) == 3
 
 
-def test_fine_tuning_counts_layers_with_weights(pretrained_backbone, imbalanced_digits):
-    """trainable_layers=3 unfreezes conv2, bn1 (kept frozen: BN) and conv1."""
+def test_fine_tuning_counts_layers_that_learn(pretrained_backbone, imbalanced_digits):
+    """trainable_layers=2 trains conv2 and conv1: bn1 between them, frozen,
+    does not count (it used to, so that 2 trained conv2 alone)."""
     X, y = imbalanced_digits
     clf = TransferClassifier(
         pretrained_backbone,
         weights=None,
         epochs=1,
-        trainable_layers=3,
+        trainable_layers=2,
         fine_tune_epochs=1,
         fine_tune_learning_rate=0.01,
         random_state=0,
@@ -840,6 +841,11 @@ def test_embedder_disk_cache(
     monkeypatch.setattr(transfer_module, "embed_images", fail)
     again = ImageEmbedder(pretrained_backbone, weights=None, memory=str(tmp_path))
     np.testing.assert_array_equal(again.fit(X).transform(X), expected)
+    # Each image has its own entry on disk: a subset or another order (a
+    # fold, a worker's share) is read too. It used to key whole calls.
+    clear_embedding_cache()
+    order = np.random.RandomState(0).permutation(len(X))[:20]
+    np.testing.assert_array_equal(again.transform(X[order]), expected[order])
 
 
 def test_embedder_without_cache_matches(pretrained_backbone, imbalanced_digits):
@@ -904,3 +910,140 @@ def test_embedder_cache_key_covers_pooling():
     assert not np.array_equal(avg_plain, max_plain)  # the pooling matters
     np.testing.assert_array_equal(avg_cached, avg_plain)
     np.testing.assert_array_equal(max_cached, max_plain)
+
+
+def test_partial_fit_trains_on(pretrained_backbone, imbalanced_digits):
+    """Each partial_fit call trains the fitted head one more epoch, also after
+    a pickle round trip; it used to start from scratch every time."""
+    X, y = _few(*imbalanced_digits)
+    clf = TransferClassifier(pretrained_backbone, weights=None, random_state=0)
+    heads = []
+    for call in range(3):
+        clf.partial_fit(X, y)
+        heads.append(clf.model_.get_layer("head").get_weights()[0].copy())
+        if call == 1:
+            clf = pickle.loads(pickle.dumps(clf))
+    assert len(clf.history_["loss"]) == 3
+    assert not np.array_equal(heads[0], heads[1])
+    assert not np.array_equal(heads[1], heads[2])
+    restart = TransferClassifier(pretrained_backbone, weights=None, random_state=0)
+    first = restart.partial_fit(X, y).model_.get_layer("head").get_weights()[0]
+    np.testing.assert_array_equal(first, heads[0])  # the same first step
+    assert clf.predict(X[:3]).shape == (3,)
+
+
+def test_partial_fit_trains_the_head_only(pretrained_backbone, imbalanced_digits):
+    """Fine-tuning belongs to fit: partial_fit leaves the backbone as it is."""
+    X, y = _few(*imbalanced_digits)
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        augmentation=[],  # trains through the whole network, on the images
+        trainable_layers=2,
+        fine_tune_epochs=1,
+        random_state=0,
+    )
+    clf.partial_fit(X, y).partial_fit(X, y)
+    for a, b in zip(_backbone(clf).get_weights(), pretrained_backbone.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert len(clf.history_["loss"]) == 2
+
+
+def _small_backbone(size):
+    """A one-convolution grayscale backbone with a fixed input size."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((size, size, 1))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    return keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+
+
+@pytest.mark.parametrize("input_shape", [None, (28, 28, 1)])
+@pytest.mark.parametrize("image_size", [28, 40])
+def test_own_backbone_runs_at_its_own_size(input_shape, image_size):
+    """A Keras model backbone runs at its fixed input size, even below the 32
+    pixels keras.applications need; images of another size are resized.
+    (28x28 used to be raised to 32, which the model refused.)"""
+    X = np.random.RandomState(0).uniform(0, 255, (12, image_size, image_size, 1))
+    y = np.r_[np.zeros(8), np.ones(4)]
+    backbone = _small_backbone(28)
+    clf = TransferClassifier(
+        backbone, weights=None, input_shape=input_shape, epochs=1
+    ).fit(X, y)
+    assert clf.input_shape_ == (28, 28, 1)
+    assert clf.predict_proba(X).shape == (12, 2)
+    embedder = ImageEmbedder(backbone, weights=None, input_shape=input_shape)
+    assert embedder.fit(X).input_shape_ == (28, 28, 1)
+    assert embedder.transform(X).shape == (12, 4)
+
+
+def test_input_shape_that_contradicts_the_backbone():
+    X = np.random.RandomState(0).uniform(0, 255, (4, 28, 28, 1))
+    clf = TransferClassifier(_small_backbone(28), weights=None, input_shape=(40, 40))
+    with pytest.raises(ValueError, match=r"input is 28x28 pixels\. Leave input_shape"):
+        clf.fit(X, [0, 0, 1, 1])
+
+
+def test_registered_backbone_still_runs_at_32_or_more():
+    X = np.random.RandomState(0).uniform(0, 255, (4, 20, 20, 3))
+    embedder = ImageEmbedder("resnet50", weights=None, cache=False).fit(X)
+    assert embedder.input_shape_ == (32, 32, 3)
+
+
+def test_warnings_point_at_the_callers_line(imbalanced_digits):
+    """Warnings name the user's line, from any entry point, not skimb's."""
+    X, y = _few(*imbalanced_digits)
+    calls = {
+        "TransferClassifier.fit": lambda: TransferClassifier(
+            "mobilenet_v3_small", weights=None, epochs=1
+        ).fit(X, y),
+        "ImageEmbedder.fit_transform": lambda: ImageEmbedder(
+            "mobilenet_v3_small", weights=None, cache=False
+        ).fit_transform(X),
+        "ImageEmbedder 0..1 pixels": lambda: ImageEmbedder(
+            "resnet50", weights=None
+        ).fit(X / 255.0),
+    }
+    for name, call in calls.items():
+        with pytest.warns(UserWarning) as record:
+            call()
+        assert {warning.filename for warning in record} == {__file__}, name
+
+
+def _save_weights(model, tmp_path):
+    path = tmp_path / "other.weights.h5"
+    model.save_weights(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("backbone", ["resnet50", "own model"])
+def test_weights_file_of_another_model_is_one_clear_error(backbone, tmp_path):
+    """A weights file that does not fit: one ValueError naming the file, not
+    Keras's message (which printed whole weight arrays) after a warning per
+    layer (over a hundred for ResNet50)."""
+    import warnings
+
+    weights = _save_weights(_small_backbone(28), tmp_path)
+    if backbone == "own model":
+        backbone = _tiny_backbone(channels=1)
+    X = np.random.RandomState(0).uniform(0, 255, (2, 32, 32, 1))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError) as error:
+            ImageEmbedder(backbone, weights=weights).fit(X)
+    message = str(error.value)
+    assert message.startswith(f"Cannot load the weights file {weights!r} into ")
+    assert "as saved by model.save_weights()" in message
+    assert "\n" not in message and len(message) < 400
+    assert not [w for w in caught if "keras" in w.filename]
+
+
+def test_weights_file_that_fits_is_loaded(tmp_path):
+    source = _tiny_backbone(channels=1)
+    weights = _save_weights(source, tmp_path)
+    X = np.random.RandomState(0).uniform(0, 255, (3, 32, 32, 1))
+    expected = ImageEmbedder(source, weights=None, cache=False).fit_transform(X)
+    loaded = ImageEmbedder(_tiny_backbone(channels=1, seed=1), weights=weights)
+    np.testing.assert_allclose(loaded.fit(X).transform(X), expected, rtol=1e-6)

@@ -1,0 +1,34 @@
+"""Warnings that point at the user's line, not at skimb's internals."""
+
+import os
+import sys
+import warnings
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+#: scikit-learn's decorators around estimator methods (``_fit_context``,
+#: ``set_output``'s wrapping of ``transform``): frames between the user's
+#: call and skimb's method.
+_METHOD_WRAPPERS = (
+    os.path.join("sklearn", "base.py"),
+    os.path.join("sklearn", "utils", "_set_output.py"),
+)
+
+
+def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
+    """``warnings.warn``, attributed to the first caller outside skimb.
+
+    A fixed ``stacklevel`` is right for one call path only: the same check
+    runs under ``fit``, ``transform`` or ``fit_transform`` at different
+    depths. (Python 3.12's ``skip_file_prefixes`` does part of this; 3.11
+    lacks it.)
+    """
+    frame, level = sys._getframe(0), 1
+    while frame is not None and _internal(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _internal(filename: str) -> bool:
+    filename = os.path.abspath(filename)
+    return filename.startswith(_PACKAGE) or filename.endswith(_METHOD_WRAPPERS)
