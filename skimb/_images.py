@@ -311,12 +311,22 @@ def find_unreadable(paths) -> str | None:
 
 
 def unreadable_error(paths, exc) -> ValueError:
-    """A clear error naming the file that could not be decoded."""
+    """A clear error naming the file that could not be decoded.
+
+    When every file decodes, the files are not the cause, and the error says
+    what failed instead of blaming one of them.
+    """
     culprit = find_unreadable(paths)
-    where = f"{culprit!r}" if culprit else "one of the files"
+    if culprit is None:
+        reason = str(exc).strip().split("\n")[0]
+        return ValueError(
+            f"Running the network on the image files failed: "
+            f"{type(exc).__name__}: {reason or 'no message'}. Every file "
+            "decodes as an image, so the files are not the cause."
+        )
     return ValueError(
-        f"Cannot read image file {where}: it is not a valid PNG, JPEG, BMP or "
-        f"GIF image ({type(exc).__name__}). Remove or replace it."
+        f"Cannot read image file {culprit!r}: it is not a valid PNG, JPEG, BMP "
+        f"or GIF image ({type(exc).__name__}). Remove or replace it."
     )
 
 

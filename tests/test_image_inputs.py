@@ -174,3 +174,24 @@ def test_paths_in_another_form_get_a_clear_error(image_table, fitted, make_X, me
     for method in (clf.predict, embedder.transform):
         with pytest.raises(ValueError, match=message):
             method(make_X(df, paths))
+
+
+def test_a_failure_that_is_not_a_file_is_not_blamed_on_one(
+    image_table, fitted, monkeypatch
+):
+    """Any error while the network ran on files used to read "Cannot read
+    image file one of the files: it is not a valid PNG..." although every
+    file was fine."""
+    _, paths, _ = image_table
+    clf, _ = fitted
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(clf.model_, "predict", broken)
+    with pytest.raises(ValueError) as error:
+        clf.predict(paths)
+    assert str(error.value) == (
+        "Running the network on the image files failed: RuntimeError: out of "
+        "memory. Every file decodes as an image, so the files are not the cause."
+    )
