@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_array
 
-from ._user_warning import warn_user
+from ._messages import reason, warn_user
 
 #: Image file types that ``tf.io.decode_image`` reads.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -318,10 +318,9 @@ def unreadable_error(paths, exc) -> ValueError:
     """
     culprit = find_unreadable(paths)
     if culprit is None:
-        reason = str(exc).strip().split("\n")[0]
         return ValueError(
             f"Running the network on the image files failed: "
-            f"{type(exc).__name__}: {reason or 'no message'}. Every file "
+            f"{type(exc).__name__}: {reason(exc)}. Every file "
             "decodes as an image, so the files are not the cause."
         )
     return ValueError(

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._user_warning import warn_user
+from ._messages import warn_user
 
 _SEED_LOCK = threading.RLock()
 

@@ -26,7 +26,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _keras
-from ._user_warning import warn_user
+from ._messages import reason, warn_user
 from .class_weight import CLASS_WEIGHT_STRATEGIES, _combined_weights, _entries_for
 
 __all__ = ["KerasClassifier"]
@@ -969,8 +969,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             return model.fit(data, **kwargs)
         except (ValueError, TypeError) as exc:
             raise ValueError(
-                f"Keras could not fit the model: {exc}. Check that the model's "
-                f"input accepts {self._input_shape()} and that its output has "
+                f"Keras could not fit the model: {reason(exc)}. Check that the "
+                f"model's input accepts {self._input_shape()} and that its output has "
                 f"one unit per class ({self.n_classes_}) or one sigmoid unit "
                 "for binary targets."
             ) from exc

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import _images, _keras
-from ._user_warning import warn_user
+from ._messages import reason, warn_user
 from .base import KerasClassifier, _copy_model
 from .class_weight import CLASS_WEIGHT_STRATEGIES
 from .mlp import _hidden_sizes
@@ -198,11 +198,12 @@ def _make_backbone(backbone, weights, input_shape, pooling):
     except ValueError as exc:
         raise ValueError(
             f"Cannot build backbone {backbone!r} for input_shape={input_shape} "
-            f"and weights={weights!r}: {exc}"
+            f"and weights={weights!r}: {reason(exc)}"
         ) from exc
     except Exception as exc:  # Keras raises a bare Exception on download errors
         raise ValueError(
-            f"Cannot load weights={weights!r} for backbone {backbone!r}: {exc}. "
+            f"Cannot load weights={weights!r} for backbone {backbone!r}: "
+            f"{reason(exc)}. "
             "ImageNet weights are downloaded on first use; offline, pass "
             "weights=None or the path of a weights file."
         ) from exc
@@ -223,11 +224,10 @@ def _load_weights_file(model, path, what: str) -> None:
         try:
             model.load_weights(path)
         except Exception as exc:  # Keras raises ValueError, OSError, ...
-            # Keras's first sentence; the rest can print whole weight arrays.
-            reason = str(exc).strip().split("\n")[0].split(". ")[0].rstrip(".:")
+            first_sentence = reason(exc).split(". ")[0].rstrip(".")
             raise ValueError(
                 f"Cannot load the weights file {os.fspath(path)!r} into {what} "
-                f"({reason or type(exc).__name__}). The file must hold the "
+                f"({first_sentence}). The file must hold the "
                 "weights of the same architecture (for a registered backbone: "
                 "without its top, include_top=False), as saved by "
                 "model.save_weights()."

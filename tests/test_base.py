@@ -1073,3 +1073,24 @@ def test_fixed_estimators_refuse_routed_set_params():
         with pytest.raises(ValueError, match="takes no routed prefix__name"):
             estimator.set_params(optimizer__learning_rate=0.5)
     assert KerasClassifier().set_params(optimizer__learning_rate=0.5) is not None
+
+
+def test_keras_fit_error_is_one_line_with_the_advice(imbalanced_data, monkeypatch):
+    """Keras's multi-line messages (model configs, weight arrays) are cut to
+    their first line, so that the advice after them stays in view (the
+    command line shows only an error's first line)."""
+    import keras
+
+    def failing_fit(self, *args, **kwargs):
+        raise ValueError("Incompatible shapes: [32,2] vs. [32,3]\n" + "x = 1\n" * 50)
+
+    monkeypatch.setattr(keras.Model, "fit", failing_fit)
+    X, y = imbalanced_data
+    with pytest.raises(ValueError) as error:
+        _small_clf().fit(X, y)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(
+        "Keras could not fit the model: Incompatible shapes: [32,2] vs. [32,3]. "
+        "Check that the model's input accepts"
+    )

@@ -1,4 +1,5 @@
-"""Warnings that point at the user's line, not at skimb's internals."""
+"""Messages to the user: warnings that point at the user's line, and the
+reason of another library's error in one line."""
 
 import os
 import sys
@@ -32,3 +33,14 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
 def _internal(filename: str) -> bool:
     filename = os.path.abspath(filename)
     return filename.startswith(_PACKAGE) or filename.endswith(_METHOD_WRAPPERS)
+
+
+def reason(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name.
+
+    Keras's messages can run to many lines (whole weight arrays, model
+    configurations). skimb's own message wraps this first line and ends with
+    its advice; the whole original stays chained (``raise ... from exc``).
+    """
+    lines = str(exc).strip().splitlines()
+    return lines[0].rstrip(":") if lines else type(exc).__name__
