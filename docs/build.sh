@@ -13,6 +13,11 @@ cd "$(dirname "$0")"
 export TF_CPP_MIN_LOG_LEVEL=2 MPLBACKEND=Agg
 
 sphinx-build -W --keep-going -b html -d _build/doctrees "$@" . _build/html
+# The pages' tables of example results against what the examples printed in
+# this build (unless the examples did not run).
+if [[ "$*" != *plot_gallery=0* ]]; then
+    python check_example_tables.py
+fi
 # External links are ignored (linkcheck_ignore in conf.py): the build machines
 # have no network. Internal links and anchors are checked; the examples do
 # not run again (sphinx-gallery skips unchanged ones).

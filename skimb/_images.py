@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from numbers import Integral
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import check_array
@@ -27,16 +26,27 @@ def image_files(folder) -> list[str]:
     """Every image file under ``folder``, in subfolders too, sorted.
 
     Hidden files and folders (``.ipynb_checkpoints``, ``.git``, ...) are
-    left out, as tools that read image folders do.
+    left out, as tools that read image folders do. Symbolic links to
+    folders are followed, each real folder read once (no loops).
     """
-    root = Path(os.fspath(folder))
-    return sorted(
-        str(path)
-        for path in root.rglob("*")
-        if path.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-        and path.is_file()
-    )
+    top = os.path.realpath(folder)
+    files, seen = [], set()
+    for parent, folders, names in os.walk(os.fspath(folder), followlinks=True):
+        real = os.path.realpath(parent)
+        # A folder read already, or a link back up to the top or above it.
+        if real in seen or (seen and os.path.commonpath([real, top]) == real):
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        files += [
+            os.path.join(parent, name)
+            for name in names
+            if not name.startswith(".")
+            and os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+            and os.path.isfile(os.path.join(parent, name))
+        ]
+    return sorted(files)
 
 
 def is_path_input(X) -> bool:

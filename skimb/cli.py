@@ -70,12 +70,15 @@ def _option_spelling(message):
     ``weights=None`` or ``weights='...'`` becomes ``--weights none`` or
     ``--weights ...``, and ``folds=5`` becomes ``--folds 5``.
     """
+    # Not inside a path or a longer name: "/data/folds=5/x.csv" stays.
     message = re.sub(
-        r"\bweights=(None|'([^']*)')",
-        lambda match: f"--weights {match[2] or 'none'}",
+        r"(?<![\w/])weights=(None|'([^']*)')",
+        lambda match: (
+            "--weights " + ("none" if match[1] == "None" else match[2] or "''")
+        ),
         message,
     )
-    return re.sub(r"\bfolds=(\d+)", r"--folds \1", message)
+    return re.sub(r"(?<![\w/])folds=(\d+)", r"--folds \1", message)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -379,10 +380,12 @@ def compare_strategies(
     )
     scores = {s: {m: [] for m in (*SCORER_NAMES, "fit_time")} for s in strategies}
     oof = {s: np.zeros((len(y), len(labels))) for s in strategies}
-    for (strategy, fold), (fold_scores, proba) in zip(tasks, outputs):
+    shown = set()
+    for (strategy, fold), (fold_scores, proba, caught) in zip(tasks, outputs):
         for metric, value in fold_scores.items():
             scores[strategy][metric].append(value)
         oof[strategy][splits[fold][1]] = proba
+        _show_once(caught, shown)
         if progress is not None:
             progress(strategy, fold)
     config = _config(strategies, folds, random_state, estimator_params, len(y))
@@ -393,21 +396,36 @@ def compare_strategies(
 
 
 def _fit_and_score(estimator, X, y, train, test, pos_label):
-    """Fit on one fold; return its scores and the test-set probabilities.
+    """Fit on one fold; return its scores, the test-set probabilities and
+    the warnings raised.
 
     Every training set holds every class (:func:`_check_folds`), so the
-    columns of the probabilities are the sorted labels of ``y``.
+    columns of the probabilities are the sorted labels of ``y``. The
+    warnings go back to the calling process (:func:`_show_once`): a worker
+    process would print its own, once per fold, past the caller's handling.
     """
     X_train, X_test = _take(X, train), _take(X, test)
-    start = time.perf_counter()
-    estimator.fit(X_train, y[train])
-    fit_time = time.perf_counter() - start
-    scoring = imbalanced_scoring(pos_label=pos_label)
-    scores = {
-        name: scorer(estimator, X_test, y[test]) for name, scorer in scoring.items()
-    }
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        estimator.fit(X_train, y[train])
+        fit_time = time.perf_counter() - start
+        scoring = imbalanced_scoring(pos_label=pos_label)
+        scores = {
+            name: scorer(estimator, X_test, y[test]) for name, scorer in scoring.items()
+        }
+        proba = estimator.predict_proba(X_test)
     scores["fit_time"] = fit_time
-    return scores, estimator.predict_proba(X_test)
+    raised = [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+    return scores, proba, raised
+
+
+def _show_once(caught, shown: set) -> None:
+    """Warn again, in this process, each warning not shown yet."""
+    for message, category, filename, lineno in caught:
+        if (message, category) not in shown:
+            shown.add((message, category))
+            warnings.warn_explicit(message, category, filename, lineno)
 
 
 def _as_arrays(X):

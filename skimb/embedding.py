@@ -268,10 +268,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         """
         if self.memory is None:
             return self._embed(X)
-        on_disk = check_memory(self.memory).cache(_stored, ignore=["embedding"])
-        rows = [
-            on_disk(key) if on_disk.check_call_in_cache(key) else None for key in keys
-        ]
+        on_disk = check_memory(self.memory).cache(
+            _stored, ignore=["embedding"], verbose=0
+        )
+        rows = [_read(on_disk, key) for key in keys]
         missing = [i for i, row in enumerate(rows) if row is None]
         if missing:
             for i, embedding in zip(missing, self._embed(X[missing])):
@@ -296,9 +296,23 @@ def _stored(key, embedding=None):
 
     Wrapped in ``joblib.Memory.cache`` with ``embedding`` ignored: a first
     call with the computed embedding stores it on disk under ``key``, later
-    calls with the key alone read it back.
+    calls with the key alone read it back. Called with the key alone when
+    the disk has nothing (readable) for it, it raises instead of letting
+    joblib store a None.
     """
+    if embedding is None:
+        raise LookupError(key)
     return embedding
+
+
+def _read(on_disk, key):
+    """The stored embedding of ``key``, or None if the disk has none."""
+    if not on_disk.check_call_in_cache(key):
+        return None
+    try:
+        return on_disk(key)
+    except LookupError:  # an entry that could not be read
+        return None
 
 
 def _model_fingerprint(model, **settings) -> str:

@@ -538,6 +538,8 @@ class TransferClassifier(KerasClassifier):
             extractor = model.get_layer("feature_extractor")
             head = model.get_layer("head")
         else:
+            # How this network trains its head, kept for partial_fit.
+            self._head_on_embeddings = self._trains_on_embeddings()
             extractor = make_feature_extractor(
                 self.backbone,
                 weights=self.weights,
@@ -546,17 +548,23 @@ class TransferClassifier(KerasClassifier):
             )
             head = self._build_head(extractor.output_shape[-1])
             model = self._assemble(
-                extractor, head, augment=not self._trains_on_embeddings()
+                extractor, head, augment=not self._head_on_embeddings
             )
         # A warm head keeps its optimizer, unless it lost it in a pickle.
-        if self._trains_on_embeddings():
+        if self._head_on_embeddings:
             if not warm or not head.compiled:
                 head.compile(**self._compile_kwargs(head))
             history = self._fit_head_on_embeddings(
                 extractor, head, train, valid, epochs, incremental
             )
         else:
-            if not warm or not model.compiled:
+            # After a fit that fine-tuned, the backbone is partly trainable
+            # and the model compiled at the fine-tuning rate: the head alone
+            # goes on, at its own rate.
+            backbone = extractor.get_layer("backbone")
+            refreeze = bool(backbone.trainable_weights)
+            backbone.trainable = False
+            if not warm or refreeze or not model.compiled:
                 model.compile(**self._compile_kwargs(model))
             history = self._fit_on_images(model, train, valid, epochs, incremental)
         # partial_fit trains the head only, one epoch per call.
@@ -704,45 +712,49 @@ class TransferClassifier(KerasClassifier):
 def target_input_shape(backbone, input_shape, image_size) -> tuple:
     """The ``(height, width, channels)`` a backbone runs at.
 
-    ``input_shape`` if given; else the fixed input size of a Keras model
-    backbone, if it has one; else the images' own size; else (for file
-    inputs) the backbone's default size. A registered backbone never runs
-    below 32 pixels, the smallest that ``keras.applications`` accept. The
-    channels are the backbone's (:func:`backbone_channels`).
+    ``input_shape`` if given. Else, side by side: a Keras model backbone's
+    fixed height or width, if it has one; else the images' own size; else
+    (for file inputs) the backbone's default size. A registered backbone
+    never runs below 32 pixels, the smallest that ``keras.applications``
+    accept. The channels are the backbone's (:func:`backbone_channels`).
     """
     channels = backbone_channels(backbone)
     fixed = _fixed_size(backbone)
     if input_shape is not None:
-        height, width = _images.checked_input_shape(input_shape)[:2]
-        if fixed is not None and (int(height), int(width)) != fixed:
+        size = tuple(int(v) for v in _images.checked_input_shape(input_shape)[:2])
+        if any(side is not None and side != given for side, given in zip(fixed, size)):
+            height, width = (side or "any" for side in fixed)
             raise ValueError(
                 f"input_shape={tuple(input_shape)} does not match the backbone, "
-                f"whose input is {fixed[0]}x{fixed[1]} pixels. Leave input_shape="
-                "None to use the backbone's size (images of another size are "
-                "resized), or pass a backbone that takes the size you want."
+                f"whose input is {height} x {width} pixels (height x width). "
+                "Leave input_shape=None to use the backbone's size (images of "
+                "another size are resized), or pass a backbone that takes the "
+                "size you want."
             )
-    elif fixed is not None:
-        height, width = fixed
-    elif image_size is not None:
-        height, width = image_size
     else:
-        height = width = _default_size(backbone)
+        if image_size is None:  # file inputs: a fixed side, or the default
+            default = next((side for side in fixed if side), None)
+            image_size = (default or _default_size(backbone),) * 2
+        size = tuple(
+            side if side is not None else int(own)
+            for side, own in zip(fixed, image_size)
+        )
     if isinstance(backbone, str):
-        height, width = max(int(height), _MIN_SIZE), max(int(width), _MIN_SIZE)
-    return (int(height), int(width), channels)
+        size = tuple(max(side, _MIN_SIZE) for side in size)
+    return (*size, channels)
 
 
-def _fixed_size(backbone) -> tuple | None:
-    """A Keras model backbone's fixed ``(height, width)``, else None."""
+def _fixed_size(backbone) -> tuple:
+    """A Keras model backbone's fixed height and width, None where free."""
     if isinstance(backbone, str):
-        return None
+        return (None, None)
     try:
         shape = backbone.input_shape
     except (AttributeError, ValueError):  # never built, or several inputs
-        return None
-    if not isinstance(shape, tuple) or len(shape) != 4 or None in shape[1:3]:
-        return None
-    return int(shape[1]), int(shape[2])
+        return (None, None)
+    if not isinstance(shape, tuple) or len(shape) != 4:
+        return (None, None)
+    return tuple(None if side is None else int(side) for side in shape[1:3])
 
 
 def _default_size(backbone) -> int:
@@ -801,19 +813,32 @@ def _warn_if_features_vanish(embeddings: np.ndarray) -> None:
 def _unfreeze_top_layers(backbone, n_layers: int) -> None:
     """Make the top ``n_layers`` layers that can learn trainable.
 
-    Those are the layers with weights other than BatchNormalization, which
-    stays frozen (and so in inference mode) wherever it is.
+    Those are the layers with weights other than BatchNormalization, counted
+    through nested models; BatchNormalization stays frozen (and so in
+    inference mode) wherever it is.
     """
     keras = _keras.import_keras()
-    backbone.trainable = True
+    layers = _leaf_layers(backbone)
     learners = [
         layer
-        for layer in backbone.layers
+        for layer in layers
         if layer.weights and not isinstance(layer, keras.layers.BatchNormalization)
     ]
     top = set(id(layer) for layer in learners[-n_layers:])
-    for layer in backbone.layers:
+    backbone.trainable = True  # nested models too; their layers are set below
+    for layer in layers:
         layer.trainable = id(layer) in top
+
+
+def _leaf_layers(model) -> list:
+    """The layers of a model, those of nested models in their place."""
+    leaves = []
+    for layer in model.layers:
+        if getattr(layer, "layers", None):
+            leaves += _leaf_layers(layer)
+        else:
+            leaves.append(layer)
+    return leaves
 
 
 def _concat_histories(first: dict, second: dict) -> dict:

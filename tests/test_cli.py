@@ -625,6 +625,48 @@ def test_weights_message_uses_the_option_spelling():
     )
 
 
+@pytest.mark.parametrize(
+    "message, spelt",
+    [
+        ("fewer than folds=5: use folds=3", "fewer than --folds 5: use --folds 3"),
+        (
+            "(weights=None): use weights='imagenet'",
+            "(--weights none): use --weights imagenet",
+        ),
+        ("Got weights='', which is", "Got --weights '', which is"),
+        # Paths and longer names stay as they are.
+        ("file not found: /data/folds=5/x.csv", "file not found: /data/folds=5/x.csv"),
+        ("n_folds=3 and class_weights=None", "n_folds=3 and class_weights=None"),
+    ],
+)
+def test_option_spelling(message, spelt):
+    from skimb.cli import _option_spelling
+
+    assert _option_spelling(message) == spelt
+
+
+def test_compare_shows_each_warning_once_from_any_process():
+    """Warnings raised while fitting come back to the calling process, once
+    each: with n_jobs=2 each worker printed its own, once per fold, past the
+    command's one-line warnings."""
+    import warnings
+
+    from skimb.compare import compare_strategies
+    from skimb.datasets import make_imbalanced_table
+
+    X, y = make_imbalanced_table(n_samples=200)
+    params = {"max_iter": 1, "class_weight": {0: 0.0, 1: 1.0}}  # class 1 alone
+    for n_jobs in (1, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            compare_strategies(
+                X, y, ["class_weight"], folds=3, n_jobs=n_jobs, estimator_params=params
+            )
+        messages = [str(w.message) for w in caught]
+        assert len(messages) == 1, (n_jobs, messages)
+        assert messages[0].startswith("After weighting, only class [1] has")
+
+
 def test_output_paths_are_checked_before_fitting(tmp_path, hard_csv):
     """A folder that cannot be made fails at once; fit creates the parents."""
     blocker = tmp_path / "afile"

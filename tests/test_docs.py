@@ -180,3 +180,60 @@ def test_every_example_runs_in_the_gallery():
     examples = sorted((ROOT / "examples").glob("*.py"))
     assert examples
     assert [p.name for p in examples if not p.name.startswith("plot_")] == []
+
+
+def _table_checker():
+    import runpy
+
+    return runpy.run_path(str(DOCS / "check_example_tables.py"))
+
+
+def test_marked_tables_name_examples_and_hold_numbers():
+    """Each table marked as an example's results names an example of the
+    gallery and has rows with numbers for docs/build.sh to check."""
+    checker = _table_checker()
+    examples = {path.stem for path in (ROOT / "examples").glob("plot_*.py")}
+    marked = [
+        (page.name, table)
+        for page in sorted(DOCS.glob("*.rst"))
+        for table in checker["marked_tables"](page.read_text())
+    ]
+    assert len(marked) >= 5
+    for page, (line, example, rows) in marked:
+        assert example in examples, f"{page}:{line}"
+        numeric = [row for row in rows if any(checker["NUMBER"].match(c) for c in row)]
+        assert len(numeric) >= 2, f"{page}:{line}"
+
+
+def test_table_checker_finds_a_row_the_example_did_not_print():
+    checker = _table_checker()
+    page = """Text.
+
+.. example-output: plot_x
+
+.. list-table::
+   :header-rows: 1
+
+   * - model
+     - F1
+     - recall
+   * - network
+     - 0.731
+     - 0.664
+   * - bagging
+     - 0.459
+     - 0.822
+
+After the table.
+"""
+    [(line, example, rows)] = checker["marked_tables"](page)
+    assert (line, example) == (3, "plot_x")
+    assert rows == [
+        ["model", "F1", "recall"],
+        ["network", "0.731", "0.664"],
+        ["bagging", "0.459", "0.822"],
+    ]
+    printed = "network     0.731   0.664\nbagging     0.459   0.8221\n"
+    assert checker["missing_rows"](rows, printed) == [["bagging", "0.459", "0.822"]]
+    printed = "network     0.731   0.664\nbagging     0.459   0.822\n"
+    assert checker["missing_rows"](rows, printed) == []

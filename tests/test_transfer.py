@@ -982,7 +982,9 @@ def test_own_backbone_runs_at_its_own_size(input_shape, image_size):
 def test_input_shape_that_contradicts_the_backbone():
     X = np.random.RandomState(0).uniform(0, 255, (4, 28, 28, 1))
     clf = TransferClassifier(_small_backbone(28), weights=None, input_shape=(40, 40))
-    with pytest.raises(ValueError, match=r"input is 28x28 pixels\. Leave input_shape"):
+    with pytest.raises(
+        ValueError, match=r"input is 28 x 28 pixels .*Leave input_shape"
+    ):
         clf.fit(X, [0, 0, 1, 1])
 
 
@@ -1047,3 +1049,107 @@ def test_weights_file_that_fits_is_loaded(tmp_path):
     expected = ImageEmbedder(source, weights=None, cache=False).fit_transform(X)
     loaded = ImageEmbedder(_tiny_backbone(channels=1, seed=1), weights=weights)
     np.testing.assert_allclose(loaded.fit(X).transform(X), expected, rtol=1e-6)
+
+
+def test_partial_fit_after_fine_tuning_trains_the_head_alone(imbalanced_digits):
+    """After a fit that fine-tuned (on images: augmentation), partial_fit
+    trains the head at its own rate; it used to go on fine-tuning the
+    backbone, compiled at the fine-tuning rate."""
+    X, y = _few(*imbalanced_digits)
+    clf = TransferClassifier(
+        _tiny_backbone(batch_norm=True),
+        weights=None,
+        augmentation=[],
+        epochs=1,
+        trainable_layers=2,
+        fine_tune_epochs=1,
+        fine_tune_learning_rate=0.01,
+        random_state=0,
+    ).fit(X, y)
+    tuned = [w.copy() for w in _backbone(clf).get_weights()]
+    head = clf.model_.get_layer("head").get_weights()[0].copy()
+    clf.partial_fit(X, y)
+    for a, b in zip(_backbone(clf).get_weights(), tuned):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(clf.model_.get_layer("head").get_weights()[0], head)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.001)
+
+
+def test_backbone_with_a_fixed_height_and_a_free_width():
+    """The fixed side is the model's, the free side the images'. (The free
+    side used to make the model count as free, and run at the images' or a
+    default height, which it refused.)"""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((28, None, 1))
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
+    backbone = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
+    X = np.random.RandomState(0).uniform(0, 255, (6, 20, 36, 1))
+    embedder = ImageEmbedder(backbone, weights=None, cache=False).fit(X)
+    assert embedder.input_shape_ == (28, 36, 1)
+    assert embedder.transform(X).shape == (6, 4)
+    with pytest.raises(ValueError, match=r"input is 28 x any pixels"):
+        ImageEmbedder(backbone, weights=None, input_shape=(30, 36)).fit(X)
+
+
+def test_batchnorm_inside_a_nested_model_stays_frozen(imbalanced_digits):
+    """trainable_layers counts the layers of nested models, and leaves their
+    BatchNormalization frozen (unfreezing a nested model made it trainable)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    block = keras.Sequential(
+        [
+            keras.Input((30, 30, 8)),
+            keras.layers.Conv2D(8, 3, name="inner_conv"),
+            keras.layers.BatchNormalization(name="inner_bn"),
+        ],
+        name="block",
+    )
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(8, 3, name="outer_conv")(inputs)
+    backbone = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(block(x)))
+    X, y = _few(*imbalanced_digits)
+    clf = TransferClassifier(
+        backbone,
+        weights=None,
+        augmentation=[],
+        epochs=1,
+        trainable_layers=10,
+        fine_tune_epochs=2,
+        fine_tune_learning_rate=0.01,
+        random_state=0,
+    ).fit(X, y)
+    tuned = _backbone(clf).get_layer("block")
+    assert not tuned.get_layer("inner_bn").trainable
+    for a, b in zip(
+        tuned.get_layer("inner_bn").get_weights(),
+        block.get_layer("inner_bn").get_weights(),
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(
+        tuned.get_layer("inner_conv").get_weights()[0],
+        block.get_layer("inner_conv").get_weights()[0],
+    )
+
+
+def test_disk_cache_recovers_from_a_damaged_entry(tmp_path, capsys):
+    """An unreadable entry is embedded again and rewritten (it used to be
+    stored as None and break that image for good); a joblib.Memory object,
+    verbose by default, prints nothing per image."""
+    import joblib
+
+    X = np.random.RandomState(0).uniform(0, 255, (3, 32, 32, 1))
+    memory = joblib.Memory(tmp_path)
+    embedder = ImageEmbedder(_tiny_backbone(channels=1), weights=None, memory=memory)
+    expected = embedder.fit(X).transform(X)
+    assert capsys.readouterr().out == ""
+    outputs = sorted(tmp_path.rglob("output.pkl"))
+    assert len(outputs) == 3
+    outputs[0].write_bytes(b"not a pickle")
+    clear_embedding_cache()
+    repaired = embedder.transform(X)  # joblib logs what it could not read
+    np.testing.assert_allclose(repaired, expected, rtol=1e-5)  # alone, not in a batch
+    clear_embedding_cache()
+    np.testing.assert_array_equal(embedder.transform(X), repaired)  # rewritten
