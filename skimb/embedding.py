@@ -60,9 +60,9 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         ImageNet weights, random weights, or a weights file path.
 
     input_shape : tuple of int, default=None
-        ``(height, width, channels)`` the backbone runs at; ``None`` takes a
-        Keras model backbone's fixed input size if it has one, else the
-        images' size at fit (at least 32 for a registered backbone), or the
+        ``(height, width, channels)`` the backbone runs at (a Keras model
+        backbone's fixed input size wins over it); ``None`` takes the images'
+        size at fit (at least 32 for a registered backbone), or the
         backbone's default size for file paths.
 
     pooling : {"avg", "max"}, default="avg"

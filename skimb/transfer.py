@@ -289,10 +289,11 @@ class TransferClassifier(KerasClassifier):
 
     input_shape : tuple of int, default=None
         ``(height, width, channels)`` the backbone runs at; images of another
-        size are resized. ``None`` takes a Keras model backbone's fixed input
-        size if it has one, else the training images' size (at least 32
-        pixels for a registered backbone), or the backbone's default size for
-        file inputs. Required for flattened ``(n, h*w*c)`` input.
+        size are resized. A Keras model backbone's fixed input size wins over
+        it. ``None`` takes the training images' size (at least 32 pixels for
+        a registered backbone), or the backbone's default size for file
+        inputs. Required for flattened ``(n, h*w*c)`` input, whose shape it
+        gives.
 
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the backbone's last feature map.
@@ -712,33 +713,25 @@ class TransferClassifier(KerasClassifier):
 def target_input_shape(backbone, input_shape, image_size) -> tuple:
     """The ``(height, width, channels)`` a backbone runs at.
 
-    ``input_shape`` if given. Else, side by side: a Keras model backbone's
-    fixed height or width, if it has one; else the images' own size; else
-    (for file inputs) the backbone's default size. A registered backbone
-    never runs below 32 pixels, the smallest that ``keras.applications``
-    accept. The channels are the backbone's (:func:`backbone_channels`).
+    Side by side: a Keras model backbone's fixed height or width, if it has
+    one; else ``input_shape`` if given; else the images' own size; else (for
+    file inputs) the backbone's default size. A registered backbone never
+    runs below 32 pixels, the smallest that ``keras.applications`` accept.
+    Images of another size are resized. The channels are the backbone's
+    (:func:`backbone_channels`).
     """
     channels = backbone_channels(backbone)
     fixed = _fixed_size(backbone)
     if input_shape is not None:
-        size = tuple(int(v) for v in _images.checked_input_shape(input_shape)[:2])
-        if any(side is not None and side != given for side, given in zip(fixed, size)):
-            height, width = (side or "any" for side in fixed)
-            raise ValueError(
-                f"input_shape={tuple(input_shape)} does not match the backbone, "
-                f"whose input is {height} x {width} pixels (height x width). "
-                "Leave input_shape=None to use the backbone's size (images of "
-                "another size are resized), or pass a backbone that takes the "
-                "size you want."
-            )
-    else:
-        if image_size is None:  # file inputs: a fixed side, or the default
-            default = next((side for side in fixed if side), None)
-            image_size = (default or _default_size(backbone),) * 2
-        size = tuple(
-            side if side is not None else int(own)
-            for side, own in zip(fixed, image_size)
-        )
+        wanted = _images.checked_input_shape(input_shape)[:2]
+    elif image_size is not None:
+        wanted = image_size
+    else:  # file inputs: a fixed side, or the backbone's default size
+        default = next((side for side in fixed if side), None)
+        wanted = (default or _default_size(backbone),) * 2
+    size = tuple(
+        side if side is not None else int(own) for side, own in zip(fixed, wanted)
+    )
     if isinstance(backbone, str):
         size = tuple(max(side, _MIN_SIZE) for side in size)
     return (*size, channels)
