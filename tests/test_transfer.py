@@ -1053,21 +1053,26 @@ def test_weights_file_that_fits_is_loaded(tmp_path):
     np.testing.assert_allclose(loaded.fit(X).transform(X), expected, rtol=1e-6)
 
 
+def _fine_tuned(backbone, X, y, **params):
+    """A TransferClassifier fitted on images (augmentation=[]) and fine-tuned
+    for an epoch at 0.01, with ``params`` on top."""
+    defaults = {
+        "weights": None,
+        "augmentation": [],
+        "epochs": 1,
+        "fine_tune_epochs": 1,
+        "fine_tune_learning_rate": 0.01,
+        "random_state": 0,
+    }
+    return TransferClassifier(backbone, **{**defaults, **params}).fit(X, y)
+
+
 def test_partial_fit_after_fine_tuning_trains_the_head_alone(imbalanced_digits):
     """After a fit that fine-tuned (on images: augmentation), partial_fit
     trains the head at its own rate; it used to go on fine-tuning the
     backbone, compiled at the fine-tuning rate."""
     X, y = _few(*imbalanced_digits)
-    clf = TransferClassifier(
-        _tiny_backbone(batch_norm=True),
-        weights=None,
-        augmentation=[],
-        epochs=1,
-        trainable_layers=2,
-        fine_tune_epochs=1,
-        fine_tune_learning_rate=0.01,
-        random_state=0,
-    ).fit(X, y)
+    clf = _fine_tuned(_tiny_backbone(batch_norm=True), X, y, trainable_layers=2)
     tuned = [w.copy() for w in _backbone(clf).get_weights()]
     head = clf.model_.get_layer("head").get_weights()[0].copy()
     clf.partial_fit(X, y)
@@ -1113,16 +1118,7 @@ def test_batchnorm_inside_a_nested_model_stays_frozen(imbalanced_digits):
     x = keras.layers.Conv2D(8, 3, name="outer_conv")(inputs)
     backbone = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(block(x)))
     X, y = _few(*imbalanced_digits)
-    clf = TransferClassifier(
-        backbone,
-        weights=None,
-        augmentation=[],
-        epochs=1,
-        trainable_layers=10,
-        fine_tune_epochs=2,
-        fine_tune_learning_rate=0.01,
-        random_state=0,
-    ).fit(X, y)
+    clf = _fine_tuned(backbone, X, y, trainable_layers=10, fine_tune_epochs=2)
     tuned = _backbone(clf).get_layer("block")
     assert not tuned.get_layer("inner_bn").trainable
     for a, b in zip(
