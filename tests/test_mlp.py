@@ -163,6 +163,8 @@ def test_lbfgs_is_refused(imbalanced_data):
 
 
 @pytest.mark.slow
+# The peer, scikit-learn's MLPClassifier, stops at its max_iter=200 here.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_defaults_competitive_with_sklearn():
     """With defaults, skimb's MLP matches scikit-learn's on minority F1 and beats
     it on minority recall, on the built-in 90:10 problem."""
