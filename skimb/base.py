@@ -461,6 +461,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         self : KerasClassifier
             The updated estimator.
         """
+        if getattr(self, "early_stopping", False):
+            raise ValueError(
+                "partial_fit does not support early_stopping=True (as in "
+                "scikit-learn): it trains one epoch on the batch it is given. "
+                "Set early_stopping=False, or use fit."
+            )
         first = not hasattr(self, "model_")
         return self._fit(
             X,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval, StrOptions
+import numpy as np
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _keras
@@ -39,15 +40,20 @@ class MLPClassifier(KerasClassifier):
         The optimizer. scikit-learn's ``"lbfgs"`` has no Keras counterpart.
 
     alpha : float, default=0.0001
-        L2 penalty, scaled as in scikit-learn: ``0.5 * alpha * ||W||^2``
-        divided by the batch size, added to each batch's mean loss.
+        L2 penalty on the hidden layers' weights: ``0.5 * alpha * ||W||^2``
+        divided by the batch size (the parameter, not a short last batch),
+        added to each batch's mean loss. Unlike scikit-learn, the output
+        layer's weights are not penalised.
 
     batch_size : int or "auto", default="auto"
         Samples per gradient update; ``"auto"`` is ``min(200, n_samples)``.
 
     learning_rate : {"constant", "adaptive"}, default="constant"
         ``"adaptive"`` divides the learning rate by 5 each time two
-        consecutive epochs fail to lower the training loss by ``tol``.
+        consecutive epochs fail to lower the training loss by ``tol``
+        (Keras's ``ReduceLROnPlateau``), with either solver. scikit-learn
+        applies it to ``"sgd"`` only, after ``n_iter_no_change`` such epochs,
+        and stops once the rate is below 1e-6.
 
     learning_rate_init : float, default=0.001
         The initial learning rate.
@@ -65,6 +71,12 @@ class MLPClassifier(KerasClassifier):
     tol : float, default=1e-4
         The improvement of the loss (training loss, or validation loss with
         ``early_stopping``) below which an epoch counts as no improvement.
+        The rule is Keras's ``EarlyStopping(min_delta=tol,
+        patience=n_iter_no_change)``: an epoch improves when its loss is at
+        least ``tol`` below the best loss so far, and that best moves only
+        on such an improvement. scikit-learn's differs a little (its best
+        moves on any decrease, and it stops after ``n_iter_no_change + 1``
+        epochs), so it can stop earlier when the loss falls slowly.
 
     verbose : int, default=0
         Keras's verbosity during fit.
@@ -80,7 +92,9 @@ class MLPClassifier(KerasClassifier):
 
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the data and stop
-        when the validation loss stops improving; the best weights are kept.
+        when the validation loss stops improving (see ``tol``); the weights
+        of the last epoch that improved by ``tol`` are kept. Not with
+        ``partial_fit``.
 
     validation_fraction : float, default=0.1
         The share of the training data held out when ``early_stopping``.
@@ -88,8 +102,10 @@ class MLPClassifier(KerasClassifier):
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Parameters of the ``"adam"`` solver.
 
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` before training stops.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without an improvement of ``tol`` before training stops
+        (Keras's ``EarlyStopping`` patience; see ``tol``). ``np.inf`` never
+        stops before ``max_iter``.
 
     class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None, \
             default="balanced"
@@ -152,6 +168,10 @@ class MLPClassifier(KerasClassifier):
         The lowest training loss of the fit; None with ``early_stopping=True``
         (as in scikit-learn, which then tracks the validation set).
 
+    t_ : int
+        The number of training samples seen, over warm starts and
+        ``partial_fit`` calls too (as scikit-learn's attribute).
+
     coefs_ : list of ndarray
         The weight matrix of each layer, ``coefs_[i]`` of shape
         (units of layer i, units of layer i + 1), read from ``model_``.
@@ -209,11 +229,14 @@ class MLPClassifier(KerasClassifier):
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "class_weight": [StrOptions(set(CLASS_WEIGHT_STRATEGIES)), dict, None],
         "class_weight_beta": [Interval(Real, 0, 1, closed="left")],
         "loss": [str, callable],
@@ -299,7 +322,15 @@ class MLPClassifier(KerasClassifier):
         return self.batch_size
 
     def _validation_fraction(self) -> float:
-        return self.validation_fraction if self.early_stopping else 0.0
+        if not self.early_stopping:
+            return 0.0
+        if self.validation_fraction == 0:
+            raise ValueError(
+                "early_stopping=True holds out validation_fraction of the data "
+                "to watch; validation_fraction=0.0 holds out nothing. Use a "
+                "fraction such as 0.1, or early_stopping=False."
+            )
+        return self.validation_fraction
 
     def _build_model(self):
         keras = _keras.import_keras()
@@ -362,6 +393,9 @@ class MLPClassifier(KerasClassifier):
         self.loss_curve_ = list(self.history_["loss"])
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
+        # Training samples seen, over warm starts and partial_fit calls too.
+        seen = self._n_fit_samples * len(history.get("loss", []))
+        self.t_ = (self.t_ if warm and hasattr(self, "t_") else 0) + seen
         self.n_layers_ = len(_hidden_sizes(self.hidden_layer_sizes)) + 2
         self.n_outputs_ = self.n_classes_
         self.out_activation_ = "softmax"

@@ -211,3 +211,37 @@ def test_tabular_model_refuses_other_ranks(shape, message):
     y = np.arange(30) % 2
     with pytest.raises(ValueError, match=re.escape(message)):
         _fast_mlp().fit(X, y)
+
+
+def test_t_counts_the_training_samples_seen(imbalanced_data):
+    """scikit-learn's t_: samples per epoch times epochs, summed over warm
+    starts and partial_fit calls (it was missing)."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(max_iter=3, n_iter_no_change=np.inf).fit(X, y)
+    assert clf.t_ == 3 * len(X)
+    clf.set_params(warm_start=True).fit(X, y)
+    assert clf.t_ == 6 * len(X)
+    clf.partial_fit(X[:100], y[:100])
+    assert clf.t_ == 6 * len(X) + 100
+    held_out = _fast_mlp(max_iter=2, early_stopping=True, validation_fraction=0.2)
+    assert held_out.fit(X, y).t_ == 2 * round(0.8 * len(X))
+
+
+def test_scikit_learn_values_that_turn_things_off(imbalanced_data):
+    """n_iter_no_change=np.inf (never stop early) and validation_fraction=0.0
+    without early stopping are valid in scikit-learn, so here too (both used
+    to be an InvalidParameterError); with early stopping, a fraction of 0 is
+    a clear error."""
+    X, y = imbalanced_data
+    never = _fast_mlp(max_iter=6, tol=10.0, n_iter_no_change=np.inf).fit(X, y)
+    assert never.n_iter_ == 6  # tol=10 stops at once otherwise
+    assert _fast_mlp(max_iter=1, validation_fraction=0.0).fit(X, y).n_iter_ == 1
+    with pytest.raises(ValueError, match="validation_fraction=0.0 holds out nothing"):
+        _fast_mlp(early_stopping=True, validation_fraction=0.0).fit(X, y)
+
+
+def test_partial_fit_refuses_early_stopping(imbalanced_data):
+    """As scikit-learn's MLPClassifier; it was silently ignored."""
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="partial_fit does not support early_st"):
+        _fast_mlp(early_stopping=True).partial_fit(X, y)
