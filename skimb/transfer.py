@@ -158,13 +158,8 @@ def backbone_channels(backbone) -> int:
     >>> backbone_channels("mobilenet_v2")
     3
     """
-    if isinstance(backbone, str):
-        return 3
-    try:
-        shape = backbone.input_shape
-    except (AttributeError, ValueError):  # never built, or several inputs
-        return 3
-    if not isinstance(shape, tuple) or len(shape) != 4 or shape[-1] is None:
+    shape = _image_input_shape(backbone)
+    if shape is None or shape[-1] is None:
         return 3
     if shape[-1] not in (1, 3):
         raise ValueError(
@@ -173,6 +168,18 @@ def backbone_channels(backbone) -> int:
             "channels. Use a backbone whose input has 1 or 3 channels."
         )
     return int(shape[-1])
+
+
+def _image_input_shape(backbone) -> tuple | None:
+    """A Keras model backbone's ``(batch, height, width, channels)`` input
+    shape, or None (a registered name, a model never built, several inputs)."""
+    if isinstance(backbone, str):
+        return None
+    try:
+        shape = backbone.input_shape
+    except (AttributeError, ValueError):  # never built, or several inputs
+        return None
+    return shape if isinstance(shape, tuple) and len(shape) == 4 else None
 
 
 def _make_backbone(backbone, weights, input_shape, pooling):
@@ -739,13 +746,8 @@ def target_input_shape(backbone, input_shape, image_size) -> tuple:
 
 def _fixed_size(backbone) -> tuple:
     """A Keras model backbone's fixed height and width, None where free."""
-    if isinstance(backbone, str):
-        return (None, None)
-    try:
-        shape = backbone.input_shape
-    except (AttributeError, ValueError):  # never built, or several inputs
-        return (None, None)
-    if not isinstance(shape, tuple) or len(shape) != 4:
+    shape = _image_input_shape(backbone)
+    if shape is None:
         return (None, None)
     return tuple(None if side is None else int(side) for side in shape[1:3])
 
