@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from ._messages import reason
+
 #: Exit code for bad input (click uses 2 for usage errors too).
 _BAD_INPUT = 2
 
@@ -53,8 +55,7 @@ def _guard(function):
             try:
                 return function(*args, **kwargs)
             except (ValueError, TypeError, OSError) as exc:
-                message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                raise _BadInput(_option_spelling(message)) from exc
+                raise _BadInput(_option_spelling(reason(exc))) from exc
 
     return wrapper
 
