@@ -161,9 +161,11 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scikeras_network(meta, compile_kwargs, units=100, alpha=1e-4, batch_size=200):
-    """skimb.MLPClassifier's default network (see `MLPClassifier._build_model`):
-    Dense(100, relu) with sklearn-scaled L2, softmax over the classes; Adam at
-    1e-3, sparse categorical cross-entropy."""
+    """skimb.MLPClassifier's default network as the peers' rows measured it
+    (see `MLPClassifier._build_model`): Dense(100, relu) with sklearn-scaled
+    L2, softmax over the classes; Adam at 1e-3, sparse categorical
+    cross-entropy. Since 2026-11-26 skimb also penalises the output layer
+    (benchmarks/README.md says what that changed)."""
     import keras
 
     batch = min(batch_size, meta["X_shape_"][0])
@@ -189,9 +191,10 @@ def make_scikeras(class_weight, epochs, seed):
     import keras
     from scikeras.wrappers import KerasClassifier
 
-    # The same schedule as skimb's MLPClassifier: up to `epochs` epochs of
-    # batches of 200, stopping when the training loss has not improved by
-    # 1e-4 for 10 epochs.
+    # skimb's MLPClassifier schedule: up to `epochs` epochs of batches of
+    # 200, stopping when the training loss has not improved by 1e-4 for 10
+    # epochs (Keras's rule, as a scikeras user writes it; skimb has used
+    # scikit-learn's since 2026-11-26).
     return KerasClassifier(
         scikeras_network,
         epochs=epochs,

@@ -40,20 +40,19 @@ class MLPClassifier(KerasClassifier):
         The optimizer. scikit-learn's ``"lbfgs"`` has no Keras counterpart.
 
     alpha : float, default=0.0001
-        L2 penalty on the hidden layers' weights: ``0.5 * alpha * ||W||^2``
-        divided by the batch size (the parameter, not a short last batch),
-        added to each batch's mean loss. Unlike scikit-learn, the output
-        layer's weights are not penalised.
+        L2 penalty on the weights of every layer: ``0.5 * alpha * ||W||^2``
+        divided by the batch size, added to each batch's mean loss, as in
+        scikit-learn. The batch size is the parameter's (scikit-learn divides
+        a short last batch's penalty by that batch's own size).
 
     batch_size : int or "auto", default="auto"
         Samples per gradient update; ``"auto"`` is ``min(200, n_samples)``.
 
     learning_rate : {"constant", "adaptive"}, default="constant"
-        ``"adaptive"`` divides the learning rate by 5 each time two
-        consecutive epochs fail to lower the training loss by ``tol``
-        (Keras's ``ReduceLROnPlateau``), with either solver. scikit-learn
-        applies it to ``"sgd"`` only, after ``n_iter_no_change`` such epochs,
-        and stops once the rate is below 1e-6.
+        With ``solver="sgd"``, ``"adaptive"`` divides the learning rate by 5
+        where training would stop (see ``tol``), and stops once the rate is
+        at or below 1e-6, as in scikit-learn. Like there, the ``"adam"``
+        solver ignores it.
 
     learning_rate_init : float, default=0.001
         The initial learning rate.
@@ -71,12 +70,10 @@ class MLPClassifier(KerasClassifier):
     tol : float, default=1e-4
         The improvement of the loss (training loss, or validation loss with
         ``early_stopping``) below which an epoch counts as no improvement.
-        The rule is Keras's ``EarlyStopping(min_delta=tol,
-        patience=n_iter_no_change)``: an epoch improves when its loss is at
-        least ``tol`` below the best loss so far, and that best moves only
-        on such an improvement. scikit-learn's differs a little (its best
-        moves on any decrease, and it stops after ``n_iter_no_change + 1``
-        epochs), so it can stop earlier when the loss falls slowly.
+        The rule is scikit-learn's: an epoch improves when its loss is at
+        least ``tol`` below the best loss so far (the best moves on any
+        decrease), and training stops after more than ``n_iter_no_change``
+        epochs in a row without improvement.
 
     verbose : int, default=0
         Keras's verbosity during fit.
@@ -93,8 +90,8 @@ class MLPClassifier(KerasClassifier):
     early_stopping : bool, default=False
         Hold out a stratified ``validation_fraction`` of the data and stop
         when the validation loss stops improving (see ``tol``); the weights
-        of the last epoch that improved by ``tol`` are kept. Not with
-        ``partial_fit``.
+        of the epoch with the lowest validation loss are kept. scikit-learn
+        watches the validation accuracy instead. Not with ``partial_fit``.
 
     validation_fraction : float, default=0.1
         The share of the training data held out when ``early_stopping``.
@@ -103,9 +100,9 @@ class MLPClassifier(KerasClassifier):
         Parameters of the ``"adam"`` solver.
 
     n_iter_no_change : int or np.inf, default=10
-        Epochs without an improvement of ``tol`` before training stops
-        (Keras's ``EarlyStopping`` patience; see ``tol``). ``np.inf`` never
-        stops before ``max_iter``.
+        Epochs without an improvement of ``tol`` that are tolerated; one
+        more stops training (see ``tol``). ``np.inf`` never stops before
+        ``max_iter``.
 
     class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None, \
             default="balanced"
@@ -350,7 +347,11 @@ class MLPClassifier(KerasClassifier):
             )
             if self.dropout:
                 layers.append(keras.layers.Dropout(self.dropout))
-        layers.append(keras.layers.Dense(self.n_classes_, activation="softmax"))
+        layers.append(
+            keras.layers.Dense(
+                self.n_classes_, activation="softmax", kernel_regularizer=regularizer
+            )
+        )
         return keras.Sequential(layers)
 
     def _make_optimizer(self):
@@ -369,24 +370,18 @@ class MLPClassifier(KerasClassifier):
         )
 
     def _make_callbacks(self, valid) -> list:
-        """Stop on a loss plateau, as scikit-learn's MLP does."""
-        keras = _keras.import_keras()
-        monitor = "val_loss" if valid is not None else "loss"
-        callbacks = [
-            keras.callbacks.EarlyStopping(
-                monitor=monitor,
-                min_delta=self.tol,
-                patience=self.n_iter_no_change,
+        """Stop on a loss plateau by scikit-learn's rule (see ``tol``)."""
+        from ._callbacks import ScikitLearnStopping
+
+        return [
+            ScikitLearnStopping(
+                monitor="val_loss" if valid is not None else "loss",
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                adaptive=self.solver == "sgd" and self.learning_rate == "adaptive",
                 restore_best_weights=self.early_stopping,
             )
         ]
-        if self.learning_rate == "adaptive":
-            callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor="loss", factor=0.2, patience=2, min_delta=self.tol
-                )
-            )
-        return callbacks
 
     def _store_fit_results(self, model, history, warm):
         super()._store_fit_results(model, history, warm)

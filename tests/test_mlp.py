@@ -68,15 +68,16 @@ def test_architecture_follows_parameters(imbalanced_data):
 
 
 def test_alpha_is_an_l2_penalty(imbalanced_data):
-    """alpha > 0 adds a kernel penalty scaled as in scikit-learn; 0 adds none."""
+    """alpha > 0 penalises every layer's kernel, the output layer's too, scaled
+    as in scikit-learn; 0 adds no penalty."""
     X, y = imbalanced_data
-    clf = _fast_mlp(alpha=0.5, batch_size=50, max_iter=1).fit(X, y)
-    regularizer = clf.model_.layers[0].kernel_regularizer
-    assert regularizer.l2 == pytest.approx(0.5 * 0.5 / 50)
-    assert (
-        _fast_mlp(alpha=0.0, max_iter=1).fit(X, y).model_.layers[0].kernel_regularizer
-        is None
-    )
+    clf = _fast_mlp(hidden_layer_sizes=(5, 3), alpha=0.5, batch_size=50, max_iter=1)
+    dense = [layer for layer in clf.fit(X, y).model_.layers if layer.weights]
+    assert len(dense) == 3
+    for layer in dense:
+        assert layer.kernel_regularizer.l2 == pytest.approx(0.5 * 0.5 / 50)
+    unpenalised = _fast_mlp(alpha=0.0, max_iter=1).fit(X, y).model_.layers
+    assert all(layer.kernel_regularizer is None for layer in unpenalised)
 
 
 @pytest.mark.parametrize("solver, optimizer", [("adam", "Adam"), ("sgd", "SGD")])
@@ -88,12 +89,90 @@ def test_solver(imbalanced_data, solver, optimizer):
     assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.02)
 
 
-def test_stops_on_plateau_like_sklearn(imbalanced_data):
-    """Training stops after n_iter_no_change epochs without tol improvement."""
+@pytest.mark.parametrize("n_iter_no_change", [1, 3])
+def test_stops_on_plateau_like_sklearn(imbalanced_data, n_iter_no_change):
+    """With tol=10 no epoch after the first improves: both libraries stop after
+    n_iter_no_change + 1 epochs without improvement (Keras's EarlyStopping,
+    used before, stopped one epoch earlier)."""
     X, y = imbalanced_data
-    clf = _fast_mlp(max_iter=200, tol=10.0, n_iter_no_change=3).fit(X, y)
-    assert clf.n_iter_ == 4  # the first epoch, then 3 without a 10.0 gain
+    params = {"tol": 10.0, "n_iter_no_change": n_iter_no_change, "max_iter": 200}
+    clf = _fast_mlp(**params).fit(X, y)
+    theirs = SklearnMLP(hidden_layer_sizes=(16,), random_state=0, **params).fit(X, y)
+    assert clf.n_iter_ == theirs.n_iter_ == n_iter_no_change + 2
     assert len(clf.loss_curve_) == clf.n_iter_
+
+
+def _stopping_callback(losses, **params):
+    """Feed a sequence of losses to ScikitLearnStopping on a tiny model; the
+    epochs it ran, its model and a copy of the weights after each epoch."""
+    import keras
+
+    from skimb._callbacks import ScikitLearnStopping
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01))
+    callback = ScikitLearnStopping(monitor="loss", **params)
+    callback.set_model(model)
+    callback.on_train_begin()
+    weights = []
+    for epoch, loss in enumerate(losses):
+        model.set_weights([np.full((2, 1), float(epoch)), np.zeros(1)])
+        weights.append(model.get_weights())
+        callback.on_epoch_end(epoch, {"loss": loss})
+        if model.stop_training:
+            break
+    callback.on_train_end()
+    return epoch + 1, model, weights
+
+
+def test_slowly_falling_loss_stops_as_in_sklearn():
+    """The best loss moves on any decrease, so a loss that falls by less than
+    tol per epoch stops training after n_iter_no_change + 1 epochs, though it
+    falls by more than tol over several (Keras's EarlyStopping went on)."""
+    losses = [1.0 - 4e-5 * epoch for epoch in range(50)]
+    epochs, _, _ = _stopping_callback(losses, tol=1e-4, n_iter_no_change=2)
+    assert epochs == 4
+    epochs, _, _ = _stopping_callback(losses, tol=1e-4, n_iter_no_change=np.inf)
+    assert epochs == 50
+
+
+def test_stopping_restores_the_lowest_loss():
+    """restore_best_weights keeps the weights of the epoch with the lowest loss
+    (early_stopping), also when that epoch improved by less than tol."""
+    losses = [3.0, 2.0, 1.99, 2.5, 2.6, 2.7]
+    epochs, model, weights = _stopping_callback(
+        losses, tol=0.1, n_iter_no_change=2, restore_best_weights=True
+    )
+    assert epochs == 5
+    np.testing.assert_array_equal(model.get_weights()[0], weights[2][0])
+
+
+def test_adaptive_learning_rate_as_in_sklearn(imbalanced_data):
+    """With sgd, learning_rate='adaptive' divides the rate by 5 where training
+    would stop, and stops at a rate of 1e-6: the same epochs and final rate as
+    scikit-learn's."""
+    X, y = imbalanced_data
+    params = {
+        "solver": "sgd",
+        "learning_rate": "adaptive",
+        "learning_rate_init": 0.01,
+        "tol": 10.0,
+        "n_iter_no_change": 1,
+        "max_iter": 200,
+    }
+    clf = _fast_mlp(**params).fit(X, y)
+    theirs = SklearnMLP(hidden_layer_sizes=(16,), random_state=0, **params).fit(X, y)
+    assert clf.n_iter_ == theirs.n_iter_
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(
+        theirs._optimizer.learning_rate
+    )
+
+
+def test_adam_ignores_adaptive(imbalanced_data):
+    """As in scikit-learn, learning_rate applies to the sgd solver only."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(learning_rate="adaptive", tol=10.0, max_iter=4).fit(X, y)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
@@ -127,15 +206,6 @@ def test_early_stopping_uses_validation_loss(imbalanced_data):
     X, y = imbalanced_data
     clf = _fast_mlp(early_stopping=True, validation_fraction=0.2, max_iter=5).fit(X, y)
     assert len(clf.history_["val_loss"]) == clf.n_iter_
-
-
-def test_adaptive_learning_rate(imbalanced_data):
-    """learning_rate='adaptive' divides the rate by 5 on a loss plateau."""
-    X, y = imbalanced_data
-    clf = _fast_mlp(
-        learning_rate="adaptive", tol=10.0, n_iter_no_change=50, max_iter=4
-    ).fit(X, y)
-    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.01 / 5)
 
 
 def test_batch_size_auto(imbalanced_data, monkeypatch):

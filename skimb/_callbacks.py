@@ -1,0 +1,88 @@
+"""Keras callbacks that skimb adds to its fits (private).
+
+This module imports Keras: import it lazily.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+
+import keras
+
+#: scikit-learn's "adaptive" learning rate stops training below this rate.
+_MIN_ADAPTIVE_RATE = 1e-6
+
+
+class ScikitLearnStopping(keras.callbacks.Callback):
+    """scikit-learn MLP's stopping rule, and its ``"adaptive"`` learning rate.
+
+    After each epoch, as in ``sklearn.neural_network.MLPClassifier``: an
+    epoch whose loss is not at least ``tol`` below the best loss so far is
+    one without improvement, and the best loss moves on any decrease. After
+    more than ``n_iter_no_change`` such epochs in a row, training stops;
+    with ``adaptive=True`` the learning rate is divided by 5 instead and the
+    count starts again, and training stops once the rate is at or below
+    1e-6. With ``restore_best_weights``, the weights of the epoch with the
+    lowest loss are restored when training ends.
+
+    Parameters
+    ----------
+    monitor : str
+        The loss in Keras's logs: ``"loss"`` or ``"val_loss"``.
+    tol : float
+        The improvement below which an epoch counts as no improvement.
+    n_iter_no_change : int or float
+        Epochs without improvement that are tolerated; ``math.inf`` never
+        stops.
+    adaptive : bool, default=False
+        Divide the learning rate by 5 instead of stopping.
+    restore_best_weights : bool, default=False
+        Keep the weights of the best epoch.
+    """
+
+    def __init__(
+        self,
+        monitor,
+        tol,
+        n_iter_no_change,
+        adaptive=False,
+        restore_best_weights=False,
+    ):
+        super().__init__()
+        self.monitor = monitor
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.adaptive = adaptive
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, logs=None):
+        self.best_loss = math.inf
+        self.no_improvement_count = 0
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get(self.monitor)
+        if loss is None:
+            return
+        if loss > self.best_loss - self.tol:
+            self.no_improvement_count += 1
+        else:
+            self.no_improvement_count = 0
+        if loss < self.best_loss:
+            self.best_loss = loss
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+        if self.no_improvement_count > self.n_iter_no_change:
+            self._on_plateau()
+
+    def _on_plateau(self):
+        rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        if not self.adaptive or rate <= _MIN_ADAPTIVE_RATE:
+            self.model.stop_training = True
+            return
+        self.model.optimizer.learning_rate = rate / 5.0
+        self.no_improvement_count = 0
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
