@@ -20,6 +20,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
+from ._messages import warn_user
 from .metrics import SCORER_NAMES, imbalanced_scoring
 
 __all__ = [
@@ -416,16 +417,17 @@ def _fit_and_score(estimator, X, y, train, test, pos_label):
         }
         proba = estimator.predict_proba(X_test)
     scores["fit_time"] = fit_time
-    raised = [(str(w.message), w.category, w.filename, w.lineno) for w in caught]
+    raised = [(str(w.message), w.category) for w in caught]
     return scores, proba, raised
 
 
 def _show_once(caught, shown: set) -> None:
-    """Warn again, in this process, each warning not shown yet."""
-    for message, category, filename, lineno in caught:
+    """Warn again, in this process, each warning not shown yet, at the
+    user's line (where it was raised, inside a worker, is library code)."""
+    for message, category in caught:
         if (message, category) not in shown:
             shown.add((message, category))
-            warnings.warn_explicit(message, category, filename, lineno)
+            warn_user(message, category)
 
 
 def _as_arrays(X):

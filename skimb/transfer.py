@@ -545,6 +545,8 @@ class TransferClassifier(KerasClassifier):
             model = self.model_
             extractor = model.get_layer("feature_extractor")
             head = model.get_layer("head")
+            if not hasattr(self, "_head_on_embeddings"):  # pickled before it was
+                self._head_on_embeddings = self._trains_on_embeddings()
         else:
             # How this network trains its head, kept for partial_fit.
             self._head_on_embeddings = self._trains_on_embeddings()

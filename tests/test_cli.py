@@ -665,6 +665,8 @@ def test_compare_shows_each_warning_once_from_any_process():
         messages = [str(w.message) for w in caught]
         assert len(messages) == 1, (n_jobs, messages)
         assert messages[0].startswith("After weighting, only class [1] has")
+        # At the caller's line, not at library code inside the worker.
+        assert caught[0].filename == __file__, (n_jobs, caught[0].filename)
 
 
 def test_output_paths_are_checked_before_fitting(tmp_path, hard_csv):

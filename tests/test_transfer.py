@@ -932,6 +932,22 @@ def test_partial_fit_trains_on(pretrained_backbone, imbalanced_digits):
     assert clf.predict(X[:3]).shape == (3,)
 
 
+def test_partial_fit_continues_a_model_pickled_before_it_kept_its_path(
+    pretrained_backbone, imbalanced_digits
+):
+    """A model pickled before partial_fit kept how its head trains (the
+    private _head_on_embeddings) continues too; it raised AttributeError."""
+    X, y = _few(*imbalanced_digits)
+    clf = TransferClassifier(pretrained_backbone, weights=None, random_state=0)
+    clf.partial_fit(X, y)
+    del clf._head_on_embeddings
+    clf = pickle.loads(pickle.dumps(clf))
+    before = clf.model_.get_layer("head").get_weights()[0].copy()
+    clf.partial_fit(X, y)
+    assert not np.array_equal(clf.model_.get_layer("head").get_weights()[0], before)
+    assert len(clf.history_["loss"]) == 2
+
+
 def test_partial_fit_trains_the_head_only(pretrained_backbone, imbalanced_digits):
     """Fine-tuning belongs to fit: partial_fit leaves the backbone as it is."""
     X, y = _few(*imbalanced_digits)
