@@ -42,5 +42,19 @@ def reason(exc: BaseException) -> str:
     configurations). skimb's own message wraps this first line and ends with
     its advice; the whole original stays chained (``raise ... from exc``).
     """
-    lines = str(exc).strip().splitlines()
-    return lines[0].rstrip(":") if lines else type(exc).__name__
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if lines[0] == _GRAPH_ERROR:
+        # TensorFlow: the cause is the last line before the op's name, after a
+        # traceback of the graph; its long lists of values are cut.
+        causes = [line for line in lines[1:] if not line.startswith(_GRAPH_NOISE)]
+        if causes:
+            return causes[-1].split("  ")[0].rstrip(".")
+    return lines[0].rstrip(":")
+
+
+#: TensorFlow's runtime errors in a graph start with this line.
+_GRAPH_ERROR = "Graph execution error:"
+#: The lines of such an error around its cause: traceback, node names.
+_GRAPH_NOISE = ("[[", "File ", "Detected at node", "Traceback", "Stack trace")

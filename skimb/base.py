@@ -435,6 +435,32 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    def initialize(self, X, y):
+        """Build and compile the network for ``X`` and ``y`` without training.
+
+        scikeras's ``initialize``: for a model that is already trained (a
+        ``keras.Model`` passed as ``model``), it sets ``classes_`` and the
+        other fitted attributes so that the estimator predicts at once.
+        Training zero epochs, it leaves ``history_`` empty and ``n_iter_``
+        at 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data of the shape the network takes.
+
+        y : array-like of shape (n_samples,)
+            Class labels; their sorted unique values become ``classes_``,
+            one per output unit.
+
+        Returns
+        -------
+        self : KerasClassifier
+            The estimator, ready to predict.
+        """
+        return self._fit(X, y, sample_weight=None, warm=False, epochs=0, fit_params={})
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on a batch, keeping the model between calls.
 
@@ -823,8 +849,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         # Decided once, on the untrained network: the loss is compiled with it
         # and predict_proba reads it.
         self._logit_outputs = _outputs_logits(model, self._input_shape())
+        provisional = vars(self).pop("_provisional_loss", None)
         if not getattr(model, "compiled", False):
             model.compile(**self._compile_kwargs(model))
+        elif provisional is not None and model.loss is provisional:
+            # The build function compiled with compile_kwargs, whose loss was
+            # picked before the output layer existed: pick it for this output.
+            _recompile_with_loss(model, self._make_loss(model))
         return model
 
     def _build_model(self):
@@ -883,9 +914,34 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             kwargs["meta"] = self._meta()
         if "compile_kwargs" in params or takes_any:
             kwargs["compile_kwargs"] = self._compile_kwargs(None)
+            if self._loss_depends_on_output():
+                # Chosen before the output layer exists: _build_and_compile
+                # matches it to the output if the function compiled with it.
+                self._provisional_loss = kwargs["compile_kwargs"]["loss"]
         if "params" in params or takes_any:
             kwargs["params"] = self.get_params()
+        missing = [
+            name
+            for name, p in params.items()
+            if p.default is p.empty
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            and name not in kwargs
+        ]
+        if missing:
+            name = getattr(build_fn, "__name__", build_fn)
+            raise ValueError(
+                f"The model function {name!r} needs the argument(s) {missing}. "
+                "Give them to the estimator as routed parameters, e.g. "
+                f"{type(self).__name__}(model=..., model__{missing[0]}=...)."
+            )
         return build_fn(**kwargs)
+
+    def _loss_depends_on_output(self) -> bool:
+        """True if the loss is picked, or told about logits, from the output."""
+        loss = self.loss
+        return loss is None or (
+            isinstance(loss, str) and loss in (*_SKIMB_LOSSES, "auto")
+        )
 
     def _compile_kwargs(self, model) -> dict:
         """The optimizer, loss and metrics to compile ``model`` with."""
@@ -910,8 +966,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         keras = _keras.import_keras()
         params = self._routed_params("loss")
         loss = self.loss
-        named = isinstance(loss, str) and loss in (*_SKIMB_LOSSES, "auto")
-        if (loss is None or named) and model is not None and self._logit_outputs:
+        if self._loss_depends_on_output() and model is not None and self._logit_outputs:
             # The losses skimb picks by name are told what the network
             # outputs; a routed loss__from_logits still wins.
             params = {"from_logits": True, **params}
@@ -943,7 +998,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         kwargs = {
             "epochs": epochs,
             "verbose": self.verbose,
-            "callbacks": [] if incremental else self._make_callbacks(valid),
+            # partial_fit runs the user's callbacks, without early stopping.
+            "callbacks": (
+                self._user_callbacks() if incremental else self._make_callbacks(valid)
+            ),
             **user_kwargs,
         }
         batch_size = kwargs.pop("batch_size", self._batch_size(len(X)))
@@ -973,12 +1031,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             )
         try:
             return model.fit(data, **kwargs)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, *_keras.invalid_argument_errors()) as exc:
             raise ValueError(
                 f"Keras could not fit the model: {reason(exc)}. Check that the "
-                f"model's input accepts {self._input_shape()} and that its output has "
+                f"model's input accepts {self._input_shape()}, that its output has "
                 f"one unit per class ({self.n_classes_}) or one sigmoid unit "
-                "for binary targets."
+                "for binary targets, and that the loss suits that output "
+                "(loss='auto' picks one that does)."
             ) from exc
 
     def _targets_for_model(self, model, y_encoded):
@@ -989,12 +1048,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             return np.eye(self.n_classes_, dtype=np.float32)[y_encoded]
         return y_encoded
 
+    def _user_callbacks(self) -> list:
+        """The user's callbacks, copied or created for this fit."""
+        return _instantiate_callbacks(self.callbacks, self._routed_params("callbacks"))
+
     def _make_callbacks(self, valid) -> list:
-        """The user's callbacks (copied or created), plus early stopping."""
+        """The user's callbacks, plus early stopping."""
         keras = _keras.import_keras()
-        callbacks = _instantiate_callbacks(
-            self.callbacks, self._routed_params("callbacks")
-        )
+        callbacks = self._user_callbacks()
         if self.early_stopping:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -1272,10 +1333,18 @@ def _create(cls: type, params: dict, *, kind: str):
     """Instantiate ``cls(**params)`` with a clear error on bad parameters."""
     try:
         return cls(**params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # Keras optimizers raise ValueError
+        accepted = list(inspect.signature(cls).parameters)
+        close = {
+            name: difflib.get_close_matches(name, accepted, n=1)
+            for name in params
+            if name not in accepted
+        }
+        hints = [f"{kind}__{match[0]}" for match in close.values() if match]
+        hint = f" Did you mean {' or '.join(hints)}?" if hints else ""
         raise ValueError(
             f"Cannot create the {kind} {cls.__name__} with the routed "
-            f"parameters {params}: {exc}"
+            f"parameters {params}: {reason(exc)}.{hint}"
         ) from exc
 
 
@@ -1388,6 +1457,12 @@ def _producer(tensor):
 def _check_output_units(model, n_classes: int) -> None:
     """Raise unless the output has one unit per class (or one for binary)."""
     n_units = _output_units(model)
+    if n_units == 1 and _output_activation(model) == "softmax":
+        raise ValueError(
+            "The model ends in one softmax unit, whose output is always 1, so "
+            "it cannot learn. End it with one sigmoid unit for binary targets, "
+            "or with one softmax unit per class (meta['n_classes_'])."
+        )
     if n_units == n_classes or (n_units == 1 and n_classes == 2):
         return
     raise ValueError(
@@ -1396,6 +1471,16 @@ def _check_output_units(model, n_classes: int) -> None:
         "for logits; meta['n_classes_'] holds the count), or with one "
         "sigmoid unit for binary targets."
     )
+
+
+def _recompile_with_loss(model, loss) -> None:
+    """Compile ``model`` again with ``loss`` and its other compile arguments.
+
+    Keras 3 keeps the arguments of ``compile`` in ``_compile_config``; the
+    model has not trained yet, so its fresh optimizer is reused as it is.
+    """
+    arguments = dict(model._compile_config.config)
+    model.compile(**{**arguments, "loss": loss})
 
 
 def _check_is_keras_model(model) -> None:

@@ -385,9 +385,12 @@ class MLPClassifier(KerasClassifier):
 
     def _store_fit_results(self, model, history, warm):
         super()._store_fit_results(model, history, warm)
-        self.loss_curve_ = list(self.history_["loss"])
-        self.loss_ = self.loss_curve_[-1]
-        self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
+        self.loss_curve_ = list(self.history_.get("loss", []))  # [] after initialize
+        trained = bool(self.loss_curve_)
+        self.loss_ = self.loss_curve_[-1] if trained else None
+        self.best_loss_ = (
+            min(self.loss_curve_) if trained and not self.early_stopping else None
+        )
         # Training samples seen, over warm starts and partial_fit calls too.
         seen = self._n_fit_samples * len(history.get("loss", []))
         self.t_ = (self.t_ if warm and hasattr(self, "t_") else 0) + seen

@@ -1094,3 +1094,169 @@ def test_keras_fit_error_is_one_line_with_the_advice(imbalanced_data, monkeypatc
         "Keras could not fit the model: Incompatible shapes: [32,2] vs. [32,3]. "
         "Check that the model's input accepts"
     )
+
+
+# --- Findings of a scikeras migration review (2026-11-26) -------------------
+
+
+def _self_compiled(meta, compile_kwargs, units=None, activation=None):
+    """A scikeras build function that compiles the model itself."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(units or meta["n_classes_"], activation=activation),
+        ]
+    )
+    model.compile(**compile_kwargs, weighted_metrics=["accuracy"])
+    return model
+
+
+@pytest.mark.parametrize(
+    "units, activation, loss",
+    [
+        (1, "sigmoid", "binary_crossentropy"),
+        (None, None, "sparse_categorical_crossentropy"),  # logits
+        (None, "softmax", "sparse_categorical_crossentropy"),
+    ],
+)
+def test_self_compiled_model_gets_the_loss_of_its_output(
+    imbalanced_data, units, activation, loss
+):
+    """compile_kwargs' "auto" loss is picked before the output layer exists; a
+    model compiled with it is compiled again with the loss for its output,
+    keeping its other compile arguments. One sigmoid unit used to end in a
+    TensorFlow error, logits trained as probabilities."""
+    X, y = imbalanced_data
+    build = partial(_self_compiled, units=units, activation=activation)
+    clf = KerasClassifier(build, epochs=3, random_state=0).fit(X, y)
+    compiled = clf.model_.loss
+    name = getattr(compiled, "__name__", None) or compiled.fn.__name__
+    assert name == loss
+    logits = activation is None
+    if logits:
+        assert compiled.get_config()["from_logits"] is True
+    assert "weighted_accuracy" in clf.history_ or "accuracy" in clf.history_
+    explicit = KerasClassifier(build, loss=loss, epochs=3, random_state=0)
+    if not logits:  # the same loss given by name: the same training
+        explicit.fit(X, y)
+        np.testing.assert_allclose(clf.history_["loss"], explicit.history_["loss"])
+
+
+def test_a_loss_compiled_by_the_user_is_kept(imbalanced_data):
+    """Only skimb's provisional loss is replaced, not one the function chose."""
+    import keras
+
+    def build(meta, compile_kwargs):
+        model = _self_compiled(meta, compile_kwargs)
+        mine = keras.losses.SparseCategoricalCrossentropy(from_logits=True, name="mine")
+        model.compile(optimizer="adam", loss=mine)
+        return model
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(build, epochs=1, random_state=0).fit(X, y)
+    assert clf.model_.loss.name == "mine"
+
+
+def test_one_softmax_unit_is_an_error(imbalanced_data):
+    """One softmax unit always outputs 1; it used to train and predict one
+    class for every row."""
+    import keras
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, keras.layers.Dense(1, activation="softmax")(inputs))
+
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="one softmax unit, whose output is always 1"):
+        KerasClassifier(build, epochs=1).fit(X, y)
+
+
+def test_a_loss_that_does_not_suit_the_output_is_a_clear_error(imbalanced_data):
+    """TensorFlow's InvalidArgumentError (a label outside the loss's range)
+    becomes a ValueError with its cause; it was a raw graph-execution error."""
+    import keras
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs))
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(build, loss="sparse_categorical_crossentropy", epochs=1)
+    message = r"a label value of 1 which is outside the valid range of \[0, 1\)\. Check"
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y)
+
+
+def test_missing_build_function_argument_names_the_routed_parameter(
+    imbalanced_data,
+):
+    """A build-function argument nobody gives is a ValueError that says how
+    to give it; it was Python's bare TypeError."""
+    import keras
+
+    def get_model(hidden_layer_dim, meta):
+        return keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(hidden_layer_dim, activation="relu"),
+                keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+            ]
+        )
+
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match=r"model__hidden_layer_dim=\.\.\."):
+        KerasClassifier(get_model, epochs=1).fit(X, y)
+    KerasClassifier(get_model, model__hidden_layer_dim=4, epochs=1).fit(X, y)
+
+
+def test_misspelt_optimizer_parameter_suggests_the_right_one(imbalanced_data):
+    """Keras optimizers reject unknown arguments with a ValueError, which
+    escaped as Keras's own message."""
+    X, y = imbalanced_data
+    clf = _small_clf(optimizer__learnig_rate=0.1, epochs=1)
+    with pytest.raises(ValueError, match="Did you mean optimizer__learning_rate"):
+        clf.fit(X, y)
+
+
+def test_partial_fit_runs_the_users_callbacks(imbalanced_data):
+    """Each partial_fit call runs (a fresh copy of) the user's callbacks, as
+    scikeras does; they were dropped. Early stopping stays with fit."""
+    import keras
+
+    epochs = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            epochs.append(logs["loss"])
+
+    X, y = imbalanced_data
+    clf = _small_clf(callbacks=[Count])
+    clf.partial_fit(X, y, classes=[0, 1]).partial_fit(X, y)
+    assert len(epochs) == 2
+    np.testing.assert_allclose(epochs, clf.history_["loss"])
+
+
+def test_initialize_wraps_a_trained_model_without_training(imbalanced_data):
+    """scikeras's initialize: a trained keras.Model predicts at once, with its
+    own weights; it was missing (AttributeError)."""
+    import keras
+
+    X, y = imbalanced_data
+    X = X.astype(np.float32)
+    trained = keras.Sequential(
+        [keras.Input((X.shape[1],)), keras.layers.Dense(2, activation="softmax")]
+    )
+    trained.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
+    trained.fit(X, y, epochs=2, verbose=0)
+    clf = KerasClassifier(trained).initialize(X, np.where(y == 1, "rare", "common"))
+    np.testing.assert_allclose(
+        clf.predict_proba(X), trained.predict(X, verbose=0), rtol=1e-5, atol=1e-6
+    )
+    assert list(clf.classes_) == ["common", "rare"]
+    assert (clf.history_, clf.n_iter_) == ({}, 0)
+    mlp = MLPClassifier(hidden_layer_sizes=(4,)).initialize(X, y)
+    assert (mlp.loss_curve_, mlp.loss_, mlp.n_iter_) == ([], None, 0)
+    assert mlp.predict(X).shape == y.shape

@@ -948,6 +948,18 @@ def test_partial_fit_continues_a_model_pickled_before_it_kept_its_path(
     assert len(clf.history_["loss"]) == 2
 
 
+def test_initialize_builds_without_training(pretrained_backbone, imbalanced_digits):
+    """initialize (inherited from KerasClassifier) builds the network, the
+    backbone's weights untouched, and trains nothing."""
+    X, y = _few(*imbalanced_digits)
+    clf = TransferClassifier(pretrained_backbone, weights=None, random_state=0)
+    clf.initialize(X, y)
+    assert (clf.history_, clf.n_iter_) == ({}, 0)
+    assert clf.predict_proba(X[:4]).shape == (4, len(np.unique(y)))
+    for a, b in zip(_backbone(clf).get_weights(), pretrained_backbone.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_partial_fit_trains_the_head_only(pretrained_backbone, imbalanced_digits):
     """Fine-tuning belongs to fit: partial_fit leaves the backbone as it is."""
     X, y = _few(*imbalanced_digits)
