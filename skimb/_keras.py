@@ -93,16 +93,9 @@ def limit_worker_threads() -> int | None:
     n_threads : int or None
         The limit applied, or None.
     """
-    import os
-
-    if not _in_worker_process():
-        return None
-    try:
-        n_threads = int(os.environ["OMP_NUM_THREADS"])
-    except (KeyError, ValueError):
-        return None
+    n_threads = _worker_share()
     tf = _tensorflow_or_none()
-    if tf is None or n_threads < 1:
+    if tf is None or n_threads is None:
         return None
     try:
         tf.config.threading.set_intra_op_parallelism_threads(n_threads)
@@ -113,11 +106,55 @@ def limit_worker_threads() -> int | None:
     return n_threads
 
 
+def _worker_share() -> int | None:
+    """``OMP_NUM_THREADS`` in a worker process, else None."""
+    import os
+
+    if not _in_worker_process():
+        return None
+    try:
+        n_threads = int(os.environ["OMP_NUM_THREADS"])
+    except (KeyError, ValueError):
+        return None
+    return n_threads if n_threads >= 1 else None
+
+
+def _limit_threads_before_tensorflow_starts() -> None:
+    """In a worker process, put its share of the cores in TensorFlow's
+    environment variables, which its runtime reads when it starts.
+
+    ``limit_worker_threads`` is too late when something starts the runtime
+    before skimb's first Keras import: a ``keras.Model`` among an estimator's
+    parameters is unpickled (and starts it) after the estimator's class, so
+    after this module loads, but before skimb calls Keras. On the JAX
+    backend TensorFlow loads only for the ``tf.data`` feed, after that
+    import. A value the variables already have is kept.
+    """
+    import os
+
+    n_threads = _worker_share()
+    if n_threads is not None:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(n_threads))
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(n_threads))
+
+
 def _tensorflow_or_none():
     """Return the ``tensorflow`` module if Keras has already loaded it."""
     import sys
 
     return sys.modules.get("tensorflow")
+
+
+def invalid_argument_errors() -> tuple:
+    """The runtime errors of the backend that bad data or a bad model cause.
+
+    TensorFlow raises ``tf.errors.InvalidArgumentError`` (not a ValueError)
+    when, for example, a label does not fit the loss. Other runtime errors,
+    such as running out of memory, are not the user's input and stay as
+    they are.
+    """
+    tf = _tensorflow_or_none()
+    return (tf.errors.InvalidArgumentError,) if tf is not None else ()
 
 
 class _GlobalRandomState:
@@ -556,3 +593,6 @@ def check_version(state: dict, name: str) -> dict:
             InconsistentVersionWarning,
         )
     return state
+
+
+_limit_threads_before_tensorflow_starts()

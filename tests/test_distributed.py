@@ -380,3 +380,70 @@ def test_grid_search_on_ray_matches_local(ray_backend, data):
         return _keras._WORKER_THREADS["limit"]
 
     assert ray_backend.get(thread_limit.remote()) == 1
+
+
+#: Fit an estimator holding a keras.Model, in worker processes or in this one,
+#: and report the thread limit and TensorFlow's inter-op threads (tf_Compute).
+_POOLS = """
+import collections, json, os, sys
+import joblib, keras, numpy as np
+from skimb import KerasClassifier
+
+
+def tensorflow_pools(clf):
+    X = np.random.RandomState(0).normal(size=(64, 4)).astype("float32")
+    clf.fit(X, np.arange(64) % 2)
+    names = collections.Counter(
+        open(f"/proc/self/task/{t}/comm").read().strip()
+        for t in os.listdir("/proc/self/task")
+    )
+    variables = ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+    return [os.environ.get(name) for name in variables] + [names["tf_Compute"]]
+
+
+output = keras.layers.Dense(2, activation="softmax")
+clf = KerasClassifier(keras.Sequential([keras.Input((4,)), output]), epochs=1)
+if sys.argv[-1] == "workers":
+    tasks = (joblib.delayed(tensorflow_pools)(clf) for _ in range(2))
+    print(json.dumps(joblib.Parallel(n_jobs=2)(tasks)))
+else:
+    print(json.dumps([tensorflow_pools(clf)]))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.path.isdir("/proc/self/task"), reason="counts threads through /proc"
+)
+def test_worker_limit_holds_when_a_keras_model_is_unpickled_first(tmp_path):
+    """An estimator holding a keras.Model starts TensorFlow in a loky worker
+    while it is unpickled, before skimb calls Keras: the limit went through
+    tf.config then, too late, and the worker kept TensorFlow's default pools
+    (for the rest of the session: loky reuses its workers). It now goes into
+    TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS when skimb's modules
+    load, before the parameters are unpickled."""
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "pools.py"
+    script.write_text(_POOLS)
+    share = os.environ.get("OMP_NUM_THREADS", str(max(joblib.cpu_count() // 2, 1)))
+
+    def run(argument, env):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env}
+        result = subprocess.run(
+            [sys.executable, str(script), argument],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout)
+
+    limit = {"TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": share}
+    [[_, _, _, reference]] = run("here", limit)  # pools of that size, set by hand
+    for omp, intra, inter, compute in run("workers", {}):
+        assert omp == intra == inter == share
+        assert compute == reference
