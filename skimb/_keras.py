@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import io
+import logging
 import random
 import re
 import threading
@@ -325,6 +326,32 @@ def releasing_fit_memory() -> Iterator[list]:
     finally:
         if models:
             _release_gradient_functions(registry, set(registry) - before, models)
+
+
+class _RetracingFilter(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing() -> Iterator[None]:
+    """Run a fit without TensorFlow's warning about frequent retracing.
+
+    Each skimb fit builds a new model and so traces a new train step. After
+    a few fits in one process (a search, a comparison), TensorFlow warns
+    that the step "triggered tf.function retracing" and advises defining
+    the function outside the loop, which the user cannot act on. The filter
+    is on TensorFlow's Python logger during the block only.
+    """
+    logger = logging.getLogger("tensorflow")
+    retracing = _RetracingFilter()
+    logger.addFilter(retracing)
+    try:
+        yield
+    finally:
+        logger.removeFilter(retracing)
 
 
 def _gradient_registry() -> dict:

@@ -611,7 +611,11 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             valid = self._validation_arrays(validation_data)
         self._n_fit_samples = len(train[0])
         self._fit_seed = seed
-        with _keras.seeded(seed), _keras.releasing_fit_memory() as fitted:
+        with (
+            _keras.seeded(seed),
+            _keras.releasing_fit_memory() as fitted,
+            _keras.quiet_retracing(),
+        ):
             model, history = self._train(
                 train,
                 valid,

@@ -366,3 +366,34 @@ def test_fed_tensors_hold_the_arrays_values(layout):
         if array.flags.writeable:
             array[0, 0] = 42.0
         assert tensor.numpy()[0, 0] == expected
+
+
+def test_a_search_does_not_print_tensorflows_retracing_warning():
+    """Every fit traces a new train step; after a few fits in one process
+    TensorFlow warned about "tf.function retracing" (advice the user cannot
+    act on). Other warnings of TensorFlow's logger still pass, and the
+    filter is gone after the fits."""
+    from .conftest import run_python
+
+    output = run_python(
+        """
+        import logging
+        from sklearn.datasets import make_classification
+        from sklearn.model_selection import GridSearchCV
+        from skimb import MLPClassifier
+
+        seen = []
+        class Record(logging.Handler):
+            def emit(self, record):
+                seen.append(record.getMessage())
+        logger = logging.getLogger("tensorflow")
+        logger.addHandler(Record())
+        X, y = make_classification(n_samples=120, weights=[0.9, 0.1], random_state=0)
+        grid = {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}
+        model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+        GridSearchCV(model, grid, cv=3).fit(X, y)
+        logger.warning("the user's own warning")
+        print(len(logger.filters), sum("retracing" in m for m in seen), seen[-1])
+        """
+    )
+    assert output.split() == ["0", "0", "the", "user's", "own", "warning"]
