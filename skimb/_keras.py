@@ -47,6 +47,16 @@ def import_keras():
     return keras
 
 
+def start_backend() -> None:
+    """Import Keras and start its backend's runtime.
+
+    TensorFlow's runtime takes seconds to start, at the first operation of
+    a process: a timer around the first fit in a worker would count it.
+    """
+    keras = import_keras()
+    keras.ops.convert_to_numpy(keras.ops.zeros(1))
+
+
 _WORKER_THREADS = {"checked": False, "limit": None}
 
 #: Process names of joblib's loky workers and Dask's worker processes; both

@@ -20,6 +20,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
+from . import _keras
 from ._messages import warn_user
 from .metrics import SCORER_NAMES, imbalanced_scoring
 
@@ -406,6 +407,7 @@ def _fit_and_score(estimator, X, y, train, test, pos_label):
     process would print its own, once per fold, past the caller's handling.
     """
     X_train, X_test = _take(X, train), _take(X, test)
+    _keras.start_backend()  # not part of the first fit's time in a worker
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
