@@ -458,7 +458,7 @@ def array_dataset(
         return starts.map(lambda start: rows[start : start + batch_size])
 
     if balance_by is None:
-        indices = tf.data.Dataset.counter().flat_map(batches_of_one_pass)
+        indices = _passes().flat_map(batches_of_one_pass)
     else:
         indices = _balanced_rows(
             balance_by, batch_size=batch_size, n_batches=n_batches, seed=seed
@@ -518,7 +518,20 @@ def _balanced_rows(codes, *, batch_size: int, n_batches: int, seed=None):
             per_class.append(tf.RaggedTensor.from_row_lengths(stream, counts[:, c]))
         return tf.data.Dataset.from_tensor_slices(tf.concat(per_class, axis=1))
 
-    return tf.data.Dataset.counter().flat_map(batches_of_one_pass)
+    return _passes().flat_map(batches_of_one_pass)
+
+
+def _passes():
+    """The pass numbers 0, 1, 2, ... as an endless ``tf.data`` pipeline.
+
+    Not ``Dataset.counter()``: it is a ``scan`` whose function stays in the
+    eager context's function library after its pipeline is gone, one per
+    fit (about 130 KB of resident memory per fit; ``repeated_fits.py``
+    measured 51 MB over 200 fits with it, 26 MB without).
+    """
+    import tensorflow as tf
+
+    return tf.data.Dataset.range(np.iinfo(np.int64).max)
 
 
 #: TensorFlow's CPU tensors start at multiples of this many bytes.
