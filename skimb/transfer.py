@@ -577,8 +577,10 @@ class TransferClassifier(KerasClassifier):
             if not warm or refreeze or not model.compiled:
                 model.compile(**self._compile_kwargs(model))
             history = self._fit_on_images(model, train, valid, epochs, incremental)
-        # partial_fit trains the head only, one epoch per call.
-        if self.trainable_layers > 0 and self.fine_tune_epochs > 0 and not incremental:
+        # partial_fit trains the head only, one epoch per call; initialize
+        # (no epochs) trains nothing.
+        fine_tunes = self.trainable_layers > 0 and self.fine_tune_epochs > 0
+        if fine_tunes and epochs > 0 and not incremental:
             history = _concat_histories(history, self._fine_tune(model, train, valid))
         return model, history
 

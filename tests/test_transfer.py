@@ -948,11 +948,21 @@ def test_partial_fit_continues_a_model_pickled_before_it_kept_its_path(
     assert len(clf.history_["loss"]) == 2
 
 
-def test_initialize_builds_without_training(pretrained_backbone, imbalanced_digits):
+@pytest.mark.parametrize("fine_tuning", [False, True])
+def test_initialize_builds_without_training(
+    pretrained_backbone, imbalanced_digits, fine_tuning
+):
     """initialize (inherited from KerasClassifier) builds the network, the
-    backbone's weights untouched, and trains nothing."""
+    backbone's weights untouched, and trains nothing, not even the
+    fine-tuning epochs of fit."""
     X, y = _few(*imbalanced_digits)
-    clf = TransferClassifier(pretrained_backbone, weights=None, random_state=0)
+    tuning = {"augmentation": [], "trainable_layers": 2, "fine_tune_epochs": 1}
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        random_state=0,
+        **(tuning if fine_tuning else {}),
+    )
     clf.initialize(X, y)
     assert (clf.history_, clf.n_iter_) == ({}, 0)
     assert clf.predict_proba(X[:4]).shape == (4, len(np.unique(y)))
