@@ -1339,12 +1339,12 @@ def _create(cls: type, params: dict, *, kind: str):
         return cls(**params)
     except (TypeError, ValueError) as exc:  # Keras optimizers raise ValueError
         accepted = list(inspect.signature(cls).parameters)
-        close = {
-            name: difflib.get_close_matches(name, accepted, n=1)
-            for name in params
-            if name not in accepted
-        }
-        hints = [f"{kind}__{match[0]}" for match in close.values() if match]
+        unknown = [name for name in params if name not in accepted]
+        hints = [
+            f"{kind}__{match}"
+            for name in unknown
+            for match in difflib.get_close_matches(name, accepted, n=1)
+        ]
         hint = f" Did you mean {' or '.join(hints)}?" if hints else ""
         raise ValueError(
             f"Cannot create the {kind} {cls.__name__} with the routed "
