@@ -22,6 +22,8 @@ from skimb import ImageEmbedder, MLPClassifier
 from skimb.datasets import make_imbalanced_images, make_imbalanced_table
 from skimb.metrics import imbalanced_scoring
 
+from .conftest import run_python
+
 #: Seconds a search may take before the test calls it a hang: well above
 #: what the searches here take, even on a loaded 2-core machine (the longest
 #: whole test took under two minutes with a load average of 10).
@@ -385,7 +387,7 @@ def test_grid_search_on_ray_matches_local(ray_backend, data):
 #: Fit an estimator holding a keras.Model, in worker processes or in this one,
 #: and report the thread limit and TensorFlow's inter-op threads (tf_Compute).
 _POOLS = """
-import collections, json, os, sys
+import collections, json, os
 import joblib, keras, numpy as np
 from skimb import KerasClassifier
 
@@ -401,13 +403,14 @@ def tensorflow_pools(clf):
     return [os.environ.get(name) for name in variables] + [names["tf_Compute"]]
 
 
-output = keras.layers.Dense(2, activation="softmax")
-clf = KerasClassifier(keras.Sequential([keras.Input((4,)), output]), epochs=1)
-if sys.argv[-1] == "workers":
-    tasks = (joblib.delayed(tensorflow_pools)(clf) for _ in range(2))
-    print(json.dumps(joblib.Parallel(n_jobs=2)(tasks)))
-else:
-    print(json.dumps([tensorflow_pools(clf)]))
+def main(where):
+    output = keras.layers.Dense(2, activation="softmax")
+    clf = KerasClassifier(keras.Sequential([keras.Input((4,)), output]), epochs=1)
+    if where == "workers":
+        tasks = (joblib.delayed(tensorflow_pools)(clf) for _ in range(2))
+        print(json.dumps(joblib.Parallel(n_jobs=2)(tasks)))
+    else:
+        print(json.dumps([tensorflow_pools(clf)]))
 """
 
 
@@ -415,7 +418,7 @@ else:
 @pytest.mark.skipif(
     not os.path.isdir("/proc/self/task"), reason="counts threads through /proc"
 )
-def test_worker_limit_holds_when_a_keras_model_is_unpickled_first(tmp_path):
+def test_worker_limit_holds_when_a_keras_model_is_unpickled_first():
     """An estimator holding a keras.Model starts TensorFlow in a loky worker
     while it is unpickled, before skimb calls Keras: the limit went through
     tf.config then, too late, and the worker kept TensorFlow's default pools
@@ -423,27 +426,14 @@ def test_worker_limit_holds_when_a_keras_model_is_unpickled_first(tmp_path):
     TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS when skimb's modules
     load, before the parameters are unpickled."""
     import json
-    import subprocess
-    import sys
 
-    script = tmp_path / "pools.py"
-    script.write_text(_POOLS)
     share = os.environ.get("OMP_NUM_THREADS", str(max(joblib.cpu_count() // 2, 1)))
-
-    def run(argument, env):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **env}
-        result = subprocess.run(
-            [sys.executable, str(script), argument],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
-        return json.loads(result.stdout)
-
     limit = {"TF_NUM_INTRAOP_THREADS": share, "TF_NUM_INTEROP_THREADS": share}
-    [[_, _, _, reference]] = run("here", limit)  # pools of that size, set by hand
-    for omp, intra, inter, compute in run("workers", {}):
+    # Pools of that size, set by hand in a process of its own:
+    here = run_python(_POOLS + 'main("here")', env=limit)
+    [[_, _, _, reference]] = json.loads(here)
+    for omp, intra, inter, compute in json.loads(
+        run_python(_POOLS + 'main("workers")')
+    ):
         assert omp == intra == inter == share
         assert compute == reference
