@@ -94,40 +94,50 @@ def limit_worker_threads() -> int | None:
     CPUs of their task) so that workers do not
     oversubscribe the cores, but TensorFlow sizes its own thread pools from
     the core count and ignores that variable. In such a worker this sets
-    TensorFlow's intra- and inter-op pools to ``OMP_NUM_THREADS``. It does
-    nothing in the user's own process, where thread settings are the user's,
-    and nothing if TensorFlow's runtime already started (the pools are fixed
-    then).
+    TensorFlow's intra- and inter-op pools to ``TF_NUM_INTRAOP_THREADS`` and
+    ``TF_NUM_INTEROP_THREADS``: the values the user gave the workers, else
+    ``OMP_NUM_THREADS`` (:func:`_limit_threads_before_tensorflow_starts`
+    puts it there). It does nothing in the user's own process, where thread
+    settings are the user's, and nothing if TensorFlow's runtime already
+    started (the pools are fixed then).
 
     Returns
     -------
     n_threads : int or None
-        The limit applied, or None.
+        The intra-op limit applied, or None.
     """
-    n_threads = _worker_share()
+    share = _worker_share()
     tf = _tensorflow_or_none()
-    if tf is None or n_threads is None:
+    if tf is None or share is None:
         return None
+    intra = _threads_variable("TF_NUM_INTRAOP_THREADS", default=share)
+    inter = _threads_variable("TF_NUM_INTEROP_THREADS", default=share)
     try:
-        tf.config.threading.set_intra_op_parallelism_threads(n_threads)
-        tf.config.threading.set_inter_op_parallelism_threads(n_threads)
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
     except RuntimeError:  # the runtime is already initialised
         return None
-    _WORKER_THREADS["limit"] = n_threads
-    return n_threads
+    _WORKER_THREADS["limit"] = intra
+    return intra
+
+
+def _threads_variable(name: str, *, default: int | None) -> int | None:
+    """The environment variable ``name`` as a positive thread count, else
+    ``default``."""
+    import os
+
+    try:
+        n_threads = int(os.environ[name])
+    except (KeyError, ValueError):
+        return default
+    return n_threads if n_threads >= 1 else default
 
 
 def _worker_share() -> int | None:
     """``OMP_NUM_THREADS`` in a worker process, else None."""
-    import os
-
     if not _in_worker_process():
         return None
-    try:
-        n_threads = int(os.environ["OMP_NUM_THREADS"])
-    except (KeyError, ValueError):
-        return None
-    return n_threads if n_threads >= 1 else None
+    return _threads_variable("OMP_NUM_THREADS", default=None)
 
 
 def _limit_threads_before_tensorflow_starts() -> None:

@@ -437,3 +437,45 @@ def test_worker_limit_holds_when_a_keras_model_is_unpickled_first():
     ):
         assert omp == intra == inter == share
         assert compute == reference
+
+
+#: In worker processes: import TensorFlow (loaded, its runtime not started),
+#: then Keras through skimb, and report the pools TensorFlow was given.
+_CONFIGURED_POOLS = """
+import json
+import joblib
+
+
+def configured_pools():
+    import tensorflow as tf
+
+    from skimb import _keras
+
+    _keras.import_keras()
+    threading = tf.config.threading
+    return [
+        _keras._WORKER_THREADS["limit"],
+        threading.get_intra_op_parallelism_threads(),
+        threading.get_inter_op_parallelism_threads(),
+    ]
+
+
+tasks = (joblib.delayed(configured_pools)() for _ in range(2))
+print(json.dumps(joblib.Parallel(n_jobs=2, backend="loky")(tasks)))
+"""
+
+
+@pytest.mark.slow
+def test_worker_keeps_the_tensorflow_pools_its_environment_names():
+    """TF_NUM_INTRAOP_THREADS and TF_NUM_INTEROP_THREADS set for the workers
+    are the user's choice: skimb's limit follows them instead of putting the
+    worker's share of the cores (OMP_NUM_THREADS) over them."""
+    import json
+
+    pools = json.loads(
+        run_python(
+            _CONFIGURED_POOLS,
+            env={"TF_NUM_INTRAOP_THREADS": "3", "TF_NUM_INTEROP_THREADS": "2"},
+        )
+    )
+    assert pools == [[3, 3, 2], [3, 3, 2]]
