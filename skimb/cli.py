@@ -151,7 +151,11 @@ def _data_options(function):
     default=lambda: min(2, os.cpu_count() or 1),
     show_default="2, or 1 on a one-core machine",
     type=int,
-    help="Parallel fits (joblib processes); 1 fits everything in this process.",
+    help=(
+        "Parallel fits (joblib processes); 1 fits everything in this process. "
+        "Negative values count back from the cores, as in joblib: -1 one per "
+        "core, -2 all but one (at least 1)."
+    ),
 )
 @click.option(
     "--random-state",
