@@ -355,18 +355,20 @@ class MLPClassifier(KerasClassifier):
         return keras.Sequential(layers)
 
     def _make_optimizer(self):
+        # float(): Keras takes only Python floats for the learning rate and
+        # momentum, where scikit-learn takes any real number (momentum=0).
         keras = _keras.import_keras()
         if self.solver == "sgd":
             return keras.optimizers.SGD(
-                learning_rate=self.learning_rate_init,
-                momentum=self.momentum,
+                learning_rate=float(self.learning_rate_init),
+                momentum=float(self.momentum),
                 nesterov=self.nesterovs_momentum,
             )
         return keras.optimizers.Adam(
-            learning_rate=self.learning_rate_init,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
+            learning_rate=float(self.learning_rate_init),
+            beta_1=float(self.beta_1),
+            beta_2=float(self.beta_2),
+            epsilon=float(self.epsilon),
         )
 
     def _make_callbacks(self, valid) -> list:

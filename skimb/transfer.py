@@ -527,7 +527,7 @@ class TransferClassifier(KerasClassifier):
 
     def _make_optimizer(self):
         keras = _keras.import_keras()
-        return keras.optimizers.Adam(learning_rate=self.learning_rate)
+        return keras.optimizers.Adam(learning_rate=float(self.learning_rate))
 
     def _trains_on_embeddings(self) -> bool:
         """Frozen backbone, no augmentation: train the head on embeddings."""
@@ -700,7 +700,7 @@ class TransferClassifier(KerasClassifier):
         backbone = model.get_layer("feature_extractor").get_layer("backbone")
         _unfreeze_top_layers(backbone, self.trainable_layers)
         kwargs = self._compile_kwargs(model)
-        kwargs["optimizer"] = keras.optimizers.Adam(self.fine_tune_learning_rate)
+        kwargs["optimizer"] = keras.optimizers.Adam(float(self.fine_tune_learning_rate))
         model.compile(**kwargs)
         return self._fit_on_images(model, train, valid, self.fine_tune_epochs)
 

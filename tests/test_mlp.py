@@ -310,6 +310,26 @@ def test_scikit_learn_values_that_turn_things_off(imbalanced_data):
         _fast_mlp(early_stopping=True, validation_fraction=0.0).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"solver": "sgd", "momentum": 0, "learning_rate_init": 1},
+        {"solver": "sgd", "momentum": 1, "learning_rate_init": np.float32(0.5)},
+        {"learning_rate_init": 1, "beta_1": 0, "beta_2": np.float32(0.9)},
+    ],
+)
+def test_any_real_number_for_rates_and_momentum(imbalanced_data, params):
+    """scikit-learn takes ints and NumPy floats for the learning rate and
+    momentum (its own example trains with momentum=0); Keras's optimizers
+    refused anything but a Python float with their own ValueError."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(max_iter=1, **params).fit(X, y)
+    rate = float(params["learning_rate_init"])
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(rate)
+    if "momentum" in params:
+        assert clf.model_.optimizer.momentum == params["momentum"]
+
+
 def test_partial_fit_refuses_early_stopping(imbalanced_data):
     """As scikit-learn's MLPClassifier; it was silently ignored."""
     X, y = imbalanced_data

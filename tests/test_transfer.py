@@ -371,6 +371,24 @@ def test_fine_tuning_uses_fine_tune_learning_rate(
     assert 0 < change <= 3 * steps * 1e-4
 
 
+def test_learning_rates_take_any_real_number(pretrained_backbone, imbalanced_digits):
+    """An int or a NumPy float is a valid learning rate (the parameter
+    constraint says Real); Keras's Adam refused both with its own error."""
+    X, y = _few(*imbalanced_digits)
+    clf = TransferClassifier(
+        pretrained_backbone,
+        weights=None,
+        epochs=1,
+        learning_rate=1,
+        trainable_layers=1,
+        fine_tune_epochs=1,
+        fine_tune_learning_rate=np.float32(1e-4),
+        random_state=0,
+    ).fit(X, y)
+    rate = float(clf.model_.optimizer.learning_rate)
+    assert rate == pytest.approx(1e-4)  # the fine-tuning phase's, the last
+
+
 def test_embeddings_computed_once_per_fit(
     pretrained_backbone, imbalanced_digits, monkeypatch
 ):
