@@ -295,15 +295,25 @@ def path_dataset(
         image.set_shape((height, width, channels))
         return image
 
-    images = tf.data.Dataset.from_tensor_slices(np.asarray(paths, dtype=str))
-    parts = [images.map(load, num_parallel_calls=tf.data.AUTOTUNE)]
+    # File names as the bytes the file system uses: a name that is not
+    # valid UTF-8 (a Latin-1 "café.png") cannot become a TensorFlow string.
+    names = np.array([os.fsencode(path) for path in paths], dtype=object)
+    parts = [tf.data.Dataset.from_tensor_slices(names)]
     if labels is not None:
         parts.append(tf.data.Dataset.from_tensor_slices(labels))
         parts.append(tf.data.Dataset.from_tensor_slices(weights.astype(np.float32)))
     dataset = tf.data.Dataset.zip(tuple(parts)) if len(parts) > 1 else parts[0]
     if seed is not None:
-        dataset = dataset.shuffle(
-            min(len(paths), 10_000), seed=seed, reshuffle_each_iteration=True
+        # Shuffle the names, all of them, before decoding: a buffer of
+        # decoded images would hold thousands of them in memory, and a
+        # smaller buffer would not mix a folder listed class by class.
+        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    if labels is None:
+        dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        dataset = dataset.map(
+            lambda path, label, weight: (load(path), label, weight),
+            num_parallel_calls=tf.data.AUTOTUNE,
         )
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
@@ -314,7 +324,8 @@ def find_unreadable(paths) -> str | None:
 
     for path in paths:
         try:
-            tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
+            content = tf.io.read_file(os.fsencode(path))
+            tf.io.decode_image(content, expand_animations=False)
         except tf.errors.OpError:  # not an image, gone, or not readable
             return str(path)
     return None

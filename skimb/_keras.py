@@ -357,13 +357,15 @@ class _RetracingFilter(logging.Filter):
 
 @contextlib.contextmanager
 def quiet_retracing() -> Iterator[None]:
-    """Run a fit without TensorFlow's warning about frequent retracing.
+    """Run a fit or a prediction without TensorFlow's warning about
+    frequent retracing.
 
-    Each skimb fit builds a new model and so traces a new train step. After
-    a few fits in one process (a search, a comparison), TensorFlow warns
-    that the step "triggered tf.function retracing" and advises defining
-    the function outside the loop, which the user cannot act on. The filter
-    is on TensorFlow's Python logger during the block only.
+    Each skimb fit builds a new model and so traces a new train step (and
+    predict step). After a few fits in one process (a search, a comparison),
+    TensorFlow warns that the step "triggered tf.function retracing" and
+    advises defining the function outside the loop, which the user cannot
+    act on. The filter is on TensorFlow's Python logger during the block
+    only.
     """
     logger = logging.getLogger("tensorflow")
     retracing = _RetracingFilter()

@@ -520,7 +520,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         X = self._validate_X(X, reset=False)
-        with _keras.private_layer_names():  # calling a model names its ops
+        # Calling a model names its ops; predicting with many models (a
+        # search, an ensemble) makes TensorFlow warn about retracing.
+        with _keras.private_layer_names(), _keras.quiet_retracing():
             outputs = self._forward(X)
         return self._outputs_to_proba(outputs)
 

@@ -764,7 +764,7 @@ def _default_size(backbone) -> int:
 
 def embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
     """Run ``extractor`` over images (array or paths), batch by batch."""
-    with _keras.private_layer_names():  # calling a model names its ops
+    with _keras.private_layer_names(), _keras.quiet_retracing():
         embeddings = _embed_batches(extractor, X, batch_size=batch_size, size=size)
     _warn_if_features_vanish(embeddings)
     return embeddings
@@ -778,11 +778,16 @@ def _embed_batches(extractor, X, *, batch_size, size) -> np.ndarray:
             return np.asarray(extractor.predict(data, verbose=0))
         except Exception as exc:  # tf.errors.* while decoding a file
             raise _images.unreadable_error(X, exc) from exc
+    if len(X) <= batch_size:  # one call, without tracing a graph
+        return _keras.to_numpy(extractor(X, training=False))
+    # Batch by batch through the model's compiled predict step: two to five
+    # times faster than calling it eagerly, and each batch is sliced from X
+    # (model.predict would copy all of X into its own pipeline first).
     batches = [
-        _keras.to_numpy(extractor(X[start : start + batch_size], training=False))
+        np.asarray(extractor.predict_on_batch(X[start : start + batch_size]))
         for start in range(0, len(X), batch_size)
     ]
-    return np.concatenate(batches) if batches else np.empty((0, 0), np.float32)
+    return np.concatenate(batches)
 
 
 #: Below this, a backbone's pooled features carry nothing a head can use.

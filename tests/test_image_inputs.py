@@ -9,6 +9,7 @@ downloads weights.
 import os
 import pathlib
 import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -104,6 +105,37 @@ def test_fit_takes_path_columns(image_table, fitted, container):
     ).fit(X)
     np.testing.assert_allclose(
         table_embedder.transform(paths), embedder.transform(paths), atol=1e-6
+    )
+
+
+@pytest.mark.skipif(
+    os.name != "posix" or sys.getfilesystemencoding() != "utf-8",
+    reason="file names of arbitrary bytes are a POSIX file system's",
+)
+def test_file_names_that_are_not_utf8(image_table, fitted, tmp_path):
+    """A file named in Latin-1 ("café.png" as bytes, listed by Python with
+    surrogate escapes) is read like any other; TensorFlow refused such a
+    name with "Unable to convert element to UTF-8", naming no file."""
+    _, paths, labels = image_table
+    clf, embedder = fitted
+    for label in np.unique(labels):
+        os.mkdir(os.path.join(os.fsencode(tmp_path), label.encode()))
+    for i, (path, label) in enumerate(zip(paths, labels)):
+        name = os.path.join(os.fsencode(tmp_path), label.encode(), b"caf\xe9%d.png" % i)
+        with open(path, "rb") as source, open(name, "wb") as target:
+            target.write(source.read())
+    latin1, latin1_labels = load_image_folder(tmp_path)
+    assert len(latin1) == len(paths) and "\udce9" in latin1[0]
+    order = np.argsort([int(os.path.basename(p)[4:-4]) for p in latin1])
+    latin1, latin1_labels = latin1[order], latin1_labels[order]
+    np.testing.assert_array_equal(latin1_labels, labels)
+    np.testing.assert_array_equal(clf.predict_proba(latin1), clf.predict_proba(paths))
+    np.testing.assert_array_equal(embedder.transform(latin1), embedder.transform(paths))
+    refit = TransferClassifier(
+        _tiny_backbone(), weights=None, epochs=1, input_shape=(32, 32), random_state=0
+    ).fit(latin1, latin1_labels)
+    np.testing.assert_allclose(
+        refit.predict_proba(paths), clf.predict_proba(paths), atol=1e-6
     )
 
 

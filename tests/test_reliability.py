@@ -1,5 +1,6 @@
 """Reliability: threads, repeated fits, global state, saved-model versions."""
 
+import os
 import pickle
 import random
 import subprocess
@@ -360,6 +361,54 @@ def test_fit_memory_stays_under_twice_the_data():
     assert ratio < 2.0
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/clear_refs"), reason="reads peak memory from /proc"
+)
+def test_shuffled_image_files_are_decoded_batch_by_batch(tmp_path):
+    """A shuffled pass over image files (a fit with augmentation or
+    fine-tuning) holds about a batch of decoded images, not all of them: the
+    pipeline shuffled decoded images in a buffer of up to 10,000, so 1,200
+    files of 64 x 64 took 59 MB of float32 pixels at once (and 10,000 files
+    at 224 x 224, 6 GB)."""
+    output = run_python(
+        f"""
+        import numpy as np, tensorflow as tf
+        from skimb._images import path_dataset
+
+        def peak_mb():
+            with open("/proc/self/status") as status:
+                line = next(row for row in status if row.startswith("VmHWM"))
+            return int(line.split()[1]) / 1024
+
+        rng = np.random.default_rng(0)
+        paths = []
+        for i in range(1200):
+            path = "{tmp_path}/" + f"{{i}}.png"
+            pixels = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+            tf.io.write_file(path, tf.io.encode_png(pixels))
+            paths.append(path)
+        labels = np.arange(1200) % 2
+        weights = np.ones(1200)
+
+        def one_pass(n):
+            data = path_dataset(
+                paths[:n], (64, 64), 32, labels=labels[:n], weights=weights[:n], seed=0
+            )
+            return sum(len(batch[0]) for batch in data)
+
+        assert one_pass(64) == 64  # TensorFlow's own start-up, before measuring
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")  # resets VmHWM to the current resident size
+        start = peak_mb()
+        assert one_pass(1200) == 1200
+        print(peak_mb() - start)
+        """
+    )
+    growth = float(output.split()[-1])
+    assert growth < 25, f"a pass over 1,200 files grew the process by {growth:.0f} MB"
+
+
 @pytest.mark.parametrize(
     "layout", ["aligned", "unaligned", "fortran", "read-only", "small", "big-endian"]
 )
@@ -421,3 +470,51 @@ def test_a_search_does_not_print_tensorflows_retracing_warning():
         """
     )
     assert output.split() == ["0", "0", "the", "user's", "own", "warning"]
+
+
+def test_predicting_on_image_files_does_not_print_the_retracing_warning(tmp_path):
+    """Each prediction on image files runs a new ``tf.data`` pipeline
+    through a model's predict step; after a fit and a few predictions
+    TensorFlow warned about "tf.function retracing" from
+    ``ImageEmbedder.transform``. The fit's filter now covers predictions."""
+    from .conftest import run_python
+
+    output = run_python(
+        f"""
+        import logging
+        import keras, numpy as np, tensorflow as tf
+        from skimb import ImageEmbedder, TransferClassifier
+
+        seen = []
+        class Record(logging.Handler):
+            def emit(self, record):
+                seen.append(record.getMessage())
+        logger = logging.getLogger("tensorflow")
+        logger.addHandler(Record())
+
+        rng = np.random.default_rng(0)
+        paths = []
+        for i in range(40):
+            path = "{tmp_path}/" + f"{{i}}.png"
+            pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+            tf.io.write_file(path, tf.io.encode_png(pixels))
+            paths.append(path)
+        y = np.array([0] * 30 + [1] * 10)
+
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((None, None, 3))
+        x = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(inputs)
+        backbone = keras.Model(inputs, x)
+        shape = (32, 32, 3)
+        clf = TransferClassifier(backbone, weights=None, input_shape=shape, epochs=2)
+        clf.fit(paths, y)
+        embedder = ImageEmbedder(backbone, weights=None, input_shape=shape).fit(paths)
+        for _ in range(3):
+            clf.predict_proba(paths)
+            embedder.transform(paths)
+            uncached = ImageEmbedder(backbone, weights=None, cache=False)
+            uncached.fit(paths).transform(paths)
+        print(sum("retracing" in message for message in seen))
+        """
+    )
+    assert output.split() == ["0"]
