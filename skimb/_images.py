@@ -11,6 +11,7 @@ are checked here with scikit-learn's ``check_array``; paths are streamed with
 from __future__ import annotations
 
 import os
+from collections import Counter
 from numbers import Integral
 
 import numpy as np
@@ -18,16 +19,19 @@ from sklearn.utils.validation import check_array
 
 from ._messages import reason, warn_user
 
-#: Image file types that ``tf.io.decode_image`` reads.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+#: Image file types that ``tf.io.decode_image`` reads (WebP in recent
+#: TensorFlow releases: 2.21 does; an older one refuses each file clearly).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
-def image_files(folder) -> list[str]:
+def image_files(folder, *, others: list | None = None) -> list[str]:
     """Every image file under ``folder``, in subfolders too, sorted.
 
     Hidden files and folders (``.ipynb_checkpoints``, ``.git``, ...) are
     left out, as tools that read image folders do. Symbolic links to
-    folders are followed, each real folder read once (no loops).
+    folders are followed, each real folder read once (no loops). The other
+    files that are not hidden (a ``.tif``, a ``.txt``) are appended to
+    ``others`` if it is given.
     """
     top = os.path.realpath(folder)
     files, seen = [], set()
@@ -39,14 +43,31 @@ def image_files(folder) -> list[str]:
             continue
         seen.add(real)
         folders[:] = sorted(name for name in folders if not name.startswith("."))
-        files += [
-            os.path.join(parent, name)
-            for name in names
-            if not name.startswith(".")
-            and os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
-            and os.path.isfile(os.path.join(parent, name))
-        ]
+        for name in names:
+            path = os.path.join(parent, name)
+            if name.startswith(".") or not os.path.isfile(path):
+                continue
+            if os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES:
+                files.append(path)
+            elif others is not None:
+                others.append(path)
     return sorted(files)
+
+
+def warn_left_out(others, folder) -> None:
+    """Warn that ``image_files`` left out the files ``others`` under ``folder``."""
+    if not others:
+        return
+    suffixes = Counter(
+        os.path.splitext(path)[1].lower() or "no suffix" for path in others
+    )
+    kinds = ", ".join(f"{suffix}: {count}" for suffix, count in suffixes.most_common())
+    warn_user(
+        f"Left out {len(others)} file(s) under {os.fspath(folder)!r} that are "
+        f"not image files skimb reads ({kinds}). It reads "
+        f"{', '.join(IMAGE_SUFFIXES)}; convert other images (TIFF, HEIC, ...) "
+        "to PNG to use them."
+    )
 
 
 def is_path_input(X) -> bool:
@@ -92,7 +113,7 @@ def check_paths(X) -> np.ndarray:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise ValueError(
             f"Image file not found: {missing[0]!r}{more}. Pass paths of "
-            "existing image files (PNG, JPEG, BMP or GIF)."
+            "existing image files (PNG, JPEG, BMP, GIF or WebP)."
         )
     unreadable = [str(p) for p in paths if not os.access(p, os.R_OK)]
     if unreadable:
@@ -345,8 +366,8 @@ def unreadable_error(paths, exc) -> ValueError:
             "decodes as an image, so the files are not the cause."
         )
     return ValueError(
-        f"Cannot read image file {culprit!r}: it is not a valid PNG, JPEG, BMP "
-        f"or GIF image ({type(exc).__name__}). Remove or replace it."
+        f"Cannot read image file {culprit!r}: it is not a valid PNG, JPEG, BMP, "
+        f"GIF or WebP image ({type(exc).__name__}). Remove or replace it."
     )
 
 

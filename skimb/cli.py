@@ -569,9 +569,11 @@ def _fitted_on_images(model) -> bool:
 
 def _image_files(folder) -> list[str]:
     """Every image file under ``folder`` (hidden ones left out), sorted."""
-    from ._images import IMAGE_SUFFIXES, image_files
+    from ._images import IMAGE_SUFFIXES, image_files, warn_left_out
 
-    files = image_files(folder)
+    others = []
+    files = image_files(folder, others=others)
+    warn_left_out(others, folder)
     if not files:
         raise ValueError(
             f"the folder {folder} has no image files ({', '.join(IMAGE_SUFFIXES)})"

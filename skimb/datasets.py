@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.datasets import load_digits, make_classification
 from sklearn.utils import check_random_state
 
-from ._images import IMAGE_SUFFIXES, image_files
+from ._images import IMAGE_SUFFIXES, image_files, warn_left_out
 
 __all__ = ["load_image_folder", "make_imbalanced_images", "make_imbalanced_table"]
 
@@ -161,7 +161,8 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     paths : ndarray of str
-        The image files (PNG, JPEG, BMP, GIF), sorted by class then name.
+        The image files (PNG, JPEG, BMP, GIF, WebP), sorted by class then
+        name. Other files are left out, with a warning.
     labels : ndarray of str
         The subfolder name of each file.
 
@@ -186,12 +187,13 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     root = Path(os.fspath(path))
     if not root.is_dir():
         raise ValueError(f"Image folder not found: {str(root)!r}.")
-    paths, labels = [], []
+    paths, labels, others = [], [], []
     for folder in sorted(root.iterdir()):
         if folder.is_dir() and not folder.name.startswith("."):
-            files = image_files(folder)
+            files = image_files(folder, others=others)
             paths += files
             labels += [folder.name] * len(files)
+    warn_left_out(others, root)
     if len(set(labels)) < 2:
         raise ValueError(
             f"The folder {str(root)!r} has images in {len(set(labels))} class "

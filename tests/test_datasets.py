@@ -54,13 +54,19 @@ def test_imbalanced_images_errors():
 
 
 def test_load_image_folder(tmp_path):
-    """Class subfolders give paths and labels; non-images are skipped."""
-    for name in ("ok/a.png", "ok/b.JPG", "defect/c.png", "defect/notes.txt"):
+    """Class subfolders give paths and labels; other files are left out, with
+    a warning that counts them by suffix (they were dropped silently, so a
+    folder of TIFF scans looked like a folder without images)."""
+    names = ["ok/a.png", "ok/b.JPG", "ok/c.webp", "defect/d.png", "defect/e.tif"]
+    for name in names + ["defect/f.tif", "defect/notes.txt"]:
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
-    paths, labels = load_image_folder(tmp_path)
-    assert labels.tolist() == ["defect", "ok", "ok"]
-    assert [p.rsplit("/", 1)[1] for p in paths] == ["c.png", "a.png", "b.JPG"]
+    with pytest.warns(UserWarning, match=r"Left out 3 file\(s\)") as caught:
+        paths, labels = load_image_folder(tmp_path)
+    assert "(.tif: 2, .txt: 1)" in str(caught[0].message)
+    assert caught[0].filename == __file__
+    assert labels.tolist() == ["defect", "ok", "ok", "ok"]
+    assert [p.rsplit("/", 1)[1] for p in paths] == ["d.png", "a.png", "b.JPG", "c.webp"]
 
 
 def test_load_image_folder_reads_nested_and_skips_hidden(tmp_path):

@@ -139,6 +139,25 @@ def test_file_names_that_are_not_utf8(image_table, fitted, tmp_path):
     )
 
 
+def test_webp_files_read_like_png(image_table, fitted, tmp_path):
+    """load_image_folder lists WebP files, which TensorFlow decodes: a
+    lossless WebP gives the embeddings of the PNG with the same pixels."""
+    Image = pytest.importorskip(
+        "PIL.Image", reason="writes WebP with Pillow (matplotlib installs it)"
+    )
+    _, paths, labels = image_table
+    _, embedder = fitted
+    for label in np.unique(labels):
+        (tmp_path / label).mkdir()
+    for i, (path, label) in enumerate(zip(paths, labels)):
+        with Image.open(path) as image:
+            image.save(tmp_path / label / f"{i:02d}.webp", lossless=True)
+    webp, webp_labels = load_image_folder(tmp_path)
+    assert [os.path.splitext(p)[1] for p in webp] == [".webp"] * len(paths)
+    np.testing.assert_array_equal(webp_labels, labels)
+    np.testing.assert_array_equal(embedder.transform(webp), embedder.transform(paths))
+
+
 def test_missing_file_in_a_series_is_named(image_table, fitted, tmp_path):
     """A missing file in a Series is the error that a list gives."""
     df, _, _ = image_table
