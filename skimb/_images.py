@@ -183,15 +183,27 @@ def _check_not_one_path(X) -> None:
 def _raise_if_text(X, error: Exception) -> None:
     """Explain a failed conversion of text (paths in the wrong form) to pixels."""
     try:
-        first = np.asarray(X, dtype=object).ravel()[0]
-    except (TypeError, ValueError, IndexError):
+        items = np.asarray(X, dtype=object).ravel()
+    except (TypeError, ValueError):
         return
-    if isinstance(first, (str, bytes, os.PathLike)):
-        decode = " Decode bytes paths to str." if isinstance(first, bytes) else ""
+    is_text = [isinstance(item, (str, bytes, os.PathLike)) for item in items]
+    if not any(is_text):
+        return
+    one_column = np.shape(X)[1:] in ((), (1,))
+    if one_column and not all(is_text):
+        other = is_text.index(False)
         raise ValueError(
-            f"X holds text such as {_shown(first)!r} where pixels were expected "
-            f"(shape {np.shape(X)}). {_PATHS_HELP}{decode}"
+            f"X mixes file paths with other values: item {other} is "
+            f"{items[other]!r} ({type(items[other]).__name__}), not a path. "
+            "Every item must be a path; an empty cell of a table column "
+            "reads as NaN: drop those rows first (df.dropna(subset=[...]))."
         ) from error
+    first = items[is_text.index(True)]
+    decode = " Decode bytes paths to str." if isinstance(first, bytes) else ""
+    raise ValueError(
+        f"X holds text such as {_shown(first)!r} where pixels were expected "
+        f"(shape {np.shape(X)}). {_PATHS_HELP}{decode}"
+    ) from error
 
 
 def _shown(path):

@@ -202,6 +202,20 @@ _NOT_A_SEQUENCE_OF_PATHS = {
         lambda df, paths: [os.fsencode(p) for p in paths],
         "X holds text such as b'.*png'.*Decode bytes paths to str",
     ),
+    # An empty cell of a CSV's path column: the message blamed the form of
+    # X ("pass a pandas Series"), which was one.
+    "a Series with an empty cell": (
+        lambda df, paths: df["path"].where(df.index != 3),
+        r"X mixes file paths with other values: item 3 is nan \(float\).*dropna",
+    ),
+    "a one-column DataFrame with an empty cell": (
+        lambda df, paths: df[["path"]].assign(path=df["path"].where(df.index != 0)),
+        r"item 0 is nan \(float\), not a path",
+    ),
+    "a list with a None": (
+        lambda df, paths: [*paths[:2], None],
+        r"item 2 is None \(NoneType\), not a path",
+    ),
     "empty list": (lambda df, paths: [], "X is empty"),
     # An empty array or Series of text used to pass as paths and end in an
     # "unreadable file" error or numpy's "need at least one array to stack".
