@@ -378,8 +378,10 @@ def unreadable_error(paths, exc) -> ValueError:
             "decodes as an image, so the files are not the cause."
         )
     return ValueError(
-        f"Cannot read image file {culprit!r}: it is not a valid PNG, JPEG, BMP, "
-        f"GIF or WebP image ({type(exc).__name__}). Remove or replace it."
+        f"Cannot read image file {culprit!r}: TensorFlow cannot decode it as a "
+        f"PNG, JPEG, BMP, GIF or WebP image ({type(exc).__name__}; some "
+        "variants, such as 1-bit BMP, it does not read). Remove it, or "
+        "convert it to PNG."
     )
 
 
