@@ -13,12 +13,15 @@ import json
 import time
 import warnings
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils import check_array, check_consistent_length, check_scalar
+from sklearn.utils.multiclass import type_of_target
 
 from . import _keras
 from ._messages import warn_user
@@ -321,8 +324,8 @@ def compare_strategies(
         The data (a DataFrame if ``preprocessor`` needs column names).
     y : array-like of shape (n_samples,)
         Binary or multiclass labels.
-    strategies : list of str, default=None
-        Keys of :data:`STRATEGIES`; all by default.
+    strategies : str or list of str, default=None
+        Keys of :data:`STRATEGIES` (one name or a list); all by default.
     folds : int, default=5
         Folds of the stratified, shuffled k-fold.
     n_jobs : int, default=1
@@ -350,8 +353,11 @@ def compare_strategies(
     >>> sorted(result.scores)
     ['class_weight', 'none']
     """
+    if isinstance(strategies, str):  # one strategy's name
+        strategies = [strategies]
     strategies = _check_strategies(strategies or list(STRATEGIES))
     X, y = _as_arrays(X), np.asarray(y)
+    _check_inputs(X, y, folds, estimator_params)
     _check_folds(y, folds)
     splits = list(
         StratifiedKFold(folds, shuffle=True, random_state=random_state).split(
@@ -467,6 +473,25 @@ def _smote_neighbors(strategies, smallest: int, where: str = "training set") -> 
             "SMOTE (smote, smoteenn and smotetomek use it)."
         )
     return max(1, min(5, smallest - 1))
+
+
+def _check_inputs(X, y, folds, estimator_params) -> None:
+    """X and y of one length, class labels, an int number of folds, and no
+    random_state among the network's parameters (``random_state`` sets it)."""
+    check_consistent_length(X, y)
+    check_array(y, ensure_2d=False, dtype=None, input_name="y")  # NaN, inf
+    target = type_of_target(y, input_name="y")
+    if target not in ("binary", "multiclass"):
+        raise ValueError(
+            f"y must hold class labels (binary or multiclass), got a {target} "
+            "target: compare_strategies compares classifiers."
+        )
+    check_scalar(folds, "folds", Integral, min_val=2)
+    if "random_state" in (estimator_params or {}):
+        raise ValueError(
+            "estimator_params sets random_state, which compare_strategies sets "
+            "for every strategy: pass random_state=... to compare_strategies."
+        )
 
 
 def _check_folds(y, folds):

@@ -600,6 +600,39 @@ def test_strategy_named_twice_runs_once():
     assert len(result.scores["none"]["f1"]) == 2
 
 
+def test_one_strategy_by_name():
+    """A str is one strategy's name; it was read as letters ("Unknown
+    strategy 'n'")."""
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    result = compare_strategies(X, y, "none", folds=2, estimator_params={"max_iter": 1})
+    assert list(result.config["strategies"]) == ["none"]
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        # An IndexError from inside the folds.
+        (lambda X, y: (X[:-1], y), ValueError, "inconsistent numbers of samples"),
+        # "The class 0.3 has 1 sample(s)".
+        (lambda X, y: (X, y + 0.3 * np.arange(len(y))), ValueError, "continuous"),
+        (lambda X, y: (X, np.where(y == 1, np.nan, 0.0)), ValueError, "NaN"),
+        # Python's "'<' not supported between instances of 'int' and 'str'".
+        (lambda X, y: (X, y, {"folds": "5"}), TypeError, "folds must be an instance"),
+        # The network's random_state was silently replaced.
+        (
+            lambda X, y: (X, y, {"estimator_params": {"random_state": 5}}),
+            ValueError,
+            r"pass random_state=\.\.\. to compare_strategies",
+        ),
+    ],
+)
+def test_compare_strategies_checks_its_inputs(change, error, message):
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    X, y, *options = change(X, y)
+    with pytest.raises(error, match=message):
+        compare_strategies(X, y, ["none"], **{"folds": 2, **(options or [{}])[0]})
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
