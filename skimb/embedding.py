@@ -171,6 +171,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         )
 
         X = self._validate_images(X, backbone_channels(self.backbone))
+        _check_memory_location(self.memory)
         image_size = None if X.dtype.kind in "US" else X.shape[1:3]
         self.input_shape_ = target_input_shape(
             self.backbone, self.input_shape, image_size
@@ -289,6 +290,20 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         if isinstance(state.get("extractor_"), bytes):
             state["extractor_"] = _keras.model_from_bytes(state["extractor_"])
         super().__setstate__(state)
+
+
+def _check_memory_location(memory) -> None:
+    """Open ``memory`` in fit: joblib creates its folder then, so a folder
+    that cannot be made is an error of ``fit`` naming the parameter (it was
+    ``transform``'s bare OSError)."""
+    try:
+        check_memory(memory)
+    except OSError as exc:
+        raise ValueError(
+            f"ImageEmbedder cannot keep embeddings in memory={memory!r}: "
+            f"{exc.strerror or exc}. Pass a folder that can be created and "
+            "written, or memory=None."
+        ) from exc
 
 
 def _stored(key, embedding=None):

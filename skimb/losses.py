@@ -26,6 +26,17 @@ __all__ = ["FocalLoss", "LogitAdjustedLoss"]
 SKIMB_LOSSES = ("focal", "logit_adjusted")
 
 
+def _check_from_logits(from_logits, loss_name: str) -> bool:
+    """``from_logits`` as a bool; any other truthy value (``"no"``) used to
+    count as True and change the loss."""
+    if not isinstance(from_logits, (bool, np.bool_)):
+        raise ValueError(
+            f"The 'from_logits' parameter of {loss_name} must be True or False. "
+            f"Got {from_logits!r} instead."
+        )
+    return bool(from_logits)
+
+
 def _log_probabilities(y_pred, from_logits):
     """Log-probabilities ``(n, K)`` from softmax/sigmoid outputs or logits."""
     y_pred = ops.convert_to_tensor(y_pred)
@@ -108,14 +119,14 @@ class FocalLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if not isinstance(gamma, Real) or gamma < 0:
+        if not isinstance(gamma, Real) or not 0 <= gamma < np.inf:
             raise ValueError(
-                f"The 'gamma' parameter of FocalLoss must be >= 0. Got {gamma!r} "
-                "instead."
+                f"The 'gamma' parameter of FocalLoss must be a finite number "
+                f">= 0. Got {gamma!r} instead."
             )
         self.gamma = float(gamma)
         self.alpha = _check_alpha(alpha)
-        self.from_logits = from_logits
+        self.from_logits = _check_from_logits(from_logits, "FocalLoss")
 
     def call(self, y_true, y_pred):
         log_p = _log_probabilities(y_pred, self.from_logits)
@@ -204,14 +215,14 @@ class LogitAdjustedLoss(keras.losses.Loss):
                 f"positive frequency for each of at least two classes. Got "
                 f"{class_prior!r} instead."
             )
-        if not isinstance(tau, Real):
+        if not isinstance(tau, Real) or not np.isfinite(tau):
             raise ValueError(
-                f"The 'tau' parameter of LogitAdjustedLoss must be a "
+                f"The 'tau' parameter of LogitAdjustedLoss must be a finite "
                 f"number. Got {tau!r} instead."
             )
         self.class_prior = (prior / prior.sum()).tolist()
         self.tau = float(tau)
-        self.from_logits = from_logits
+        self.from_logits = _check_from_logits(from_logits, "LogitAdjustedLoss")
 
     def call(self, y_true, y_pred):
         logits = _log_probabilities(y_pred, self.from_logits)

@@ -866,6 +866,20 @@ def test_embedder_disk_cache(
     np.testing.assert_array_equal(again.transform(X[order]), expected[order])
 
 
+def test_embedder_memory_that_cannot_be_created(
+    pretrained_backbone, imbalanced_digits, tmp_path
+):
+    """A memory= folder that cannot be made is fit's ValueError naming the
+    parameter; fit used to succeed and transform to end in joblib's bare
+    NotADirectoryError."""
+    X, _ = imbalanced_digits
+    (tmp_path / "a_file").write_text("not a folder")
+    memory = str(tmp_path / "a_file" / "cache")
+    embedder = ImageEmbedder(pretrained_backbone, weights=None, memory=memory)
+    with pytest.raises(ValueError, match="cannot keep embeddings in memory="):
+        embedder.fit(X)
+
+
 def test_embedder_without_cache_matches(pretrained_backbone, imbalanced_digits):
     """Cached and uncached embeddings are identical; pickling keeps them."""
     X, _ = imbalanced_digits
