@@ -166,16 +166,29 @@ def _tensorflow_or_none():
     return sys.modules.get("tensorflow")
 
 
+def plain_learning_rate(optimizer) -> float | None:
+    """An optimizer's learning rate as a float, or None for a schedule."""
+    rate = getattr(optimizer, "learning_rate", None)
+    try:
+        return float(rate)  # a Keras variable converts itself
+    except (TypeError, ValueError):  # a LearningRateSchedule, a callable
+        return None
+
+
 def invalid_argument_errors() -> tuple:
     """The runtime errors of the backend that bad data or a bad model cause.
 
     TensorFlow raises ``tf.errors.InvalidArgumentError`` (not a ValueError)
-    when, for example, a label does not fit the loss. Other runtime errors,
-    such as running out of memory, are not the user's input and stay as
-    they are.
+    when, for example, a label does not fit the loss or an index does not
+    fit an ``Embedding``, and ``UnimplementedError`` for an operation on a
+    wrong type (a routed ``optimizer__weight_decay="0.01"`` read from a
+    config file as text). Other runtime errors, such as running out of
+    memory, are not the user's input and stay as they are.
     """
     tf = _tensorflow_or_none()
-    return (tf.errors.InvalidArgumentError,) if tf is not None else ()
+    if tf is None:
+        return ()
+    return (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError)
 
 
 class _GlobalRandomState:
@@ -590,6 +603,22 @@ def model_to_bytes(model) -> bytes:
     return buffer.getvalue()
 
 
+@contextlib.contextmanager
+def unsafe_deserialization() -> Iterator[None]:
+    """Let Keras rebuild ``Lambda`` layers of Python code in this block.
+
+    Keras's safe mode refuses them when it rebuilds a model from its config.
+    skimb rebuilds models in two places: copying the user's own model object
+    (their code, in their process) and unpickling an estimator, which runs
+    whatever code the pickle names anyway; in neither does the refusal
+    protect anything. The setting is Keras's scope, not its global switch.
+    """
+    from keras.src.saving.serialization_lib import SafeModeScope
+
+    with SafeModeScope(safe_mode=False):
+        yield
+
+
 def model_from_bytes(data: bytes):
     """Rebuild a Keras model saved by :func:`model_to_bytes`."""
     import zipfile
@@ -604,7 +633,7 @@ def model_from_bytes(data: bytes):
             # Keras warns when optimizer variables are created lazily; the
             # weights and the optimizer state still load.
             warnings.filterwarnings("ignore", message="Skipping variable loading")
-            with preserved_global_state():
+            with preserved_global_state(), unsafe_deserialization():
                 return saving_lib.load_model(io.BytesIO(data), compile=True)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
         raise ValueError(

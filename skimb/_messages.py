@@ -2,6 +2,7 @@
 reason of another library's error in one line."""
 
 import os
+import re
 import sys
 import warnings
 
@@ -42,18 +43,30 @@ def reason(exc: BaseException) -> str:
     configurations). skimb's own message wraps this first line and ends with
     its advice; the whole original stays chained (``raise ... from exc``).
     """
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = _ANSI_CODES.sub("", str(exc))
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines:
         return type(exc).__name__
+    if lines[0].startswith(_LAYER_CALL) and len(lines) > 1:
+        # Keras: "Exception encountered when calling Embedding.call()." and,
+        # on the next line, TensorFlow's cause inside {{function_node ...}}.
+        cause = _TF_OP_NOISE.sub("", lines[1]).strip()
+        return f"{lines[0].rstrip('.:')}: {cause}".rstrip(":.")
     if lines[0] == _GRAPH_ERROR:
         # TensorFlow: the cause is the last line before the op's name, after a
         # traceback of the graph; its long lists of values are cut.
         causes = [line for line in lines[1:] if not line.startswith(_GRAPH_NOISE)]
         if causes:
             return causes[-1].split("  ")[0].rstrip(".")
-    return lines[0].rstrip(":")
+    return lines[0].rstrip(":.")  # skimb's message goes on after it
 
 
+#: Keras's wrapper around an error raised inside a layer's call.
+_LAYER_CALL = "Exception encountered when calling"
+#: Terminal colour codes (Keras prints the cause in bold).
+_ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+#: TensorFlow's names around an eager op's error message.
+_TF_OP_NOISE = re.compile(r"\{\{function_node [^}]*\}\}|\[Op:[^\]]*\]")
 #: TensorFlow's runtime errors in a graph start with this line.
 _GRAPH_ERROR = "Graph execution error:"
 #: The lines of such an error around its cause: traceback, node names.

@@ -886,6 +886,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                     f"prefixes are {list(ROUTING_PREFIXES)})."
                 )
             return _copy_model(model)
+        if isinstance(model, keras.layers.Layer):  # callable, but not a builder
+            raise TypeError(
+                f"model is a Keras layer ({type(model).__name__}), not a "
+                "keras.Model or a function that builds one. Wrap it, e.g. "
+                "keras.Sequential([keras.Input((n_features,)), layer])."
+            )
         return self._call_build_function(model)
 
     def _model_or_build_fn(self):
@@ -960,12 +966,19 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _make_optimizer(self):
         keras = _keras.import_keras()
-        return _instantiate(
+        optimizer = _instantiate(
             self.optimizer,
             self._routed_params("optimizer"),
             keras.optimizers,
             kind="optimizer",
         )
+        rate = _keras.plain_learning_rate(optimizer)
+        if rate is not None and rate <= 0:  # Keras takes it, and ascends
+            raise ValueError(
+                f"The optimizer's learning rate must be positive, got {rate} "
+                "(optimizer__learning_rate)."
+            )
+        return optimizer
 
     def _make_loss(self, model):
         """Resolve ``loss`` for a model whose output is ``model`` (or unknown)."""
@@ -1010,7 +1023,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             ),
             **user_kwargs,
         }
-        batch_size = kwargs.pop("batch_size", self._batch_size(len(X)))
+        batch_size = _checked_batch_size(
+            kwargs.pop("batch_size", self._batch_size(len(X))), "batch_size"
+        )
         shuffle = kwargs.pop("shuffle", self.shuffle)
         data, steps = _keras.array_dataset(
             (X, y_fit, weights),
@@ -1024,10 +1039,11 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             X_valid, y_valid, w_valid = valid
             # A routed fit__validation_batch_size wins over the parameter,
             # which subclasses with parameters of their own (MLPClassifier) lack.
-            valid_batch = (
+            valid_batch = _checked_batch_size(
                 kwargs.pop("validation_batch_size", None)
                 or getattr(self, "validation_batch_size", None)
-                or batch_size
+                or batch_size,
+                "validation_batch_size",
             )
             kwargs["validation_data"], kwargs["validation_steps"] = (
                 _keras.array_dataset(
@@ -1039,12 +1055,24 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             return model.fit(data, **kwargs)
         except (ValueError, TypeError, *_keras.invalid_argument_errors()) as exc:
             raise ValueError(
-                f"Keras could not fit the model: {reason(exc)}. Check that the "
-                f"model's input accepts {self._input_shape()}, that its output has "
-                f"one unit per class ({self.n_classes_}) or one sigmoid unit "
-                "for binary targets, and that the loss suits that output "
-                "(loss='auto' picks one that does)."
+                f"Keras could not fit the model: {reason(exc)}.{self._shape_hint(exc)}"
             ) from exc
+
+    def _shape_hint(self, exc: Exception) -> str:
+        """What to check after a Keras error about data that does not fit the
+        model (a TensorFlow runtime error, or a message about shapes); other
+        errors (a misspelt metric, a bad callback setting) get none."""
+        # TensorFlow's InvalidArgumentError: a label or index out of range,
+        # shapes that do not fit (its UnimplementedError is a wrong type).
+        data_error = type(exc).__name__ == "InvalidArgumentError"
+        if not data_error and "shape" not in str(exc):
+            return ""
+        return (
+            f" Check that the model's input accepts {self._input_shape()}, that "
+            f"its output has one unit per class ({self.n_classes_}) or one "
+            "sigmoid unit for binary targets, and that the loss suits that "
+            "output (loss='auto' picks one that does)."
+        )
 
     def _targets_for_model(self, model, y_encoded):
         """Integer labels, or one-hot rows for categorical losses."""
@@ -1090,15 +1118,23 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         if any(name.startswith("predict__") for name in vars(self)):
             predict_params = self._routed_params("predict")
             _check_method_kwargs(predict_params, self.model_.predict, "predict")
-        if n_rows <= self._fast_path_max_rows():
-            outputs = self.model_(_pad_rows(X), training=False)
-            return _keras.to_numpy(outputs)[:n_rows]
         kwargs = {
             "batch_size": self._batch_size(len(X)),
             "verbose": 0,
             **self._routed_params("predict"),
         }
-        return np.asarray(self.model_.predict(X, **kwargs))
+        _checked_batch_size(kwargs["batch_size"], "predict__batch_size")
+        try:
+            if n_rows <= self._fast_path_max_rows():
+                outputs = self.model_(_pad_rows(X), training=False)
+                return _keras.to_numpy(outputs)[:n_rows]
+            return np.asarray(self.model_.predict(X, **kwargs))
+        except _keras.invalid_argument_errors() as exc:
+            raise ValueError(
+                f"Keras could not run the model on X: {reason(exc)}. Check that "
+                "X holds data like the training data (the same features, "
+                "codes and value ranges)."
+            ) from exc
 
     def _fast_path_max_rows(self) -> int:
         """Inputs up to this many rows skip ``model.predict``."""
@@ -1119,8 +1155,12 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 outputs = np.exp(outputs - outputs.max(axis=1, keepdims=True))
             proba = np.clip(outputs, 0.0, None)
         if self.logit_adjustment:
-            # Menon et al. (2021): logits - tau * log(prior), i.e. p / prior**tau.
-            proba = proba * np.power(self.class_prior_, -float(self.logit_adjustment))
+            # Menon et al. (2021): logits - tau * log(prior), i.e. p / prior**tau,
+            # in log space: prior**-tau overflows for a large tau (NaN rows).
+            tau = float(self.logit_adjustment)
+            with np.errstate(divide="ignore"):  # log(0) = -inf: stays 0
+                shifted = np.log(proba) - tau * np.log(self.class_prior_)
+            proba = np.exp(shifted - shifted.max(axis=1, keepdims=True))
         return proba / proba.sum(axis=1, keepdims=True)
 
     # ------------------------------------------------------------------
@@ -1164,6 +1204,19 @@ _FIT_ARGS_OF_THE_ESTIMATOR = {
     "steps_per_epoch": "skimb passes one pass over the data per epoch",
     "validation_steps": "skimb passes one pass over the validation data",
 }
+
+
+def _checked_batch_size(value, name: str) -> int:
+    """A batch size given to fit or predict (routed or a fit argument) as a
+    positive int: the parameter's own constraint does not see those, and a
+    negative size made the fit loop forever."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(
+            f"{name} must be a positive int, got {value!r} ({type(value).__name__})."
+        )
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}.")
+    return int(value)
 
 
 def _check_fit_kwargs(kwargs: dict, model) -> None:
@@ -1262,10 +1315,10 @@ def _encode_class_weight(class_weight, classes):
 
 def _instantiate(spec, params, module, *, kind):
     """Make a Keras optimizer or loss from a name, class or object."""
-    if isinstance(spec, str) and params and hasattr(module, _camel_case(spec)):
-        # "sparse_categorical_crossentropy" names a function; its class takes
-        # the routed parameters.
-        spec = getattr(module, _camel_case(spec))
+    if isinstance(spec, str) and params:
+        # A name with routed parameters: create its class with them, so that
+        # a bad parameter is reported as such, not as an unknown name.
+        spec = _class_named(spec, module) or spec
     if isinstance(spec, str):
         identifier = {"class_name": spec, "config": params} if params else spec
         try:
@@ -1288,6 +1341,38 @@ def _instantiate(spec, params, module, *, kind):
     return spec
 
 
+def _check_callback(key, callback) -> None:
+    """A callback is a ``keras.callbacks.Callback`` object or subclass."""
+    base = _keras.import_keras().callbacks.Callback
+    if isinstance(callback, base) or (
+        isinstance(callback, type) and issubclass(callback, base)
+    ):
+        return
+    raise TypeError(
+        f"callbacks[{key!r}] is {callback!r}, not a Keras callback. Pass "
+        "keras.callbacks.Callback objects or subclasses, e.g. "
+        "keras.callbacks.EarlyStopping(patience=5) or the class itself with "
+        "callbacks__patience=5."
+    )
+
+
+def _class_named(name: str, module) -> type | None:
+    """The Keras class that ``name`` stands for in ``module``, or None.
+
+    "sparse_categorical_crossentropy" names a function, whose class
+    (``SparseCategoricalCrossentropy``) takes parameters; "sgd" or "rmsprop"
+    name an optimizer whose class is spelt otherwise (``SGD``, ``RMSprop``).
+    """
+    cls = getattr(module, _camel_case(name), None)
+    if isinstance(cls, type):
+        return cls
+    try:
+        obj = module.get(name)
+    except (ValueError, TypeError):
+        return None
+    return type(obj) if hasattr(obj, "get_config") else None
+
+
 def _instantiate_callbacks(callbacks, routed: dict) -> list:
     """Copies of callback objects, and callback classes created with params.
 
@@ -1303,6 +1388,7 @@ def _instantiate_callbacks(callbacks, routed: dict) -> list:
     unused = set(routed) - set(shared)
     result = []
     for key, callback in pairs:
+        _check_callback(key, callback)
         own = _strip_prefix(routed, f"{key}__")
         unused -= {f"{key}__{name}" for name in own}
         if isinstance(callback, type):
@@ -1496,9 +1582,24 @@ def _check_is_keras_model(model) -> None:
             "The model function must return a keras.Model. Got "
             f"{type(model).__name__} instead."
         )
-    if len(model.outputs or []) != 1:
+    try:
+        outputs = model.outputs
+    except AttributeError:  # a Sequential model without keras.Input
+        outputs = None
+    if outputs is None:  # a subclassed keras.Model has no graph of layers
         raise ValueError(
-            f"The model has {len(model.outputs or [])} outputs; skimb classifiers "
+            f"The model {type(model).__name__!r} has no known inputs and outputs "
+            "(a subclassed keras.Model, or a Sequential without keras.Input): "
+            "skimb reads its output layer to pick the loss and the "
+            "probabilities. Start a Sequential with keras.Input((n_features,)), "
+            "or wrap a subclassed model in a functional one: inputs = "
+            "keras.Input(shape); keras.Model(inputs, net(inputs)) (to pickle it, "
+            "register its class with keras.saving.register_keras_serializable "
+            "and give it a get_config)."
+        )
+    if len(outputs) != 1:
+        raise ValueError(
+            f"The model has {len(outputs)} outputs; skimb classifiers "
             "need exactly one output."
         )
 
@@ -1523,7 +1624,8 @@ def _check_input_shape(model, sample_shape) -> None:
 def _copy_model(model):
     """A copy of a user's Keras model, with its weights and compilation."""
     keras = _keras.import_keras()
-    clone = keras.models.clone_model(model)
+    with _keras.unsafe_deserialization():  # the user's own Lambda layers
+        clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     if getattr(model, "compiled", False):
         clone.compile_from_config(model.get_compile_config())

@@ -1260,3 +1260,185 @@ def test_initialize_wraps_a_trained_model_without_training(imbalanced_data):
     mlp = MLPClassifier(hidden_layer_sizes=(4,)).initialize(X, y)
     assert (mlp.loss_curve_, mlp.loss_, mlp.n_iter_) == ([], None, 0)
     assert mlp.predict(X).shape == y.shape
+
+
+# --- Findings of a bad-input review (2026-11-26, a later session) -----------
+
+
+def _embedding_network(meta):
+    """Integer codes 0..9 in five columns, through an Embedding."""
+    import keras
+
+    inputs = keras.Input((5,))
+    x = keras.layers.Flatten()(keras.layers.Embedding(10, 2)(inputs))
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+
+
+def test_a_runtime_error_at_predict_is_a_clear_error():
+    """An input the model cannot run (a code outside an Embedding's range) is
+    a ValueError with TensorFlow's cause, at predict as at fit, on the fast
+    path and through model.predict; predict raised TensorFlow's own error."""
+    X = np.random.RandomState(0).randint(0, 10, size=(40, 5)).astype(np.float32)
+    y = np.array([0, 1] * 20)
+    clf = KerasClassifier(_embedding_network, epochs=1, random_state=0).fit(X, y)
+    for n_rows in (3, 2000):
+        bad = np.full((n_rows, 5), 12, dtype=np.float32)
+        with pytest.raises(ValueError, match=r"could not run the model on X: .*12"):
+            clf.predict_proba(bad)
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"fit__batch_size": -4}, ValueError, "batch_size must be a positive int"),
+        ({"fit__batch_size": 0}, ValueError, "batch_size must be a positive int"),
+        ({"fit__batch_size": "32"}, TypeError, r"got '32' \(str\)"),
+        (
+            {"validation_split": 0.5, "fit__validation_batch_size": -4},
+            ValueError,
+            "validation_batch_size must be a positive int",
+        ),
+        ({"predict__batch_size": 0}, ValueError, "predict__batch_size must be"),
+    ],
+)
+def test_routed_batch_sizes_are_checked(imbalanced_data, params, error, message):
+    """A routed batch size passes no parameter constraint: a negative one
+    made fit loop forever, zero divided by zero, text failed in arithmetic."""
+    X, y = imbalanced_data
+    with pytest.raises(error, match=message):
+        _small_clf(epochs=1, **params).fit(X, y).predict(X)
+
+
+def test_fit_argument_batch_size_is_checked(imbalanced_data):
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        _small_clf(epochs=1).fit(X, y, batch_size=-4)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        # A valid name with a bad parameter was "Unknown optimizer 'sgd'".
+        (
+            {"optimizer": "sgd", "optimizer__momentom": 0.9},
+            r"optimizer SGD .*Did you mean optimizer__momentum\?",
+        ),
+        (
+            {"optimizer": "sgd", "optimizer__momentum": 1.5},
+            r"optimizer SGD .*momentum. must be a float between \[0, 1\]\.$",
+        ),
+        # Keras takes a negative rate and trains by gradient ascent.
+        ({"optimizer__learning_rate": -1.0}, "learning rate must be positive"),
+        # Keras's UnimplementedError for a number given as text.
+        (
+            {"optimizer": "adamw", "optimizer__weight_decay": "0.01"},
+            r"could not fit the model: Cast string to float is not supported\.$",
+        ),
+        # Not about data or shapes: no advice about the input and output.
+        ({"metrics": ["acuracy"]}, r"identifier: acuracy\.$"),
+    ],
+)
+def test_bad_routed_parameters_get_their_own_message(imbalanced_data, params, message):
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match=message):
+        _small_clf(epochs=1, **{"optimizer__learning_rate": 0.01, **params}).fit(X, y)
+
+
+def test_named_optimizers_take_routed_parameters(imbalanced_data):
+    """Names whose class is spelt otherwise ("sgd" is SGD, "rmsprop" RMSprop)
+    take routed parameters too."""
+    X, y = imbalanced_data
+    for name, cls in (("sgd", "SGD"), ("rmsprop", "RMSprop")):
+        clf = _small_clf(epochs=1, optimizer=name, optimizer__learning_rate=0.05)
+        optimizer = clf.fit(X, y).model_.optimizer
+        assert type(optimizer).__name__ == cls
+        assert float(optimizer.learning_rate) == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize("callback", ["early_stopping", print, dict])
+def test_callbacks_that_are_not_keras_callbacks(imbalanced_data, callback):
+    """A name, a function or another class is a TypeError that says what to
+    pass; they failed inside Keras ("'str' object has no attribute
+    'set_model'") or were silently accepted (a class)."""
+    X, y = imbalanced_data
+    with pytest.raises(TypeError, match=r"callbacks\[0\] is .*not a Keras callback"):
+        _small_clf(epochs=1, callbacks=[callback]).fit(X, y)
+
+
+def _subclassed_network(n_classes=2):
+    import keras
+
+    class Net(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = keras.layers.Dense(4, activation="relu")
+            self.out = keras.layers.Dense(n_classes, activation="softmax")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    return Net()
+
+
+@pytest.mark.parametrize(
+    "make_model, error, message",
+    [
+        (lambda: _subclassed_network(), ValueError, "wrap a subclassed model"),
+        (lambda: lambda meta: _subclassed_network(), ValueError, "no known inputs"),
+        (
+            lambda: (
+                lambda: __import__("keras").Sequential(
+                    [__import__("keras").layers.Dense(2, activation="softmax")]
+                )
+            ),
+            ValueError,
+            r"Start a Sequential with keras.Input\(\(n_features,\)\)",
+        ),
+        (
+            lambda: __import__("keras").layers.Dense(2),
+            TypeError,
+            r"model is a Keras layer \(Dense\)",
+        ),
+    ],
+)
+def test_models_without_inputs_and_outputs(imbalanced_data, make_model, error, message):
+    """A subclassed keras.Model (built or not), a Sequential without
+    keras.Input and a bare layer get errors that say how to wrap them; they
+    were AttributeErrors ("'Net' object has no attribute 'outputs'") or
+    "missing a required argument: 'inputs'"."""
+    X, y = imbalanced_data
+    with pytest.raises(error, match=message):
+        KerasClassifier(make_model(), epochs=1).fit(X, y)
+
+
+def test_a_wrapped_subclassed_model_fits(imbalanced_data):
+    """The wrapping that the error above suggests works."""
+    import keras
+
+    X, y = imbalanced_data
+    inputs = keras.Input((X.shape[1],))
+    model = keras.Model(inputs, _subclassed_network()(inputs))
+    clf = KerasClassifier(model, epochs=1, random_state=0).fit(X, y)
+    assert clf.predict_proba(X).shape == (len(X), 2)
+
+
+def _lambda_network(meta):
+    import keras
+
+    inputs = keras.Input((meta["n_features_in_"],))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+
+
+def test_models_with_lambda_layers_fit_and_pickle(imbalanced_data):
+    """A Lambda layer of Python code: Keras's safe mode refused to copy the
+    user's model object (fit failed) and to unpickle a fitted estimator. Both
+    are the user's own code or a pickle, which runs code anyway."""
+    import pickle
+
+    X, y = imbalanced_data
+    build = _lambda_network
+    for model in (build, build({"n_features_in_": X.shape[1]})):
+        clf = KerasClassifier(model, epochs=1, random_state=0).fit(X, y)
+        again = pickle.loads(pickle.dumps(clf))
+        np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))

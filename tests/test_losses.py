@@ -114,7 +114,21 @@ def test_saved_and_loaded_with_a_model(loss, tmp_path):
     [
         (
             lambda: FocalLoss(gamma=-1),
-            "The 'gamma' parameter of FocalLoss must be >= 0. Got -1 instead.",
+            "The 'gamma' parameter of FocalLoss must be a finite number >= 0. "
+            "Got -1 instead.",
+        ),
+        # NaN trained to NaN weights ("Training diverged ... scale the features").
+        (lambda: FocalLoss(gamma=float("nan")), "Got nan instead"),
+        (lambda: FocalLoss(gamma=float("inf")), "Got inf instead"),
+        # "no" is truthy: the loss treated probabilities as logits.
+        (lambda: FocalLoss(from_logits="no"), "must be True or False. Got 'no'"),
+        (
+            lambda: LogitAdjustedLoss([0.9, 0.1], from_logits=1),
+            "'from_logits' parameter of LogitAdjustedLoss must be True or False",
+        ),
+        (
+            lambda: LogitAdjustedLoss([0.9, 0.1], tau=float("inf")),
+            "'tau' parameter of LogitAdjustedLoss must be a finite number",
         ),
         (lambda: FocalLoss(alpha=1.5), "The 'alpha' parameter of FocalLoss must be in"),
         (lambda: FocalLoss(alpha=[0.5, -1]), "one non-negative weight per class"),
@@ -204,3 +218,17 @@ def test_posthoc_logit_adjustment(imbalanced_data):
     expected = plain / clf.class_prior_
     np.testing.assert_allclose(adjusted, expected / expected.sum(1, keepdims=True))
     assert np.sum(clf.predict(X) == 1) >= np.sum(plain.argmax(1) == 1)
+
+
+def test_large_posthoc_logit_adjustment_stays_finite(imbalanced_data):
+    """prior**-tau overflowed for a large tau (160 with a 1% class): rows of
+    NaN. In log space the rows stay probabilities, the rare class winning."""
+    X, y = imbalanced_data
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    clf.fit(X, y)
+    for tau in (160.0, 1000.0):
+        proba = clf.set_params(logit_adjustment=tau).predict_proba(X)
+        assert np.isfinite(proba).all()
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        rare = np.argmin(clf.class_prior_)
+        assert (proba.argmax(axis=1) == rare).all()
