@@ -13,7 +13,7 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
 __all__ = ["CLASS_WEIGHT_STRATEGIES", "compute_class_weight", "compute_sample_weight"]
 
@@ -77,7 +77,7 @@ def compute_class_weight(
     array([0.625, 2.5  ])
     """
     classes = np.asarray(classes)
-    y = np.asarray(y)
+    y = _checked_labels(y)
     if class_weight is None:
         return np.ones(len(classes))
     if isinstance(class_weight, dict):
@@ -88,6 +88,7 @@ def compute_class_weight(
             f"{', '.join(map(repr, CLASS_WEIGHT_STRATEGIES))}. "
             f"Got {class_weight!r} instead."
         )
+    _class_index(classes, y)  # every label of y is among classes
     counts = _class_counts(classes, y)
     if class_weight == "effective":
         return _effective_number_weights(counts, beta)
@@ -156,7 +157,7 @@ def _combined_weights(
     error) and warn themselves when one class is left: a ``partial_fit``
     batch or a bootstrap bag may hold a single class.
     """
-    y = np.asarray(y)
+    y = _checked_labels(y)
     classes = np.unique(y) if classes is None else np.asarray(classes)
     sample_weight = _check_sample_weight(
         sample_weight, y, dtype=np.float64, ensure_non_negative=True
@@ -165,6 +166,14 @@ def _combined_weights(
     weights = per_class[_class_index(classes, y)] * sample_weight
     _check_weighted_classes(classes, y, weights, min_classes)
     return weights / weights.mean()
+
+
+def _checked_labels(y) -> np.ndarray:
+    """``y`` as a 1-D array of labels, none of them NaN."""
+    y = column_or_1d(y)
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError("y contains NaN: a class label cannot be NaN.")
+    return y
 
 
 def _class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -365,3 +365,26 @@ def test_property_positive_finite_mean_one(strategy, y, beta):
         totals = np.array([got[y == c].sum() for c in np.unique(y)])
         np.testing.assert_allclose(totals, totals[0], rtol=1e-10)
         np.testing.assert_allclose(totals, len(y) / len(totals), rtol=1e-10)
+
+
+@pytest.mark.parametrize("strategy", ["balanced", "balanced_sqrt", "effective"])
+def test_labels_missing_from_classes_are_an_error(strategy):
+    """As in scikit-learn; the weights of the listed classes came back as if
+    the other labels did not exist."""
+    y = np.array([0, 1, 0, 0])
+    with pytest.raises(ValueError, match=re.escape("y has labels [1] that are not")):
+        compute_class_weight(strategy, classes=np.array([0]), y=y)
+
+
+@pytest.mark.parametrize(
+    "y, message",
+    [
+        # numpy's "operands could not be broadcast together".
+        (np.zeros((10, 2)), "y should be a 1d array"),
+        # "y has labels [nan] that are not in classes [0.0, 1.0, nan]".
+        (np.array([0.0, 1.0, np.nan]), "y contains NaN"),
+    ],
+)
+def test_labels_that_are_not_a_column_of_classes(y, message):
+    with pytest.raises(ValueError, match=message):
+        compute_sample_weight("balanced", y)
