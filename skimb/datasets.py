@@ -8,11 +8,13 @@ Everything here is generated or read locally; nothing is downloaded.
 from __future__ import annotations
 
 import os
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_digits, make_classification
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ._images import IMAGE_SUFFIXES, image_files, warn_left_out
 
@@ -71,6 +73,17 @@ def make_imbalanced_table(
     )
 
 
+@validate_params(
+    {
+        "minority_class": [Interval(Integral, 0, 9, closed="both")],
+        "majority_classes": ["array-like", None],
+        "imbalance_ratio": [Interval(Real, 1, None, closed="left")],
+        "size": [Interval(Integral, 1, None, closed="left")],
+        "rgb": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_imbalanced_images(
     minority_class: int = 0,
     majority_classes=None,
@@ -126,9 +139,9 @@ def make_imbalanced_images(
             f"minority_class {minority_class} is also among majority_classes "
             f"{list(majority_classes)}. Give disjoint digits."
         )
-    if imbalance_ratio < 1:
+    if not set(majority_classes) <= set(range(10)):
         raise ValueError(
-            f"imbalance_ratio must be >= 1. Got {imbalance_ratio!r} instead."
+            f"majority_classes must be digits 0 to 9. Got {list(majority_classes)}."
         )
     rng = check_random_state(random_state)
     majority = np.flatnonzero(np.isin(digits.target, majority_classes))

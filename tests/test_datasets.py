@@ -1,7 +1,5 @@
 """Tests of skimb.datasets."""
 
-import re
-
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -45,12 +43,23 @@ def test_imbalanced_images(ratio):
     assert gray.ndim == 3 and gray.shape[1:] == (16, 16)
 
 
-def test_imbalanced_images_errors():
-    """Overlapping classes or a ratio below one are clear ValueErrors."""
-    with pytest.raises(ValueError, match="also among majority_classes"):
-        make_imbalanced_images(minority_class=1, majority_classes=[1, 2])
-    with pytest.raises(ValueError, match=re.escape("imbalance_ratio must be >= 1")):
-        make_imbalanced_images(imbalance_ratio=0.5)
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"minority_class": 1, "majority_classes": [1, 2]}, "also among majority"),
+        ({"imbalance_ratio": 0.5}, r"'imbalance_ratio' parameter .* \[1.0, inf\)"),
+        # The next ones gave numpy's errors, or images of 3x3 and 0x0 pixels.
+        ({"imbalance_ratio": float("nan")}, "'imbalance_ratio' parameter"),
+        ({"minority_class": 10}, "'minority_class' parameter .* range \\[0, 9\\]"),
+        ({"majority_classes": [1, 12]}, "majority_classes must be digits 0 to 9"),
+        ({"size": -5}, "'size' parameter"),
+        ({"size": 0}, "'size' parameter"),
+    ],
+)
+def test_imbalanced_images_errors(params, message):
+    """Bad digits, ratios or sizes are clear ValueErrors."""
+    with pytest.raises(ValueError, match=message):
+        make_imbalanced_images(**params)
 
 
 def test_load_image_folder(tmp_path):
