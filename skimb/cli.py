@@ -599,6 +599,8 @@ def _load_model_file(path, joblib):
         raise not_a_model from exc
     if not isinstance(saved, dict) or "skimb_model" not in saved:
         raise not_a_model
+    if not hasattr(saved.get("model"), "predict_proba"):  # a crafted file
+        raise not_a_model
     return saved
 
 

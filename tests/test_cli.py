@@ -350,6 +350,21 @@ def test_predict_with_a_csv_as_model_file(hard_csv, tmp_path):
     assert not output.exists()
 
 
+@pytest.mark.parametrize(
+    "saved", [{"skimb_model": 1}, {"skimb_model": 1, "model": None, "target": "y"}]
+)
+def test_predict_with_a_file_that_holds_no_model(hard_csv, tmp_path, saved):
+    """A file with skimb's mark but no model in it: the same clear error (it
+    was a KeyError or an AttributeError traceback)."""
+    import joblib
+
+    model = tmp_path / "model.joblib"
+    joblib.dump(saved, model)
+    result = _run("predict", str(model), str(hard_csv), "--output", "p.csv")
+    assert result.exit_code == 2
+    assert "is not a model saved by 'skimb fit'" in result.stderr
+
+
 def test_predict_names_a_non_numeric_cell(hard_csv, tmp_path):
     """Text in a column fitted on numbers: the column, the value and the row."""
     model = tmp_path / "model.joblib"
