@@ -124,6 +124,13 @@ def make_feature_extractor(
     keras = _keras.import_keras()
     from ._layers import ImagePreprocessing
 
+    if keras.config.image_data_format() != "channels_last":
+        raise ValueError(
+            "skimb's image estimators take channels-last images (n, height, "
+            "width, channels), but Keras's image_data_format is "
+            f"{keras.config.image_data_format()!r}. Set it to 'channels_last' "
+            "(keras.config.set_image_data_format or ~/.keras/keras.json)."
+        )
     channels = backbone_channels(backbone)
     shape = (int(input_shape[0]), int(input_shape[1]), channels)
     base, mode = _make_backbone(backbone, weights, shape, pooling)

@@ -1222,3 +1222,20 @@ def test_disk_cache_recovers_from_a_damaged_entry(tmp_path, capsys):
     np.testing.assert_allclose(repaired, expected, rtol=1e-5)  # alone, not in a batch
     clear_embedding_cache()
     np.testing.assert_array_equal(embedder.transform(X), repaired)  # rewritten
+
+
+def test_channels_first_keras_setting_is_a_clear_error(imbalanced_digits):
+    """With Keras set to channels_first, building a backbone failed with
+    "Input size must be at least 32x32; Received input_shape=(64, 64, 3)"."""
+    import keras
+
+    X, y = _few(*imbalanced_digits)
+    before = keras.config.image_data_format()
+    keras.config.set_image_data_format("channels_first")
+    try:
+        with pytest.raises(ValueError, match="image_data_format is 'channels_first'"):
+            TransferClassifier("mobilenet_v3_small", weights=None).fit(X, y)
+        with pytest.raises(ValueError, match="take channels-last images"):
+            ImageEmbedder("resnet50", weights=None).fit(X)
+    finally:
+        keras.config.set_image_data_format(before)
