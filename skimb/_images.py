@@ -183,18 +183,24 @@ def _check_not_one_path(X) -> None:
 def _raise_if_text(X, error: Exception) -> None:
     """Explain a failed conversion of text (paths in the wrong form) to pixels."""
     try:
-        items = np.asarray(X, dtype=object).ravel()
+        array = np.asarray(X, dtype=object)
     except (TypeError, ValueError):
         return
+    items = array.ravel()
     is_text = [isinstance(item, (str, bytes, os.PathLike)) for item in items]
     if not any(is_text):
         return
-    one_column = np.shape(X)[1:] in ((), (1,))
+    one_column = array.shape[1:] in ((), (1,))
     if one_column and not all(is_text):
-        other = is_text.index(False)
+        other = items[is_text.index(False)]
+        shown = (
+            f"an array of shape {np.shape(other)}"
+            if np.ndim(other)
+            else f"{other!r} ({type(other).__name__})"
+        )
         raise ValueError(
-            f"X mixes file paths with other values: item {other} is "
-            f"{items[other]!r} ({type(items[other]).__name__}), not a path. "
+            f"X mixes file paths with other values: item {is_text.index(False)} "
+            f"is {shown}, not a path. "
             "Every item must be a path; an empty cell of a table column "
             "reads as NaN: drop those rows first (df.dropna(subset=[...]))."
         ) from error
@@ -202,7 +208,7 @@ def _raise_if_text(X, error: Exception) -> None:
     decode = " Decode bytes paths to str." if isinstance(first, bytes) else ""
     raise ValueError(
         f"X holds text such as {_shown(first)!r} where pixels were expected "
-        f"(shape {np.shape(X)}). {_PATHS_HELP}{decode}"
+        f"(shape {array.shape}). {_PATHS_HELP}{decode}"
     ) from error
 
 
@@ -231,6 +237,8 @@ def warn_if_unit_range(X: np.ndarray, backbone) -> None:
 def _as_array(X):
     """Turn a list of images into one array; mixed shapes are an error."""
     if isinstance(X, (list, tuple)) and X and hasattr(X[0], "shape"):
+        if any(isinstance(item, (str, bytes, os.PathLike)) for item in X):
+            return X  # paths among images: check_image_array says so
         shapes = {tuple(np.shape(image)) for image in X}
         if len(shapes) > 1:
             raise ValueError(

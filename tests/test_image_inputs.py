@@ -216,6 +216,11 @@ _NOT_A_SEQUENCE_OF_PATHS = {
         lambda df, paths: [*paths[:2], None],
         r"item 2 is None \(NoneType\), not a path",
     ),
+    # numpy's "setting an array element with a sequence ... inhomogeneous".
+    "a list with an array": (
+        lambda df, paths: [*paths[:2], np.zeros((4, 4, 3))],
+        r"item 2 is an array of shape \(4, 4, 3\), not a path",
+    ),
     "empty list": (lambda df, paths: [], "X is empty"),
     # An empty array or Series of text used to pass as paths and end in an
     # "unreadable file" error or numpy's "need at least one array to stack".
