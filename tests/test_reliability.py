@@ -5,6 +5,7 @@ import pickle
 import random
 import subprocess
 import sys
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -361,6 +362,23 @@ def test_fit_memory_stays_under_twice_the_data():
     assert ratio < 2.0
 
 
+#: Prepended to scripts run in a child process: random PNG files to read.
+_WRITE_PNGS = """
+import numpy as np, tensorflow as tf
+
+
+def write_pngs(folder, n, size):
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        path = f"{folder}/{i}.png"
+        pixels = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        tf.io.write_file(path, tf.io.encode_png(pixels))
+        paths.append(path)
+    return paths
+"""
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(
     not os.path.exists("/proc/self/clear_refs"), reason="reads peak memory from /proc"
@@ -372,8 +390,9 @@ def test_shuffled_image_files_are_decoded_batch_by_batch(tmp_path):
     files of 64 x 64 took 59 MB of float32 pixels at once (and 10,000 files
     at 224 x 224, 6 GB)."""
     output = run_python(
-        f"""
-        import numpy as np, tensorflow as tf
+        _WRITE_PNGS
+        + textwrap.dedent(
+            f"""
         from skimb._images import path_dataset
 
         def peak_mb():
@@ -381,13 +400,7 @@ def test_shuffled_image_files_are_decoded_batch_by_batch(tmp_path):
                 line = next(row for row in status if row.startswith("VmHWM"))
             return int(line.split()[1]) / 1024
 
-        rng = np.random.default_rng(0)
-        paths = []
-        for i in range(1200):
-            path = "{tmp_path}/" + f"{{i}}.png"
-            pixels = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
-            tf.io.write_file(path, tf.io.encode_png(pixels))
-            paths.append(path)
+        paths = write_pngs({str(tmp_path)!r}, 1200, 64)
         labels = np.arange(1200) % 2
         weights = np.ones(1200)
 
@@ -404,6 +417,7 @@ def test_shuffled_image_files_are_decoded_batch_by_batch(tmp_path):
         assert one_pass(1200) == 1200
         print(peak_mb() - start)
         """
+        )
     )
     growth = float(output.split()[-1])
     assert growth < 25, f"a pass over 1,200 files grew the process by {growth:.0f} MB"
@@ -477,12 +491,12 @@ def test_predicting_on_image_files_does_not_print_the_retracing_warning(tmp_path
     through a model's predict step; after a fit and a few predictions
     TensorFlow warned about "tf.function retracing" from
     ``ImageEmbedder.transform``. The fit's filter now covers predictions."""
-    from .conftest import run_python
-
     output = run_python(
-        f"""
+        _WRITE_PNGS
+        + textwrap.dedent(
+            f"""
         import logging
-        import keras, numpy as np, tensorflow as tf
+        import keras
         from skimb import ImageEmbedder, TransferClassifier
 
         seen = []
@@ -492,13 +506,7 @@ def test_predicting_on_image_files_does_not_print_the_retracing_warning(tmp_path
         logger = logging.getLogger("tensorflow")
         logger.addHandler(Record())
 
-        rng = np.random.default_rng(0)
-        paths = []
-        for i in range(40):
-            path = "{tmp_path}/" + f"{{i}}.png"
-            pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-            tf.io.write_file(path, tf.io.encode_png(pixels))
-            paths.append(path)
+        paths = write_pngs({str(tmp_path)!r}, 40, 32)
         y = np.array([0] * 30 + [1] * 10)
 
         keras.utils.set_random_seed(0)
@@ -516,5 +524,6 @@ def test_predicting_on_image_files_does_not_print_the_retracing_warning(tmp_path
             uncached.fit(paths).transform(paths)
         print(sum("retracing" in message for message in seen))
         """
+        )
     )
     assert output.split() == ["0"]
