@@ -455,6 +455,24 @@ def test_fed_tensors_hold_the_arrays_values(layout):
         assert tensor.numpy()[0, 0] == expected
 
 
+#: Prepended to scripts run in a child process: ``seen`` collects the
+#: messages of TensorFlow's Python logger.
+_RECORD_TENSORFLOW_LOG = """
+import logging
+
+seen = []
+
+
+class Record(logging.Handler):
+    def emit(self, record):
+        seen.append(record.getMessage())
+
+
+logger = logging.getLogger("tensorflow")
+logger.addHandler(Record())
+"""
+
+
 def test_a_search_does_not_print_tensorflows_retracing_warning():
     """Every fit traces a new train step; after a few fits in one process
     TensorFlow warned about "tf.function retracing" (advice the user cannot
@@ -463,18 +481,13 @@ def test_a_search_does_not_print_tensorflows_retracing_warning():
     from .conftest import run_python
 
     output = run_python(
-        """
-        import logging
+        _RECORD_TENSORFLOW_LOG
+        + textwrap.dedent(
+            """
         from sklearn.datasets import make_classification
         from sklearn.model_selection import GridSearchCV
         from skimb import MLPClassifier
 
-        seen = []
-        class Record(logging.Handler):
-            def emit(self, record):
-                seen.append(record.getMessage())
-        logger = logging.getLogger("tensorflow")
-        logger.addHandler(Record())
         X, y = make_classification(n_samples=120, weights=[0.9, 0.1], random_state=0)
         grid = {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}
         model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
@@ -482,6 +495,7 @@ def test_a_search_does_not_print_tensorflows_retracing_warning():
         logger.warning("the user's own warning")
         print(len(logger.filters), sum("retracing" in m for m in seen), seen[-1])
         """
+        )
     )
     assert output.split() == ["0", "0", "the", "user's", "own", "warning"]
 
@@ -493,18 +507,11 @@ def test_predicting_on_image_files_does_not_print_the_retracing_warning(tmp_path
     ``ImageEmbedder.transform``. The fit's filter now covers predictions."""
     output = run_python(
         _WRITE_PNGS
+        + _RECORD_TENSORFLOW_LOG
         + textwrap.dedent(
             f"""
-        import logging
         import keras
         from skimb import ImageEmbedder, TransferClassifier
-
-        seen = []
-        class Record(logging.Handler):
-            def emit(self, record):
-                seen.append(record.getMessage())
-        logger = logging.getLogger("tensorflow")
-        logger.addHandler(Record())
 
         paths = write_pngs({str(tmp_path)!r}, 40, 32)
         y = np.array([0] * 30 + [1] * 10)
