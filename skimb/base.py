@@ -156,6 +156,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         pass are not bound to a model) or as classes, created at each fit
         with the routed parameters: ``callbacks__name=value`` goes to every
         class, ``callbacks__<index or key>__name=value`` to one of them.
+        Callback objects routed as ``fit__callbacks`` or passed to
+        ``fit(callbacks=...)`` run in addition to these.
 
     verbose : int, default=0
         Keras's verbosity during fit (0 silent, 1 progress bar, 2 one line
@@ -417,7 +419,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
         **fit_params : dict
             Extra arguments for ``keras.Model.fit`` (take precedence over the
-            routed ``fit__*`` parameters).
+            routed ``fit__*`` parameters). ``callbacks`` given here (one
+            callback object or a list) run in addition to the estimator's
+            ``callbacks`` and early stopping; they are used as given, not
+            copied.
 
         Returns
         -------
@@ -1014,13 +1019,17 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         user_kwargs = {**self._routed_params("fit"), **fit_params}
         user_kwargs.pop("validation_data", None)  # already in ``valid``
         _check_fit_kwargs(user_kwargs, model)
+        # partial_fit runs the user's callbacks, without early stopping.
+        callbacks = (
+            self._user_callbacks() if incremental else self._make_callbacks(valid)
+        )
+        # Callbacks given to this fit (fit__callbacks, fit(callbacks=...)) join
+        # the estimator's own; they do not replace early stopping.
+        callbacks += _fit_time_callbacks(user_kwargs.pop("callbacks", None))
         kwargs = {
             "epochs": epochs,
             "verbose": self.verbose,
-            # partial_fit runs the user's callbacks, without early stopping.
-            "callbacks": (
-                self._user_callbacks() if incremental else self._make_callbacks(valid)
-            ),
+            "callbacks": callbacks,
             **user_kwargs,
         }
         batch_size = _checked_batch_size(
@@ -1354,6 +1363,23 @@ def _check_callback(key, callback) -> None:
         "keras.callbacks.EarlyStopping(patience=5) or the class itself with "
         "callbacks__patience=5."
     )
+
+
+def _fit_time_callbacks(callbacks) -> list:
+    """Callback objects given to one fit, as a list (one object or several)."""
+    if callbacks is None:
+        return []
+    base = _keras.import_keras().callbacks.Callback
+    items = list(callbacks) if isinstance(callbacks, (list, tuple)) else [callbacks]
+    for index, callback in enumerate(items):
+        if not isinstance(callback, base):
+            raise TypeError(
+                f"The callbacks given to fit (fit__callbacks or fit(callbacks=...)) "
+                f"must be Keras callback objects; item {index} is {callback!r}. "
+                "To have skimb create a callback class with parameters, use the "
+                "estimator's callbacks parameter and callbacks__* instead."
+            )
+    return items
 
 
 def _class_named(name: str, module) -> type | None:

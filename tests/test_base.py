@@ -214,6 +214,41 @@ def test_routed_callback_parameters(imbalanced_data):
     assert named.model_.seen_by_callback == [1, 4]
 
 
+@pytest.mark.parametrize("how", ["routed", "fit argument"])
+@pytest.mark.parametrize("as_list", [False, True])
+def test_fit_time_callbacks_join_the_estimator_callbacks(imbalanced_data, how, as_list):
+    """Callbacks given to one fit (fit__callbacks=, fit(callbacks=)), one object
+    or a list, run beside the estimator's callbacks and early stopping; one
+    object used to replace them all without a word."""
+    import keras
+
+    X, y = imbalanced_data
+    own, epochs_seen = _EpochCounter(start=100), []
+    extra = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: epochs_seen.append(epoch)
+    )
+    given = [extra] if as_list else extra
+    clf = _small_clf(epochs=40, callbacks=[own], early_stopping=True)
+    if how == "routed":
+        clf.set_params(fit__callbacks=given).fit(X, y)
+    else:
+        clf.fit(X, y, callbacks=given)
+    assert epochs_seen == list(range(clf.n_iter_))  # the fit-time callback ran
+    assert clf.model_.seen_by_callback[0] == 100  # a copy of the own one ran
+    assert own.seen == []  # (the estimator's own objects are still copied)
+    assert clf.n_iter_ < 40  # early stopping ran
+
+
+def test_fit_time_callbacks_must_be_callback_objects(imbalanced_data):
+    import keras
+
+    X, y = imbalanced_data
+    with pytest.raises(TypeError, match="must be Keras callback objects; item 1 is"):
+        _small_clf(epochs=1).fit(
+            X, y, callbacks=[_EpochCounter(), keras.callbacks.EarlyStopping]
+        )
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
