@@ -5,8 +5,9 @@ Use them by name on any skimb classifier (``loss="focal"``, routed
 class prior taken from the training labels), or as Keras loss objects. Both
 take integer class labels and either probabilities (softmax with one unit per
 class, or a single sigmoid unit for binary problems) or logits
-(``from_logits=True``). Written with ``keras.ops`` only, so they run on any
-Keras backend.
+(``from_logits=True``). A label outside ``0..K-1`` gives a NaN loss (as
+TensorFlow's sparse cross-entropy does on a GPU), not a silent 0. Written with
+``keras.ops`` only, so they run on any Keras backend.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -56,6 +57,17 @@ def _true_class_mask(y_true, n_classes, dtype):
     """One-hot rows of the integer labels ``y_true``."""
     labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
     return ops.one_hot(labels, n_classes, dtype=dtype)
+
+
+def _nan_for_unknown_labels(loss, mask):
+    """``loss`` with NaN where the label is outside ``0..K-1``.
+
+    Such a label has an all-zero one-hot row, so its loss would silently be 0
+    and the sample would teach nothing; NaN makes the mistake visible, as
+    TensorFlow's own sparse cross-entropy does on a GPU.
+    """
+    known = ops.sum(mask, axis=-1) > 0
+    return ops.where(known, loss, ops.full_like(loss, np.nan))
 
 
 @keras.saving.register_keras_serializable(package="skimb")
@@ -137,7 +149,7 @@ class FocalLoss(keras.losses.Loss):
         if self.alpha is not None:
             alpha = _alpha_vector(self.alpha, n_classes)
             loss = loss * ops.sum(mask * ops.cast(alpha, log_p.dtype), axis=-1)
-        return loss
+        return _nan_for_unknown_labels(loss, mask)
 
     def get_config(self):
         return {
@@ -235,7 +247,7 @@ class LogitAdjustedLoss(keras.losses.Loss):
         shift = ops.cast(self.tau * np.log(self.class_prior), logits.dtype)
         log_p = ops.log_softmax(logits + shift, axis=-1)
         mask = _true_class_mask(y_true, n_classes, log_p.dtype)
-        return -ops.sum(mask * log_p, axis=-1)
+        return _nan_for_unknown_labels(-ops.sum(mask * log_p, axis=-1), mask)
 
     def get_config(self):
         return {

@@ -87,6 +87,25 @@ def test_sample_weight_is_applied():
 
 
 @pytest.mark.parametrize(
+    "loss, y_pred",
+    [
+        (FocalLoss(), P3),
+        (FocalLoss(alpha=[1.0, 1.0, 1.0]), P3),
+        (LogitAdjustedLoss([0.5, 0.3, 0.2]), P3),
+        (FocalLoss(), np.array([[0.4], [0.7]])),  # one sigmoid unit
+        (LogitAdjustedLoss([0.7, 0.3]), np.array([[0.4], [0.7]])),
+    ],
+)
+@pytest.mark.parametrize("bad_label", [3, -1])
+def test_a_label_outside_the_classes_gives_nan(loss, y_pred, bad_label):
+    """A label the outputs do not have makes its row's loss NaN; its one-hot
+    row is all zero, so the loss was a silent 0 (the sample taught nothing)."""
+    per_row = loss.call(np.array([0, bad_label]), y_pred)
+    assert np.isfinite(float(per_row[0])) and np.isnan(float(per_row[1]))
+    assert np.isnan(float(loss(np.array([0, bad_label]), y_pred)))
+
+
+@pytest.mark.parametrize(
     "loss",
     [
         FocalLoss(gamma=1.5, alpha=[0.3, 0.7]),
