@@ -77,23 +77,8 @@ def compute_class_weight(
     array([0.625, 2.5  ])
     """
     classes = np.asarray(classes)
-    y = _checked_labels(y)
-    if class_weight is None:
-        return np.ones(len(classes))
-    if isinstance(class_weight, dict):
-        return _weights_from_dict(class_weight, classes)
-    if class_weight not in CLASS_WEIGHT_STRATEGIES:
-        raise ValueError(
-            "class_weight must be None, a dict or one of "
-            f"{', '.join(map(repr, CLASS_WEIGHT_STRATEGIES))}. "
-            f"Got {class_weight!r} instead."
-        )
-    _class_index(classes, y)  # every label of y is among classes
-    counts = _class_counts(classes, y)
-    if class_weight == "effective":
-        return _effective_number_weights(counts, beta)
-    balanced = len(y) / (len(classes) * counts)
-    return np.sqrt(balanced) if class_weight == "balanced_sqrt" else balanced
+    index = _class_index(classes, _checked_labels(y))
+    return _weights_of_classes(class_weight, classes, index, beta)
 
 
 def compute_sample_weight(
@@ -162,10 +147,32 @@ def _combined_weights(
     sample_weight = _check_sample_weight(
         sample_weight, y, dtype=np.float64, ensure_non_negative=True
     )
-    per_class = compute_class_weight(class_weight, classes=classes, y=y, beta=beta)
-    weights = per_class[_class_index(classes, y)] * sample_weight
-    _check_weighted_classes(classes, y, weights, min_classes)
+    index = _class_index(classes, y)
+    weights = _weights_of_classes(class_weight, classes, index, beta)[index]
+    weights = weights * sample_weight
+    _check_weighted_classes(classes, index, weights, min_classes)
     return weights / weights.mean()
+
+
+def _weights_of_classes(class_weight, classes, index, beta) -> np.ndarray:
+    """`compute_class_weight` for labels given by their ``index`` in ``classes``."""
+    if class_weight is None:
+        return np.ones(len(classes))
+    if isinstance(class_weight, dict):
+        return _weights_from_dict(class_weight, classes)
+    if class_weight not in CLASS_WEIGHT_STRATEGIES:
+        raise ValueError(
+            "class_weight must be None, a dict or one of "
+            f"{', '.join(map(repr, CLASS_WEIGHT_STRATEGIES))}. "
+            f"Got {class_weight!r} instead."
+        )
+    # A class absent from y (possible in partial_fit) counts as one sample:
+    # the weight of a singleton rather than an infinite one.
+    counts = np.maximum(np.bincount(index, minlength=len(classes)), 1.0)
+    if class_weight == "effective":
+        return _effective_number_weights(counts, beta)
+    balanced = len(index) / (len(classes) * counts)
+    return np.sqrt(balanced) if class_weight == "balanced_sqrt" else balanced
 
 
 def _checked_labels(y) -> np.ndarray:
@@ -188,14 +195,6 @@ def _class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
             f"classes {classes.tolist()}. Pass every label of y in classes."
         )
     return order[positions]
-
-
-def _class_counts(classes: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Count the samples of each class; absent classes count as one."""
-    counts = np.array([np.count_nonzero(y == c) for c in classes], dtype=float)
-    # A class absent from y (possible in partial_fit) gets the weight of a
-    # singleton rather than an infinite one.
-    return np.maximum(counts, 1.0)
 
 
 def _effective_number_weights(counts: np.ndarray, beta: float) -> np.ndarray:
@@ -239,9 +238,9 @@ def _entries_for(class_weight: dict, classes: np.ndarray) -> dict:
     return {label: w for label, w in class_weight.items() if label not in unknown}
 
 
-def _check_weighted_classes(classes, y, weights, min_classes: int) -> None:
+def _check_weighted_classes(classes, index, weights, min_classes: int) -> None:
     """Raise if fewer than ``min_classes`` classes keep a positive total weight."""
-    totals = np.array([weights[y == c].sum() for c in classes])
+    totals = np.bincount(index, weights=weights, minlength=len(classes))
     if np.count_nonzero(totals > 0) >= min_classes:
         return
     if min_classes == 1:

@@ -367,10 +367,13 @@ def test_property_positive_finite_mean_one(strategy, y, beta):
         np.testing.assert_allclose(totals, len(y) / len(totals), rtol=1e-10)
 
 
-@pytest.mark.parametrize("strategy", ["balanced", "balanced_sqrt", "effective"])
+@pytest.mark.parametrize(
+    "strategy", ["balanced", "balanced_sqrt", "effective", None, {0: 2.0}]
+)
 def test_labels_missing_from_classes_are_an_error(strategy):
-    """As in scikit-learn; the weights of the listed classes came back as if
-    the other labels did not exist."""
+    """As in scikit-learn, for every strategy; the weights of the listed
+    classes came back as if the other labels did not exist (None and dicts
+    skipped the check)."""
     y = np.array([0, 1, 0, 0])
     with pytest.raises(ValueError, match=re.escape("y has labels [1] that are not")):
         compute_class_weight(strategy, classes=np.array([0]), y=y)
