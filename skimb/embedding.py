@@ -30,9 +30,17 @@ _CACHE_MAX_ITEMS = 100_000
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
+#: Feature extractors built by fits with ``cache=True``, by recipe (LRU).
+_EXTRACTORS_MAX_ITEMS = 2
+_EXTRACTORS: OrderedDict = OrderedDict()
+_EXTRACTORS_LOCK = threading.Lock()
+
 
 def clear_embedding_cache() -> None:
     """Empty the in-memory embedding cache of this process.
+
+    It also forgets the feature extractors kept for reuse by later fits
+    (those of fitted embedders stay with them).
 
     Examples
     --------
@@ -41,6 +49,8 @@ def clear_embedding_cache() -> None:
     """
     with _CACHE_LOCK:
         _CACHE.clear()
+    with _EXTRACTORS_LOCK:
+        _EXTRACTORS.clear()
 
 
 class ImageEmbedder(TransformerMixin, BaseEstimator):
@@ -76,7 +86,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         is a hash of the image's bytes and of the extractor (every layer's
         configuration, hence ``input_shape``, ``pooling`` and the
         preprocessing, and its weights), so clones of this transformer (as in
-        a grid search) share it.
+        a grid search) share it. Fits with the same backbone, weights,
+        input shape and pooling (and ``random_state``, for random weights)
+        also share one built extractor (the two most recent are kept), so a
+        grid search builds it once per process.
 
     memory : str, joblib.Memory or None, default=None
         Also keep embeddings on disk with ``joblib.Memory``, across runs.
@@ -88,7 +101,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     extractor_ : keras.Model
-        The frozen feature extractor.
+        The frozen feature extractor. With ``cache=True`` it may be shared
+        with other embedders fitted alike in this process: treat it as
+        read-only (changing its weights would also make the cached
+        embeddings stale).
 
     input_shape_ : tuple of int
         The ``(height, width, channels)`` the backbone runs at; ``channels``
@@ -177,20 +193,26 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
             self.backbone, self.input_shape, image_size
         )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        with _keras.seeded(seed):
-            self.extractor_ = make_feature_extractor(
-                self.backbone,
-                weights=self.weights,
+
+        def build():
+            with _keras.seeded(seed):
+                extractor = make_feature_extractor(
+                    self.backbone,
+                    weights=self.weights,
+                    input_shape=self.input_shape_,
+                    pooling=self.pooling,
+                )
+            fingerprint = _model_fingerprint(
+                extractor,
                 input_shape=self.input_shape_,
                 pooling=self.pooling,
+                preprocessing=extractor.get_layer("preprocess").mode,
             )
+            return extractor, fingerprint
+
+        recipe = self._recipe(seed) if self.cache else None
+        self.extractor_, self.fingerprint_ = _built_extractor(recipe, build)
         self.n_features_out_ = int(self.extractor_.output_shape[-1])
-        self.fingerprint_ = _model_fingerprint(
-            self.extractor_,
-            input_shape=self.input_shape_,
-            pooling=self.pooling,
-            preprocessing=self.extractor_.get_layer("preprocess").mode,
-        )
         return self
 
     def transform(self, X):
@@ -245,6 +267,40 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         tags.requires_fit = True
         return tags
 
+    def _recipe(self, seed) -> tuple | None:
+        """What decides the extractor that ``fit`` builds, as a hashable key,
+        or None when that cannot be told cheaply (then nothing is reused).
+
+        The seed counts only where the weights are drawn at random (a
+        registered backbone with ``weights=None``); a weights file counts by
+        its path, size and modification time; a model backbone by its
+        fingerprint (configuration and weights). Keras's float type and dtype
+        policy count as well.
+        """
+        keras = _keras.import_keras()
+        backbone, weights = self.backbone, self.weights
+        if isinstance(backbone, keras.Model):
+            try:
+                backbone = ("model", _model_fingerprint(backbone))
+            except (AttributeError, TypeError, ValueError):  # e.g. not built
+                return None
+        if weights is not None and weights != "imagenet":
+            try:
+                stat = os.stat(weights)
+            except (OSError, TypeError, ValueError):
+                return None  # the build says what is wrong with it
+            weights = ("file", os.path.abspath(weights), stat.st_size, stat.st_mtime_ns)
+        random_weights = weights is None and isinstance(self.backbone, str)
+        return (
+            backbone,
+            weights,
+            seed if random_weights else None,
+            tuple(self.input_shape_),
+            self.pooling,
+            keras.config.floatx(),
+            keras.config.dtype_policy().name,
+        )
+
     def _validate_images(self, X, channels):
         if _images.is_path_input(X):
             return _images.check_paths(X)
@@ -290,6 +346,23 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         if isinstance(state.get("extractor_"), bytes):
             state["extractor_"] = _keras.model_from_bytes(state["extractor_"])
         super().__setstate__(state)
+
+
+def _built_extractor(recipe, build) -> tuple:
+    """``build()``'s (extractor, fingerprint), kept for later fits with the
+    same ``recipe``: clones in a grid search then share one extractor, which
+    takes about a second to build, instead of building it per fit. A None
+    recipe is built and not kept."""
+    if recipe is None:
+        return build()
+    with _EXTRACTORS_LOCK:
+        if recipe in _EXTRACTORS:
+            _EXTRACTORS.move_to_end(recipe)
+            return _EXTRACTORS[recipe]
+        built = _EXTRACTORS[recipe] = build()
+        while len(_EXTRACTORS) > _EXTRACTORS_MAX_ITEMS:
+            _EXTRACTORS.popitem(last=False)
+        return built
 
 
 def _check_memory_location(memory) -> None:

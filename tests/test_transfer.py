@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GridSearchCV
@@ -829,6 +830,7 @@ def test_embedder_cache_in_grid_search(
         return original(extractor, images, **kwargs)
 
     monkeypatch.setattr(transfer_module, "embed_images", counting)
+    builds = _count_extractor_builds(monkeypatch)
     pipe = make_pipeline(
         ImageEmbedder(pretrained_backbone, weights=None),
         StandardScaler(),
@@ -840,7 +842,65 @@ def test_embedder_cache_in_grid_search(
         pipe, grid, cv=3, scoring=imbalanced_scoring(), refit="f1"
     ).fit(X, y)
     assert sum(embedded) == len(X)  # 3 folds x 2 candidates + refit: once each
+    assert len(builds) == 1  # and the 7 fits built one extractor (7 before)
     assert search.best_score_ > 0.6
+
+
+def _count_extractor_builds(monkeypatch) -> list:
+    """A list that gets one entry per feature extractor built from now on."""
+    builds, original = [], transfer_module.make_feature_extractor
+
+    def counting(*args, **kwargs):
+        builds.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(transfer_module, "make_feature_extractor", counting)
+    return builds
+
+
+def test_embedders_fitted_alike_share_one_extractor(
+    pretrained_backbone, imbalanced_digits, tmp_path, monkeypatch
+):
+    """With cache=True, fits with the same recipe reuse the extractor built
+    first (each fit used to build its own, about a second for a MobileNet);
+    a change of the recipe, cache=False and clear_embedding_cache build
+    anew."""
+    import keras
+
+    X, _ = _few(*imbalanced_digits, n_major=6, n_minor=2)
+    clear_embedding_cache()
+    builds = _count_extractor_builds(monkeypatch)
+    first = ImageEmbedder(pretrained_backbone, weights=None).fit(X)
+    again = clone(first).fit(X)
+    assert again.extractor_ is first.extractor_ and len(builds) == 1
+    assert again.fingerprint_ == first.fingerprint_
+    # The shared extractor embeds as a fresh one does.
+    fresh = ImageEmbedder(pretrained_backbone, weights=None, cache=False).fit(X)
+    assert fresh.extractor_ is not first.extractor_ and len(builds) == 2
+    np.testing.assert_array_equal(again.transform(X), fresh.transform(X))
+    # A weights file counts by its content's state: rewritten, it is new.
+    path = tmp_path / "features.weights.h5"
+    pretrained_backbone.save_weights(path)
+    from_file = [ImageEmbedder(pretrained_backbone, weights=path) for _ in range(3)]
+    from_file[0].fit(X), from_file[1].fit(X)
+    assert from_file[1].extractor_ is from_file[0].extractor_ and len(builds) == 3
+    shifted = keras.models.clone_model(pretrained_backbone)
+    shifted.set_weights([w + 0.01 for w in pretrained_backbone.get_weights()])
+    shifted.save_weights(path)
+    from_file[2].fit(X)
+    assert from_file[2].extractor_ is not from_file[0].extractor_
+    assert from_file[2].fingerprint_ != from_file[0].fingerprint_
+    # A model backbone counts by its weights.
+    other = ImageEmbedder(shifted, weights=None).fit(X)
+    assert other.fingerprint_ == from_file[2].fingerprint_  # same network
+    assert other.extractor_ is not from_file[2].extractor_  # another recipe
+    assert len(builds) == 5
+    # Only the two most recent recipes are kept; clearing forgets them all.
+    kept = clone(first).fit(X)
+    assert kept.extractor_ is not first.extractor_ and len(builds) == 6
+    clear_embedding_cache()
+    assert clone(first).fit(X).extractor_ is not kept.extractor_
+    assert len(builds) == 7
 
 
 def test_embedder_disk_cache(
@@ -898,6 +958,7 @@ def test_embedder_fingerprint_tracks_weights():
     b = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=0).fit(X)
     c = ImageEmbedder("mobilenet_v3_small", weights=None, random_state=1).fit(X)
     assert a.fingerprint_ == b.fingerprint_ != c.fingerprint_
+    assert a.extractor_ is b.extractor_ and c.extractor_ is not a.extractor_
 
 
 def _embeddings_cached_and_not(embedder, X):
