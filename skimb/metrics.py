@@ -224,9 +224,10 @@ class _ImbalancedScorer:
         if self.name == "balanced_accuracy":
             return float(balanced_accuracy_score(y_true, y_pred, **weight))
         if self.name == "geometric_mean":
-            # In multiclass, the recall of each class in y_true (a class
-            # absent from the fold has none), as balanced accuracy takes.
-            labels = np.unique(y_true) if multiclass else classes
+            # The recall of each class in y_true (a class absent from the
+            # fold has none), as balanced accuracy takes: a binary fold of
+            # one class scored 0.
+            labels = np.unique(y_true)
             return float(geometric_mean_score(y_true, y_pred, labels=labels, **weight))
         metric = _LABEL_METRICS[self.name]
         if multiclass:  # over the labels of y_true and y_pred, as "f1_macro"
@@ -239,6 +240,12 @@ class _ImbalancedScorer:
     def _positive_label(self, y_true, classes):
         """The given pos_label, else the least frequent class in y_true."""
         if self.pos_label is not None:
+            if self.pos_label not in classes.tolist():
+                raise ValueError(
+                    f"pos_label={self.pos_label!r} is not a class of the "
+                    f"estimator ({classes.tolist()}). Give "
+                    "imbalanced_scoring one of them as pos_label."
+                )
             return self.pos_label
         counts = np.array([np.count_nonzero(y_true == c) for c in classes])
         present = counts > 0

@@ -165,6 +165,36 @@ def test_explicit_pos_label_overrides_minority(binary_fit):
         assert expected[name] != pytest.approx(minority[name]), name
 
 
+@pytest.mark.parametrize("name", SCORER_NAMES)
+def test_pos_label_that_is_not_a_class(binary_fit, name):
+    """A pos_label the estimator does not have is a ValueError naming the
+    classes, for every scorer that uses it (average precision raised a bare
+    IndexError)."""
+    model, X, y = binary_fit
+    scorer = imbalanced_scoring(pos_label="Rare")[name]
+    if name in ("balanced_accuracy", "geometric_mean"):  # take no pos_label
+        assert scorer(model, X, y) == imbalanced_scoring()[name](model, X, y)
+        return
+    with pytest.raises(ValueError, match=r"pos_label='Rare' is not a class of"):
+        scorer(model, X, y)
+
+
+def test_geometric_mean_of_a_binary_fold_with_one_class(binary_fit):
+    """A binary test fold holding one class: G-mean is that class's recall,
+    as balanced accuracy takes it (it was 0: the other class's recall, with
+    no sample, counted as zero)."""
+    model, X, y = binary_fit
+    common = y == "common"
+    assert 0 < (model.predict(X[common]) == "common").mean() < 1
+    scoring = imbalanced_scoring()
+    got = scoring["geometric_mean"](model, X[common], y[common])
+    recall = (model.predict(X[common]) == "common").mean()
+    assert got == pytest.approx(recall, rel=1e-12)
+    with pytest.warns(UserWarning, match="y_pred contains classes not in y_true"):
+        balanced = scoring["balanced_accuracy"](model, X[common], y[common])
+    assert got == pytest.approx(balanced, rel=1e-12)
+
+
 def test_multiclass_scores_are_macro_averages():
     """Three classes: f1/recall/precision macro, AP the macro one-vs-rest AP."""
     X_train, X_test, y_train, y_test = _multiclass_data()
