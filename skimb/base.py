@@ -740,8 +740,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         """Class weights times sample weights, normalised to mean one.
 
         Balanced batches and the logit-adjusted loss already correct for the
-        class imbalance, so with ``batch_sampler="balanced"`` or
-        ``loss="logit_adjusted"`` only ``sample_weight`` is applied.
+        class imbalance, so with ``batch_sampler="balanced"`` or the
+        logit-adjusted loss (by name, class or object) only
+        ``sample_weight`` is applied.
 
         Weights that leave a single class (a bootstrap bag of
         ``BaggingClassifier`` that drew no row of a rare class) are fitted
@@ -749,9 +750,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         ``partial_fit`` batch may hold a single class anyway (the classes are
         known from the first call). Weights that are all zero are an error.
         """
-        corrected = self.batch_sampler == "balanced" or (
-            isinstance(self.loss, str) and self.loss == "logit_adjusted"
-        )
+        corrected = self.batch_sampler == "balanced" or _is_logit_adjusted(self.loss)
         class_weight = None if corrected else self.class_weight
         weights = _combined_weights(
             _encode_class_weight(class_weight, self.classes_),
@@ -801,7 +800,23 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         y_valid = self._label_encoder.transform(y_valid)
         sample_weight = validation_data[2] if len(validation_data) == 3 else None
         w_valid = self._sample_weight(y_valid, sample_weight, incremental=True)
-        return X_valid, y_valid, w_valid
+        return X_valid, y_valid, self._validation_weights(y_valid, w_valid)
+
+    def _validation_weights(self, y_valid, weights):
+        """The validation rows' weights, with balanced batches weighing the
+        classes equally, as the batches do: early stopping then watches the
+        loss that training lowers (the plain validation loss was dominated
+        by the majority)."""
+        if self.batch_sampler != "balanced":
+            return weights
+        return _combined_weights(
+            "balanced",
+            y_valid,
+            np.arange(self.n_classes_),
+            weights,
+            self.class_weight_beta,
+            min_classes=1,
+        )
 
     def _validation_fraction(self) -> float:
         """The share of the data held out for validation."""
@@ -824,6 +839,7 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 "turn early_stopping off, or give more samples of each class."
             ) from exc
         X_train, X_valid, y_train, y_valid, w_train, w_valid = splits
+        w_valid = self._validation_weights(y_valid, w_valid)
         return (X_train, y_train, w_train), (X_valid, y_valid, w_valid)
 
     def _epochs(self) -> int:
@@ -1362,6 +1378,19 @@ def _check_callback(key, callback) -> None:
         "keras.callbacks.Callback objects or subclasses, e.g. "
         "keras.callbacks.EarlyStopping(patience=5) or the class itself with "
         "callbacks__patience=5."
+    )
+
+
+def _is_logit_adjusted(loss) -> bool:
+    """Whether ``loss`` is the logit-adjusted loss: by name, class or object."""
+    if isinstance(loss, str):
+        return loss == "logit_adjusted"
+    if loss is None:
+        return False
+    from .losses import LogitAdjustedLoss
+
+    return isinstance(loss, LogitAdjustedLoss) or (
+        isinstance(loss, type) and issubclass(loss, LogitAdjustedLoss)
     )
 
 

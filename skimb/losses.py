@@ -145,7 +145,13 @@ class FocalLoss(keras.losses.Loss):
         n_classes = log_p.shape[-1]
         mask = _true_class_mask(y_true, n_classes, log_p.dtype)
         log_pt = ops.sum(mask * log_p, axis=-1)
-        loss = -ops.power(1.0 - ops.exp(log_pt), self.gamma) * log_pt
+        loss = -log_pt
+        if self.gamma > 0:
+            # 1 - p_t, accurate near p_t = 1 and kept off zero: the slope of
+            # x ** gamma at 0 is infinite for gamma < 1, which made the
+            # gradient NaN on confidently right rows (logit outputs).
+            one_minus_pt = ops.maximum(-ops.expm1(log_pt), keras.config.epsilon())
+            loss = ops.power(one_minus_pt, self.gamma) * loss
         if self.alpha is not None:
             alpha = _alpha_vector(self.alpha, n_classes)
             loss = loss * ops.sum(mask * ops.cast(alpha, log_p.dtype), axis=-1)

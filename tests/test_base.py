@@ -843,6 +843,36 @@ def test_balanced_batches(imbalanced_data, monkeypatch):
     np.testing.assert_array_equal(clf.predict_proba(X), again.predict_proba(X))
 
 
+@pytest.mark.parametrize("validation", ["held out", "given"])
+def test_balanced_batches_weigh_validation_classes_equally(
+    imbalanced_data, monkeypatch, validation
+):
+    """With balanced batches, the validation loss of early stopping weighs
+    the classes equally, as the batches do; it was unweighted, so dominated
+    by the majority while training lowered a balanced loss."""
+    from skimb import _keras
+
+    X, y = imbalanced_data
+    feeds = []
+    array_dataset = _keras.array_dataset
+
+    def spy(arrays, **kwargs):
+        feeds.append(arrays)
+        return array_dataset(arrays, **kwargs)
+
+    monkeypatch.setattr(_keras, "array_dataset", spy)
+    clf = _small_clf(batch_sampler="balanced", early_stopping=True, epochs=2)
+    if validation == "given":
+        clf.fit(X[:200], y[:200], validation_data=(X[200:], y[200:]))
+    else:
+        clf.fit(X, y)
+    (_, _, w_train), (_, y_valid, w_valid) = feeds
+    np.testing.assert_allclose(w_train, 1.0)  # the batches balance training
+    totals = np.bincount(y_valid, weights=w_valid)
+    assert np.bincount(y_valid)[0] > 3 * np.bincount(y_valid)[1]
+    np.testing.assert_allclose(totals[0], totals[1])
+
+
 @pytest.mark.parametrize("batch_size", [10, 7])
 def test_balanced_feed_draws_equal_shares_of_each_class(batch_size):
     """Every batch holds each class's share; within a pass the majority's

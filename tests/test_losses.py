@@ -47,6 +47,47 @@ def test_focal_gamma_zero_is_cross_entropy():
     assert float(FocalLoss(gamma=0.0)(y, p)) == pytest.approx(float(bce), rel=1e-5)
 
 
+@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("units", [2, 1])
+def test_focal_gradient_on_confident_logits_is_finite(gamma, units):
+    """Confidently right logits (p_t rounds to 1) have a zero, finite
+    gradient, as cross-entropy's; for gamma < 1 it was NaN: the slope of
+    (1 - p_t) ** gamma at 0 is infinite."""
+    import tensorflow as tf
+
+    y = np.array([0, 1])
+    logits = [[30.0, -30.0], [-30.0, 30.0]] if units == 2 else [[-30.0], [30.0]]
+    logits = tf.Variable(logits)
+    with tf.GradientTape() as tape:
+        loss = FocalLoss(gamma=gamma, from_logits=True)(y, logits)
+    gradient = tape.gradient(loss, logits).numpy()
+    np.testing.assert_allclose(gradient, 0.0, atol=1e-6)
+    # Values away from p_t = 1 are still the formula's.
+    p = float(FocalLoss(gamma=gamma)(np.array([0]), np.array([[0.7, 0.3]])))
+    assert p == pytest.approx(-(0.3**gamma) * np.log(0.7), rel=1e-5)
+
+
+def test_focal_loss_trains_a_logits_network_at_small_gamma():
+    """Separable data and a large step: a linear output with loss__gamma=0.5
+    trains as cross-entropy does (its gradient turned NaN, and the fit ended
+    in "Training diverged")."""
+    from skimb import KerasClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(-3, 1, (180, 2)), rng.normal(3, 1, (20, 2))]
+    y = np.r_[np.zeros(180), np.ones(20)].astype(int)
+    for gamma in (0.0, 0.5):
+        clf = KerasClassifier(
+            _logits_model,
+            loss="focal",
+            loss__gamma=gamma,
+            epochs=30,
+            optimizer__learning_rate=1.0,
+            random_state=0,
+        ).fit(X, y)
+        assert balanced_accuracy_score(y, clf.predict(X)) > 0.95
+
+
 def test_focal_down_weights_easy_samples():
     """On confidently right predictions, focal loss is far below cross-entropy."""
     easy = np.array([[0.95, 0.05]] * 4)
@@ -219,6 +260,33 @@ def test_losses_by_name_on_a_logits_model(imbalanced_data, loss):
         _logits_model, loss=loss, loss__from_logits=False, epochs=1, random_state=0
     ).fit(X, y)
     assert clf.model_.loss.from_logits is False
+
+
+@pytest.mark.parametrize("given", ["object", "class", "subclass"])
+def test_logit_adjusted_loss_object_replaces_class_weights(imbalanced_data, given):
+    """A LogitAdjustedLoss object or class corrects for the prior, as the
+    name does, so no class weights go on top (they did: the prior was
+    corrected twice)."""
+    from skimb import KerasClassifier
+
+    class MyLogitAdjusted(LogitAdjustedLoss):
+        pass
+
+    X, y = imbalanced_data
+    prior = list(np.bincount(y) / len(y))
+    loss, params = {
+        "object": (LogitAdjustedLoss(prior, from_logits=True), {}),
+        "class": (LogitAdjustedLoss, {"loss__class_prior": prior}),
+        "subclass": (MyLogitAdjusted, {"loss__class_prior": prior}),
+    }[given]
+    clf = KerasClassifier(_logits_model, loss=loss, epochs=1, random_state=0, **params)
+    clf.fit(X, y)
+    assert isinstance(clf.model_.loss, LogitAdjustedLoss)
+    np.testing.assert_allclose(clf._sample_weight(y, None), 1.0)
+    # Another Keras loss keeps the default balanced class weights.
+    plain = KerasClassifier(_logits_model, loss="sparse_categorical_crossentropy")
+    weights = plain.set_params(epochs=1).fit(X, y)._sample_weight(y, None)
+    assert weights[y == 1].mean() > 3 * weights[y == 0].mean()
 
 
 def test_posthoc_logit_adjustment(imbalanced_data):
