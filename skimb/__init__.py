@@ -29,7 +29,9 @@ _SUBMODULES = (
     "transfer",
 )
 
-__all__ = sorted([*_PUBLIC_NAMES, *_SUBMODULES, "__version__"])
+# Names only, not the submodules: ``from skimb import *`` would import
+# skimb.losses, which is written with Keras, and with it TensorFlow.
+__all__ = sorted([*_PUBLIC_NAMES, "__version__"])
 
 
 def __getattr__(name):
@@ -41,4 +43,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return __all__
+    return sorted([*__all__, *_SUBMODULES])

@@ -192,14 +192,15 @@ def invalid_argument_errors() -> tuple:
 
 
 class _GlobalRandomState:
-    """A snapshot of every global random state that Keras seeding touches.
+    """A snapshot of the process-wide random state that seeding Keras sets.
 
-    ``keras.utils.set_random_seed`` sets Python's ``random``, NumPy's global
-    ``RandomState``, TensorFlow's global seed (on every Keras backend, when
-    TensorFlow is installed), Keras's global ``SeedGenerator`` and, on the
-    PyTorch backend, PyTorch's global generator. This object records them
-    before seeding and puts them back afterwards, so a seeded fit leaves the
-    user's process as it found it.
+    :func:`seeded` sets Keras's global seed and ``SeedGenerator``,
+    TensorFlow's global seed (on every Keras backend, when TensorFlow is
+    installed) and, on the PyTorch backend, PyTorch's global generator. This
+    object records them before and puts them back afterwards, so a seeded
+    fit leaves the user's process as it found it. (Python's and NumPy's
+    global generators are never seeded, so not restored: restoring them
+    would rewind the draws other threads made meanwhile.)
 
     On the JAX and PyTorch backends TensorFlow may not be loaded yet when the
     snapshot is taken; seeding loads it. Its snapshot is then the state of a
@@ -210,8 +211,6 @@ class _GlobalRandomState:
         from keras.src.backend.common import global_state
 
         self._global_state = global_state
-        self.python = random.getstate()
-        self.numpy = np.random.get_state()
         self.keras = {
             name: global_state.get_global_attribute(name)
             for name in ("global_random_seed", "global_seed_generator")
@@ -245,8 +244,6 @@ class _GlobalRandomState:
         return torch.get_rng_state(), devices
 
     def restore(self) -> None:
-        random.setstate(self.python)
-        np.random.set_state(self.numpy)
         for name, value in self.keras.items():
             self._global_state.set_global_attribute(name, value)
         if self.torch is not None:
@@ -267,47 +264,93 @@ class _GlobalRandomState:
 
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
-    """Run a block with every Keras-relevant global RNG seeded by ``seed``.
+    """Run a block with the random state that Keras draws from seeded by
+    ``seed``, in this thread only.
 
-    All global random states are restored when the block exits, also on
-    error. TensorFlow's op determinism is never switched on: on CPU, seeding
-    is enough for reproducible fits, and switching determinism on would break
-    the user's own unseeded random ops afterwards.
+    That is Keras's global seed, its global seed generator, the generator its
+    layers draw initializer seeds from, and TensorFlow's global seed (which
+    seeds ``tf.data``'s shuffling of image files). All are restored when the
+    block exits, also on error. Unlike ``keras.utils.set_random_seed``, it
+    leaves Python's and NumPy's global generators alone (nothing in a fit
+    draws from them, and other threads would), and sets TensorFlow's seed
+    without clearing its kernel cache, which restarted the user's own
+    op-seeded random sequences. TensorFlow's op determinism is never
+    switched on: on CPU, seeding is enough for reproducible fits.
 
     The lock serialises seeded blocks between threads of one process, since
-    the seeds they set are process-wide.
+    Keras's and TensorFlow's seeds are process-wide.
     """
-    keras = import_keras()
+    import_keras()
+    from keras.src.backend.common import global_state
+
+    # Keras draws each initializer's seed from ``python_random``: the
+    # sequence of ``random.seed(seed)``, in this thread only.
+    with preserved_global_state(random.Random(int(seed))):
+        global_state.set_global_attribute("global_random_seed", int(seed))
+        global_state.set_global_attribute("global_seed_generator", None)
+        _set_tensorflow_seed(int(seed))
+        if import_keras().backend.backend() == "torch":
+            import torch
+
+            torch.manual_seed(int(seed))
+        yield
+
+
+class _ThreadRandom:
+    """A stand-in for a ``random`` generator: ``own`` in the thread that made
+    it, ``shared`` in every other thread."""
+
+    def __init__(self, own, shared):
+        self._own, self._shared = own, shared
+        self._thread = threading.get_ident()
+
+    def in_this_thread(self):
+        """The generator that this thread draws from."""
+        return self._own if threading.get_ident() == self._thread else self._shared
+
+    def __getattr__(self, name):
+        return getattr(self.in_this_thread(), name)
+
+
+def _set_tensorflow_seed(seed: int) -> None:
+    """TensorFlow's global seed, as ``tf.random.set_seed`` sets it in eager
+    mode, but keeping the kernel cache (see :func:`seeded`)."""
+    if _tensorflow_or_none() is None:
+        return
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import ops
+
+    ctx = context.context()
+    ctx._seed, ctx._rng = seed, random.Random(seed)
+    ops.get_default_graph().seed = seed
+
+
+@contextlib.contextmanager
+def preserved_global_state(generator: random.Random | None = None) -> Iterator[None]:
+    """Run a block, then put every global random state back as it was.
+
+    Building a Keras model draws initializer seeds (from ``python_random``
+    in ``keras.src.random.seed_generator``, Python's global ``random``);
+    loading a saved model does too. In the block, this thread draws them
+    from ``generator`` (by default a fresh one) instead, so the user's
+    ``random`` stream does not move; other threads (the user's, a Dask
+    worker's event loop) keep drawing from theirs. Both also name layers,
+    which :func:`private_layer_names` keeps from the user's counters.
+    """
+    import_keras()
     from keras.src.random import seed_generator
 
-    with preserved_global_state():
-        keras.utils.set_random_seed(int(seed))
-        # Keras draws each initializer's seed from Python's global ``random``,
-        # which other threads of the process may draw from during the fit (a
-        # Dask worker's event loop does): give Keras a generator of its own,
-        # with the same sequence as ``random.seed(seed)``.
+    with _SEED_LOCK, private_layer_names():
+        snapshot = _GlobalRandomState()
         shared = seed_generator.python_random
-        seed_generator.python_random = random.Random(int(seed))
+        if generator is None and isinstance(shared, _ThreadRandom):
+            generator = shared.in_this_thread()  # nested: keep the outer one
+        own = generator if generator is not None else random.Random()
+        seed_generator.python_random = _ThreadRandom(own, shared)
         try:
             yield
         finally:
             seed_generator.python_random = shared
-
-
-@contextlib.contextmanager
-def preserved_global_state() -> Iterator[None]:
-    """Run a block, then put every global random state back as it was.
-
-    Building a Keras model draws initializer seeds from Python's ``random``;
-    loading a saved model does too. Both also name layers, which
-    :func:`private_layer_names` keeps from the user's counters.
-    """
-    import_keras()
-    with _SEED_LOCK, private_layer_names():
-        snapshot = _GlobalRandomState()
-        try:
-            yield
-        finally:
             snapshot.restore()
 
 

@@ -86,8 +86,14 @@ def _option_spelling(message):
 @click.version_option(package_name="skimb")
 def main():
     """skimb: Keras classifiers for imbalanced data, the scikit-learn way."""
-    # Quiet TensorFlow's C++ start-up logs; the library itself never does this.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Quiet TensorFlow's C++ start-up logs (the library itself never does
+    # this), for this command only: called in-process (main([...]) from a
+    # script or a test), the caller's environment is put back at the end.
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        click.get_current_context().call_on_close(
+            lambda: os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+        )
 
 
 def _backbone_options(function):

@@ -23,6 +23,20 @@ def _run(*args):
     return result
 
 
+def test_main_in_process_leaves_the_environment(monkeypatch):
+    """main() quiets TensorFlow's C++ logs for its own run only: called
+    in-process, it left TF_CPP_MIN_LOG_LEVEL=2 behind for the caller's later
+    TensorFlow import. A value the caller set is kept."""
+    import os
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    assert _run("compare", "--help").exit_code == 0
+    assert "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")
+    _run("compare", "--help")
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0"
+
+
 @pytest.fixture(scope="module")
 def hard_csv(tmp_path_factory):
     """An overlapping 92:8 table with a string target and a categorical column."""

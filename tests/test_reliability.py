@@ -6,6 +6,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -165,6 +166,90 @@ def test_seeded_fit_ignores_other_threads_drawing_random(imbalanced_data):
 
 def _seeded_mlp():
     return MLPClassifier(hidden_layer_sizes=(16, 8), max_iter=2, random_state=0)
+
+
+def test_seeded_fit_and_a_thread_building_keras_layers(imbalanced_data):
+    """A user thread creating Keras initializers during a seeded fit neither
+    changes the fit nor gets the fit's seeds: Keras's seed source is the
+    fit's own in the fit's thread only (it was swapped for every thread, so
+    the fit's weights changed by up to 2e-3)."""
+    import threading
+
+    import keras
+
+    X, y = imbalanced_data
+    expected = _seeded_mlp().fit(X, y).predict_proba(X)
+    stop, seeds = threading.Event(), []
+
+    def build_initializers():
+        while not stop.is_set():
+            seeds.append(keras.initializers.GlorotUniform().seed)
+            time.sleep(0.0005)
+
+    random.seed(11)
+    thread = threading.Thread(target=build_initializers)
+    thread.start()
+    try:
+        got = _seeded_mlp().fit(X, y).predict_proba(X)
+    finally:
+        stop.set()
+        thread.join()
+    np.testing.assert_array_equal(got, expected)
+    random.seed(11)  # the thread drew from the user's seeded stream, in order
+    assert seeds == [random.randint(1, int(1e9)) for _ in seeds]
+
+
+@pytest.mark.parametrize("module", ["random", "numpy"])
+def test_seeded_fit_neither_reseeds_nor_rewinds_other_threads(imbalanced_data, module):
+    """A thread drawing from Python's or NumPy's global generator during a
+    seeded fit continues its own seeded sequence. The fit seeded those
+    generators (the thread drew the fit's numbers) and restored them after
+    (the thread's next draws repeated earlier ones)."""
+    import threading
+
+    X, y = imbalanced_data
+    draw, seed = {
+        "random": (random.random, random.seed),
+        "numpy": (np.random.random, np.random.seed),
+    }[module]
+    stop, drawn = threading.Event(), []
+
+    def keep_drawing():
+        while not stop.is_set():
+            drawn.append(draw())
+            time.sleep(0.0005)
+
+    _seeded_mlp().fit(X, y)  # warm up: the next fit is quick
+    seed(21)
+    thread = threading.Thread(target=keep_drawing)
+    thread.start()
+    try:
+        _seeded_mlp().fit(X, y)
+    finally:
+        stop.set()
+        thread.join()
+    drawn.append(draw())  # after the fit, in this thread
+    seed(21)
+    assert drawn == [draw() for _ in drawn]
+
+
+def test_seeded_fit_keeps_the_users_op_seeded_tensorflow_streams(imbalanced_data):
+    """tf.random ops with an op seed continue their sequence across a seeded
+    fit. Seeding with tf.random.set_seed cleared TensorFlow's kernel cache,
+    which restarted them (the user's next numbers repeated earlier ones)."""
+    import tensorflow as tf
+
+    X, y = imbalanced_data
+
+    def draws(n):
+        return [float(tf.random.uniform([], seed=7)) for _ in range(n)]
+
+    tf.random.set_seed(1)
+    expected = draws(4)
+    tf.random.set_seed(1)
+    got = draws(2)
+    _seeded_mlp().fit(X, y)
+    assert got + draws(2) == expected
 
 
 # MobileNetV3Small with random weights gives near-zero features, and skimb
