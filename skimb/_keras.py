@@ -16,6 +16,7 @@ import io
 import logging
 import random
 import re
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
@@ -352,6 +353,21 @@ def preserved_global_state(generator: random.Random | None = None) -> Iterator[N
         finally:
             seed_generator.python_random = shared
             snapshot.restore()
+
+
+@contextlib.contextmanager
+def guarding_model_params(estimator) -> Iterator[None]:
+    """:func:`preserved_global_state` if a parameter of ``estimator`` is a
+    ``keras.Model`` (``clone`` deep-copies it: Keras rebuilds it, drawing
+    initializer seeds and layer names from the user's streams), else
+    nothing, and Keras is not imported."""
+    keras = sys.modules.get("keras")
+    params = estimator.get_params(deep=False).values()
+    if keras is None or not any(isinstance(value, keras.Model) for value in params):
+        yield
+        return
+    with preserved_global_state():
+        yield
 
 
 @contextlib.contextmanager

@@ -378,6 +378,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # scikit-learn protocol
 
+    def __sklearn_clone__(self):
+        with _keras.guarding_model_params(self):
+            return super().__sklearn_clone__()
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True

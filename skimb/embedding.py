@@ -261,6 +261,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
             [f"embedding{i}" for i in range(self.n_features_out_)], dtype=object
         )
 
+    def __sklearn_clone__(self):
+        with _keras.guarding_model_params(self):
+            return super().__sklearn_clone__()
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
