@@ -99,8 +99,9 @@ def limit_worker_threads() -> int | None:
     ``TF_NUM_INTEROP_THREADS``: the values the user gave the workers, else
     ``OMP_NUM_THREADS`` (:func:`_limit_threads_before_tensorflow_starts`
     puts it there). It does nothing in the user's own process, where thread
-    settings are the user's, and nothing if TensorFlow's runtime already
-    started (the pools are fixed then).
+    settings are the user's, nothing if the user's code in the worker sized
+    the pools already (``tf.config.threading``), and nothing if TensorFlow's
+    runtime already started (the pools are fixed then).
 
     Returns
     -------
@@ -111,6 +112,11 @@ def limit_worker_threads() -> int | None:
     tf = _tensorflow_or_none()
     if tf is None or share is None:
         return None
+    pools = tf.config.threading
+    if pools.get_intra_op_parallelism_threads() or (
+        pools.get_inter_op_parallelism_threads()
+    ):
+        return None  # set by the user's own code in this worker: theirs
     intra = _threads_variable("TF_NUM_INTRAOP_THREADS", default=share)
     inter = _threads_variable("TF_NUM_INTEROP_THREADS", default=share)
     try:

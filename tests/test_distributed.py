@@ -345,6 +345,30 @@ def test_loky_workers_limit_tensorflow_threads():
     assert _keras.limit_worker_threads() is None
 
 
+def test_thread_pools_sized_by_the_users_code_in_a_worker_are_kept():
+    """In a worker (here a process named as loky names its workers), pools
+    that the user's own task sized with tf.config.threading before the first
+    fit stay as set; skimb overrode them with the worker's share."""
+    out = run_python(
+        """
+        import multiprocessing, os
+        multiprocessing.current_process().name = "LokyProcess-9"
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import numpy as np
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+        tf.config.threading.set_inter_op_parallelism_threads(3)
+        from skimb import MLPClassifier, _keras
+        MLPClassifier(max_iter=1).fit(np.random.rand(20, 3), [0, 1] * 10)
+        threading = tf.config.threading
+        print(threading.get_intra_op_parallelism_threads(),
+              threading.get_inter_op_parallelism_threads(),
+              _keras._WORKER_THREADS["limit"])
+        """
+    )
+    assert out.split() == ["2", "3", "None"]
+
+
 @pytest.fixture(scope="module")
 def ray_backend():
     """A local Ray instance of two CPUs, registered as joblib's "ray" backend."""
