@@ -728,6 +728,44 @@ class InconsistentVersionWarning(UserWarning):
     """A skimb estimator is unpickled by another skimb version than saved it."""
 
 
+#: Estimator parameters that may hold a ``keras.Model``.
+_MODEL_PARAMETERS = ("model", "backbone")
+
+
+class _SavedModel:
+    """A ``keras.Model`` parameter in a pickle, as ``.keras`` bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+def save_model_params(state: dict) -> dict:
+    """``state`` with ``keras.Model`` parameters as :class:`_SavedModel`.
+
+    Pickled as they are, Keras's reducer would rebuild them outside skimb's
+    private state (drawing from the user's ``random`` and name counters),
+    and a reducer that another library installs (scikeras's refuses
+    ``Lambda`` layers) would apply.
+    """
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return state
+    return {
+        key: _SavedModel(model_to_bytes(value))
+        if key in _MODEL_PARAMETERS and isinstance(value, keras.Model)
+        else value
+        for key, value in state.items()
+    }
+
+
+def load_model_params(state: dict) -> dict:
+    """``state`` with :class:`_SavedModel` parameters rebuilt."""
+    return {
+        key: model_from_bytes(value.data) if isinstance(value, _SavedModel) else value
+        for key, value in state.items()
+    }
+
+
 def stamp_version(state: dict) -> dict:
     """Record the skimb version that pickles ``state``."""
     from . import __version__

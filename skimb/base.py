@@ -1199,13 +1199,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         state = dict(super().__getstate__())  # a copy: never touch self
         if "model_" in state:
             state["model_"] = _keras.model_to_bytes(state["model_"])
-        return _keras.stamp_version(state)
+        return _keras.stamp_version(_keras.save_model_params(state))
 
     def __setstate__(self, state):
         state = _keras.check_version(state, type(self).__name__)
         if isinstance(state.get("model_"), bytes):
             state["model_"] = _keras.model_from_bytes(state["model_"])
-        super().__setstate__(state)
+        super().__setstate__(_keras.load_model_params(state))
 
 
 # ----------------------------------------------------------------------

@@ -343,13 +343,13 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         state = dict(super().__getstate__())
         if "extractor_" in state:
             state["extractor_"] = _keras.model_to_bytes(state["extractor_"])
-        return _keras.stamp_version(state)
+        return _keras.stamp_version(_keras.save_model_params(state))
 
     def __setstate__(self, state):
         state = _keras.check_version(state, type(self).__name__)
         if isinstance(state.get("extractor_"), bytes):
             state["extractor_"] = _keras.model_from_bytes(state["extractor_"])
-        super().__setstate__(state)
+        super().__setstate__(_keras.load_model_params(state))
 
 
 def _built_extractor(recipe, build) -> tuple:

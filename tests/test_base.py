@@ -1506,10 +1506,13 @@ def test_models_with_lambda_layers_fit_and_pickle(imbalanced_data):
     clf = KerasClassifier(_lambda_network, epochs=1, random_state=0).fit(X, y)
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
-    # A model object is copied for the fit. (Pickling the estimator then
-    # pickles that object as a parameter, through whatever reducer
-    # keras.Model has in the process: scikeras, imported by other tests,
-    # installs its own, which refuses Lambda layers.)
+    # A model object is copied for the fit, and pickled as a parameter by
+    # skimb, not by keras.Model's reducer: importing scikeras replaces that
+    # with one that refuses Lambda layers.
+    import scikeras.wrappers  # noqa: F401
+
     model = _lambda_network({"n_features_in_": X.shape[1]})
     clf = KerasClassifier(model, epochs=1, random_state=0).fit(X, y)
-    assert clf.predict_proba(X).shape == (len(X), 2)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    assert again.model is not model and len(again.model.layers) == len(model.layers)

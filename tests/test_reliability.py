@@ -278,20 +278,23 @@ def test_global_state_is_unchanged(imbalanced_data, tmp_path):
         assert after == before, name
 
 
+@pytest.mark.parametrize("how", ["clone", "pickle"])
 @pytest.mark.parametrize("estimator", [KerasClassifier, ImageEmbedder])
-def test_clone_with_a_model_parameter_leaves_the_users_streams(estimator):
-    """clone deep-copies a keras.Model parameter, which Keras rebuilds: that
-    drew initializer seeds from the user's Python random and moved Keras's
-    layer-name counters. The copy is now made in skimb's private state."""
+def test_copies_with_a_model_parameter_leave_the_users_streams(estimator, how):
+    """clone deep-copies a keras.Model parameter, and unpickling rebuilds it
+    (Keras's reducer): both drew initializer seeds from the user's Python
+    random and moved Keras's layer-name counters. Both now happen in skimb's
+    private state."""
     import keras
     from keras.src.backend.common import global_state
     from sklearn.base import clone
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    pickled = pickle.dumps(estimator(model))
     random.seed(4)
     before = random.getstate()
     names = dict(global_state.get_global_attribute("object_name_uids"))
-    copy = clone(estimator(model))
+    copy = clone(estimator(model)) if how == "clone" else pickle.loads(pickled)
     assert random.getstate() == before
     assert dict(global_state.get_global_attribute("object_name_uids")) == names
     given = copy.get_params()["model" if estimator is KerasClassifier else "backbone"]
