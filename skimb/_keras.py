@@ -443,15 +443,63 @@ def quiet_retracing() -> Iterator[None]:
     TensorFlow warns that the step "triggered tf.function retracing" and
     advises defining the function outside the loop, which the user cannot
     act on. The filter is on TensorFlow's Python logger during the block
-    only.
+    only. TensorFlow's counts of recent traces, by which it decides to warn
+    (at most twice per traced function, which Keras's fits share), are put
+    back afterwards: skimb's traces neither use up the user's warnings nor
+    make the user's next fit warn about them.
     """
     logger = logging.getLogger("tensorflow")
     retracing = _RetracingFilter()
     logger.addFilter(retracing)
+    counts = _TracingCounts()
     try:
         yield
     finally:
+        counts.restore()
         logger.removeFilter(retracing)
+
+
+class _TracingCounts:
+    """A snapshot of TensorFlow's frequent-retracing detectors (internals;
+    nothing happens if they move)."""
+
+    def __init__(self) -> None:
+        self._manager, self._saved = None, {}
+        if _tensorflow_or_none() is None:
+            return
+        try:
+            from tensorflow.python.eager.polymorphic_function import (
+                polymorphic_function,
+            )
+
+            manager = polymorphic_function._frequent_tracing_detector_manager
+            with manager._lock:
+                self._saved = {
+                    key: (
+                        list(detector._calls_per_tracings),
+                        detector._call_count,
+                        detector._total_warning_count,
+                    )
+                    for key, detector in manager._detectors.items()
+                }
+        except (ImportError, AttributeError):  # pragma: no cover - TF moved
+            return
+        self._manager = manager
+
+    def restore(self) -> None:
+        manager = self._manager
+        if manager is None:
+            return
+        with manager._lock:
+            for key in list(manager._detectors.keys()):
+                if key not in self._saved:  # traced first in the block
+                    del manager._detectors[key]
+            for key, (calls, count, warnings_given) in self._saved.items():
+                detector = manager._detectors.get(key)
+                if detector is not None:
+                    detector._calls_per_tracings = calls
+                    detector._call_count = count
+                    detector._total_warning_count = warnings_given
 
 
 def _gradient_registry() -> dict:

@@ -608,6 +608,43 @@ def test_a_search_does_not_print_tensorflows_retracing_warning():
     assert output.split() == ["0", "0", "the", "user's", "own", "warning"]
 
 
+@pytest.mark.slow
+def test_skimb_fits_do_not_change_when_tensorflow_warns_the_user():
+    """TensorFlow warns about retracing from its counts of recent traces, at
+    most twice per traced function, which Keras's fits share. skimb's
+    filtered traces still counted: 4 fits made the user's next own fit warn
+    about them, 12 used up the warnings the user's loop of fits should get.
+    With or without skimb's fits before, the user's warnings are the same."""
+    code = textwrap.dedent(
+        """
+        import keras, numpy as np
+        from skimb import MLPClassifier
+
+        X = np.random.RandomState(0).normal(size=(60, 4))
+        y = np.array([0] * 45 + [1] * 15)
+        for i in range(N_SKIMB_FITS):
+            MLPClassifier(hidden_layer_sizes=(3,), max_iter=1, random_state=i).fit(X, y)
+
+        def fit_own_model():
+            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+            model.fit(X, y, epochs=1, verbose=0)
+            return sum("retracing" in message for message in seen)
+
+        after_one = fit_own_model()
+        for _ in range(8):
+            after_loop = fit_own_model()
+        print(after_one, after_loop)
+        """
+    )
+    outputs = {
+        n: run_python(_RECORD_TENSORFLOW_LOG + code.replace("N_SKIMB_FITS", str(n)))
+        for n in (0, 4, 12)
+    }
+    assert outputs[0].split() == ["0", "2"]  # what the user's code alone gets
+    assert outputs[4] == outputs[0] and outputs[12] == outputs[0]
+
+
 def test_predicting_on_image_files_does_not_print_the_retracing_warning(tmp_path):
     """Each prediction on image files runs a new ``tf.data`` pipeline
     through a model's predict step; after a fit and a few predictions
