@@ -272,17 +272,17 @@ class _GlobalRandomState:
 @contextlib.contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """Run a block with the random state that Keras draws from seeded by
-    ``seed``, in this thread only.
+    ``seed``.
 
-    That is Keras's global seed, its global seed generator, the generator its
-    layers draw initializer seeds from, and TensorFlow's global seed (which
-    seeds ``tf.data``'s shuffling of image files). All are restored when the
-    block exits, also on error. Unlike ``keras.utils.set_random_seed``, it
-    leaves Python's and NumPy's global generators alone (nothing in a fit
-    draws from them, and other threads would), and sets TensorFlow's seed
-    without clearing its kernel cache, which restarted the user's own
-    op-seeded random sequences. TensorFlow's op determinism is never
-    switched on: on CPU, seeding is enough for reproducible fits.
+    That is Keras's global seed and global seed generator and TensorFlow's
+    global seed (which seeds ``tf.data``'s shuffling of image files), which
+    are process-wide, and the generator Keras's layers draw initializer
+    seeds from, which is the block's own in this thread only. All are
+    restored when the block exits, also on error. Unlike
+    ``keras.utils.set_random_seed``, it leaves Python's and NumPy's global
+    generators alone: nothing in a fit draws from them, and other threads
+    would. TensorFlow's op determinism is never switched on: on CPU,
+    seeding is enough for reproducible fits.
 
     The lock serialises seeded blocks between threads of one process, since
     Keras's and TensorFlow's seeds are process-wide.
@@ -320,16 +320,19 @@ class _ThreadRandom:
 
 
 def _set_tensorflow_seed(seed: int) -> None:
-    """TensorFlow's global seed, as ``tf.random.set_seed`` sets it in eager
-    mode, but keeping the kernel cache (see :func:`seeded`)."""
-    if _tensorflow_or_none() is None:
-        return
-    from tensorflow.python.eager import context
-    from tensorflow.python.framework import ops
+    """TensorFlow's global seed (``tf.random.set_seed``), if it is loaded.
 
-    ctx = context.context()
-    ctx._seed, ctx._rng = seed, random.Random(seed)
-    ops.get_default_graph().seed = seed
+    Setting it clears TensorFlow's kernel cache, so the user's own eager
+    op-seeded random sequences (``tf.random.uniform(..., seed=7)``) start
+    over after a fit, as after ``keras.utils.set_random_seed``. Keeping the
+    cache was tried: a model whose layers use TensorFlow's stateful random
+    ops eagerly (an initializer calling ``tf.random.normal``) then continued
+    the previous fit's kernels, and equal ``random_state`` gave different
+    fits.
+    """
+    tf = _tensorflow_or_none()
+    if tf is not None:
+        tf.random.set_seed(seed)
 
 
 @contextlib.contextmanager
@@ -339,10 +342,13 @@ def preserved_global_state(generator: random.Random | None = None) -> Iterator[N
     Building a Keras model draws initializer seeds (from ``python_random``
     in ``keras.src.random.seed_generator``, Python's global ``random``);
     loading a saved model does too. In the block, this thread draws them
-    from ``generator`` (by default a fresh one) instead, so the user's
-    ``random`` stream does not move; other threads (the user's, a Dask
-    worker's event loop) keep drawing from theirs. Both also name layers,
-    which :func:`private_layer_names` keeps from the user's counters.
+    from ``generator`` instead (by default, the outer block's, else a copy
+    of Python's global generator: a loaded model's layers get the seeds
+    they got when the user's seeded stream was drawn from, so refits of it
+    repeat), and the user's ``random`` stream does not move; other threads
+    (the user's, a Dask worker's event loop) keep drawing from theirs. Both
+    also name layers, which :func:`private_layer_names` keeps from the
+    user's counters.
     """
     import_keras()
     from keras.src.random import seed_generator
@@ -352,7 +358,10 @@ def preserved_global_state(generator: random.Random | None = None) -> Iterator[N
         shared = seed_generator.python_random
         if generator is None and isinstance(shared, _ThreadRandom):
             generator = shared.in_this_thread()  # nested: keep the outer one
-        own = generator if generator is not None else random.Random()
+        if generator is None:
+            generator = random.Random()
+            generator.setstate(random.getstate())
+        own = generator
         seed_generator.python_random = _ThreadRandom(own, shared)
         try:
             yield

@@ -425,8 +425,8 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
             Extra arguments for ``keras.Model.fit`` (take precedence over the
             routed ``fit__*`` parameters). ``callbacks`` given here (one
             callback object or a list) run in addition to the estimator's
-            ``callbacks`` and early stopping; they are used as given, not
-            copied.
+            ``callbacks``, a routed ``fit__callbacks`` and early stopping;
+            they are used as given, not copied.
 
         Returns
         -------
@@ -1036,16 +1036,19 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         X, y, weights = train
         y_fit = self._targets_for_model(model, y)
         weights = weights.astype(np.float32)
-        user_kwargs = {**self._routed_params("fit"), **fit_params}
+        routed = self._routed_params("fit")
+        user_kwargs = {**routed, **fit_params}
         user_kwargs.pop("validation_data", None)  # already in ``valid``
         _check_fit_kwargs(user_kwargs, model)
         # partial_fit runs the user's callbacks, without early stopping.
         callbacks = (
             self._user_callbacks() if incremental else self._make_callbacks(valid)
         )
-        # Callbacks given to this fit (fit__callbacks, fit(callbacks=...)) join
-        # the estimator's own; they do not replace early stopping.
-        callbacks += _fit_time_callbacks(user_kwargs.pop("callbacks", None))
+        # Callbacks given to this fit (fit__callbacks and fit(callbacks=...),
+        # both) join the estimator's own; they do not replace early stopping.
+        user_kwargs.pop("callbacks", None)
+        for given in (routed, fit_params):
+            callbacks += _fit_time_callbacks(given.get("callbacks"))
         kwargs = {
             "epochs": epochs,
             "verbose": self.verbose,

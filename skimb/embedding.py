@@ -277,9 +277,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
 
         The seed counts only where the weights are drawn at random (a
         registered backbone with ``weights=None``); a weights file counts by
-        its path, size and modification time; a model backbone by its
-        fingerprint (configuration and weights). Keras's float type and dtype
-        policy count as well.
+        a hash of its content (its size and modification time survive a copy
+        of other weights with ``cp -p``); a model backbone by its fingerprint
+        (configuration and weights). Keras's float type and dtype policy
+        count as well.
         """
         keras = _keras.import_keras()
         backbone, weights = self.backbone, self.weights
@@ -290,10 +291,10 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
                 return None
         if weights is not None and weights != "imagenet":
             try:
-                stat = os.stat(weights)
+                with open(weights, "rb") as file:
+                    weights = ("file", hashlib.file_digest(file, "sha1").hexdigest())
             except (OSError, TypeError, ValueError):
                 return None  # the build says what is wrong with it
-            weights = ("file", os.path.abspath(weights), stat.st_size, stat.st_mtime_ns)
         random_weights = weights is None and isinstance(self.backbone, str)
         return (
             backbone,

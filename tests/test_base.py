@@ -237,6 +237,16 @@ def test_fit_time_callbacks_join_the_estimator_callbacks(imbalanced_data, how, a
     assert clf.model_.seen_by_callback[0] == 100  # a copy of the own one ran
     assert own.seen == []  # (the estimator's own objects are still copied)
     assert clf.n_iter_ < 40  # early stopping ran
+    # Routed and fit-argument callbacks together: both run.
+    routed = []
+    clf.set_params(
+        fit__callbacks=keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: routed.append(epoch)
+        )
+    )
+    epochs_seen.clear()
+    clf.fit(X, y, callbacks=given)
+    assert routed == epochs_seen == list(range(clf.n_iter_))
 
 
 def test_fit_time_callbacks_must_be_callback_objects(imbalanced_data):

@@ -233,23 +233,51 @@ def test_seeded_fit_neither_reseeds_nor_rewinds_other_threads(imbalanced_data, m
     assert drawn == [draw() for _ in drawn]
 
 
-def test_seeded_fit_keeps_the_users_op_seeded_tensorflow_streams(imbalanced_data):
-    """tf.random ops with an op seed continue their sequence across a seeded
-    fit. Seeding with tf.random.set_seed cleared TensorFlow's kernel cache,
-    which restarted them (the user's next numbers repeated earlier ones)."""
+def test_seeded_fits_of_a_model_with_stateful_tensorflow_random_ops(imbalanced_data):
+    """A model whose initializer calls TensorFlow's stateful tf.random.normal
+    (run eagerly, at build) fits alike at each fit with one random_state. A
+    version that kept TensorFlow's kernel cache when seeding continued the
+    previous fit's random kernel instead."""
+    import keras
     import tensorflow as tf
 
     X, y = imbalanced_data
 
-    def draws(n):
-        return [float(tf.random.uniform([], seed=7)) for _ in range(n)]
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        outputs = keras.layers.Dense(
+            2,
+            activation="softmax",
+            kernel_initializer=lambda shape, dtype=None: tf.random.normal(shape),
+        )(inputs)
+        return keras.Model(inputs, outputs)
 
-    tf.random.set_seed(1)
-    expected = draws(4)
-    tf.random.set_seed(1)
-    got = draws(2)
-    _seeded_mlp().fit(X, y)
-    assert got + draws(2) == expected
+    fits = [
+        KerasClassifier(build, epochs=1, random_state=0).fit(X, y).predict_proba(X)
+        for _ in range(3)
+    ]
+    np.testing.assert_array_equal(fits[0], fits[1])
+    np.testing.assert_array_equal(fits[0], fits[2])
+
+
+def test_training_an_unpickled_estimator_repeats(imbalanced_data):
+    """Unpickling rebuilds the network's layers, whose seed generators
+    (Dropout's) draw seeds: from a copy of the user's Python random stream,
+    as when they were drawn from it directly, so training each copy further
+    gives the same result (a fresh OS-seeded generator made every copy
+    differ)."""
+    X, y = imbalanced_data
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=2, dropout=0.5, random_state=0
+    )
+    pickled = pickle.dumps(clf.fit(X, y))
+    random.seed(0)
+    state = random.getstate()
+    trained = [
+        pickle.loads(pickled).partial_fit(X, y).predict_proba(X) for _ in range(2)
+    ]
+    np.testing.assert_array_equal(trained[0], trained[1])
+    assert random.getstate() == state  # the copies did not move the stream
 
 
 # MobileNetV3Small with random weights gives near-zero features, and skimb

@@ -5,6 +5,7 @@ writes, or a small convolutional backbone pretrained here on some digit
 classes.
 """
 
+import os
 import pickle
 import re
 
@@ -878,7 +879,9 @@ def test_embedders_fitted_alike_share_one_extractor(
     fresh = ImageEmbedder(pretrained_backbone, weights=None, cache=False).fit(X)
     assert fresh.extractor_ is not first.extractor_ and len(builds) == 2
     np.testing.assert_array_equal(again.transform(X), fresh.transform(X))
-    # A weights file counts by its content's state: rewritten, it is new.
+    # A weights file counts by its content: rewritten with other weights of
+    # the same size and modification time (cp -p of another checkpoint), it
+    # is new.
     path = tmp_path / "features.weights.h5"
     pretrained_backbone.save_weights(path)
     from_file = [ImageEmbedder(pretrained_backbone, weights=path) for _ in range(3)]
@@ -886,7 +889,10 @@ def test_embedders_fitted_alike_share_one_extractor(
     assert from_file[1].extractor_ is from_file[0].extractor_ and len(builds) == 3
     shifted = keras.models.clone_model(pretrained_backbone)
     shifted.set_weights([w + 0.01 for w in pretrained_backbone.get_weights()])
+    stat = os.stat(path)
     shifted.save_weights(path)
+    assert os.stat(path).st_size == stat.st_size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     from_file[2].fit(X)
     assert from_file[2].extractor_ is not from_file[0].extractor_
     assert from_file[2].fingerprint_ != from_file[0].fingerprint_
