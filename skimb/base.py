@@ -642,7 +642,13 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, train, valid, *, warm, epochs, fit_params, incremental):
         """Build (unless warm) and fit the network; returns (model, history)."""
-        model = self.model_ if warm else self._build_and_compile()
+        if warm:
+            model = self.model_
+            self._check_same_network()
+            if not incremental:
+                self._recompile_if_changed(model)
+        else:
+            model = self._build_and_compile()
         history = self._fit_keras_model(
             model,
             train,
@@ -694,6 +700,14 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     def _prepare_targets(self, y, *, classes, warm, incremental):
         """Learn or check ``classes_`` and encode ``y`` as integers."""
+        if classes is not None and len(np.unique(classes)) < len(classes):
+            # scikit-learn 1.9's MLPClassifier.partial_fit takes sample_weight
+            # third; given by position here, it would be read as classes.
+            raise ValueError(
+                "classes has repeated values; it must list each class once. "
+                "(partial_fit's order is X, y, classes, sample_weight: pass "
+                "sample_weight by name.)"
+            )
         changed = classes is not None and not np.array_equal(
             np.unique(classes), getattr(self, "classes_", None)
         )
@@ -881,13 +895,60 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         # and predict_proba reads it.
         self._logit_outputs = _outputs_logits(model, self._input_shape())
         provisional = vars(self).pop("_provisional_loss", None)
-        if not getattr(model, "compiled", False):
+        compiled_here = not getattr(model, "compiled", False)
+        if compiled_here:
             model.compile(**self._compile_kwargs(model))
         elif provisional is not None and model.loss is provisional:
             # The build function compiled with compile_kwargs, whose loss was
             # picked before the output layer existed: pick it for this output.
             _recompile_with_loss(model, self._make_loss(model))
+        # What warm starts check against (see _check_same_network).
+        self._built_with = {
+            "network": self._network_params(),
+            "compile": self._compile_params() if compiled_here else None,
+        }
         return model
+
+    # Warm starts: the network goes on; its parameters must not change, the
+    # optimizer's and the loss's may.
+
+    def _network_params(self) -> dict:
+        """The parameters that decide the network's layers."""
+        return {f"model__{k}": v for k, v in self._routed_params("model").items()}
+
+    def _compile_params(self) -> dict:
+        """The parameters that decide the compiled optimizer and loss."""
+        return {
+            name: value
+            for name, value in self.get_params(deep=False).items()
+            if name.partition("__")[0] in ("optimizer", "loss")
+        }
+
+    def _check_same_network(self) -> None:
+        """Raise if a warm start or partial_fit would go on with a network
+        that its parameters no longer describe (it did, silently)."""
+        built = getattr(self, "_built_with", None)  # absent in older pickles
+        changed = _changed_params(built and built["network"], self._network_params())
+        if changed:
+            raise ValueError(
+                f"{type(self).__name__} cannot continue training (warm_start or "
+                f"partial_fit) after {', '.join(changed)} changed: the fitted "
+                "network was built with the earlier values. Set them back, or "
+                "fit anew (warm_start=False, or a fresh estimator)."
+            )
+
+    def _recompile_if_changed(self, model) -> None:
+        """A warm fit after the optimizer's or the loss's parameters changed
+        compiles the network anew with them, as scikit-learn's MLP makes a
+        new optimizer for each fit; otherwise the optimizer's state goes on.
+        A network compiled by the user's build function keeps its
+        compilation."""
+        built = getattr(self, "_built_with", None)
+        if not built or built["compile"] is None:
+            return
+        if _changed_params(built["compile"], self._compile_params()):
+            model.compile(**self._compile_kwargs(model))
+            built["compile"] = self._compile_params()
 
     def _build_model(self):
         """Return a new, uncompiled (or self-compiled) Keras model."""
@@ -1135,10 +1196,16 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     def _store_fit_results(self, model, history, warm):
         self.model_ = model
         previous = self.history_ if warm and hasattr(self, "history_") else {}
-        self.history_ = {
-            key: list(previous.get(key, [])) + [float(v) for v in values]
-            for key, values in history.items()
-        }
+        # Every key of every fit, NaN for the epochs of fits that lacked it
+        # (a validation loss in some warm fits only), so that the lists stay
+        # aligned by epoch.
+        done = len(previous.get("loss", []))
+        epochs = len(history.get("loss", []))
+        self.history_ = {}
+        for key in {**previous, **history}:
+            before = list(previous.get(key, [np.nan] * done))
+            now = [float(v) for v in history.get(key, [np.nan] * epochs)]
+            self.history_[key] = before + now
         self.n_iter_ = len(history.get("loss", []))
 
     # ------------------------------------------------------------------
@@ -1386,6 +1453,26 @@ def _check_callback(key, callback) -> None:
         "keras.callbacks.EarlyStopping(patience=5) or the class itself with "
         "callbacks__patience=5."
     )
+
+
+def _changed_params(before: dict | None, now: dict) -> list:
+    """The names whose values differ between two parameter dicts (none if
+    ``before`` is None). Values that cannot be compared count as changed
+    unless they are the same object."""
+    if before is None:
+        return []
+    changed = []
+    for name in sorted(set(before) | set(now)):
+        old, new = before.get(name), now.get(name)
+        if old is new:
+            continue
+        try:
+            same = bool(np.all(old == new)) and np.shape(old) == np.shape(new)
+        except (TypeError, ValueError):
+            same = False
+        if not same:
+            changed.append(name)
+    return changed
 
 
 def _is_logit_adjusted(loss) -> bool:

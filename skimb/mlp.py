@@ -332,10 +332,7 @@ class MLPClassifier(KerasClassifier):
     def _build_model(self):
         keras = _keras.import_keras()
         sizes = _hidden_sizes(self.hidden_layer_sizes)
-        batch_size = self._batch_size(self._n_fit_samples)
-        regularizer = (
-            keras.regularizers.L2(0.5 * self.alpha / batch_size) if self.alpha else None
-        )
+        regularizer = self._l2_penalty()
         layers = [keras.Input((self.n_features_in_,))]
         for units in sizes:
             layers.append(
@@ -353,6 +350,58 @@ class MLPClassifier(KerasClassifier):
             )
         )
         return keras.Sequential(layers)
+
+    def _l2_penalty(self):
+        """scikit-learn's penalty ``0.5 * alpha * ||W||^2 / batch rows`` on
+        this fit's batch size, or None for ``alpha=0``."""
+        keras = _keras.import_keras()
+        if not self.alpha:
+            return None
+        return keras.regularizers.L2(
+            0.5 * self.alpha / self._batch_size(self._n_fit_samples)
+        )
+
+    def _train(self, train, valid, *, warm, **kwargs):
+        if warm:
+            self._refresh_l2_penalty(self.model_)
+        return super()._train(train, valid, warm=warm, **kwargs)
+
+    def _refresh_l2_penalty(self, model) -> None:
+        """Put this fit's penalty on the weights of a fitted network. It was
+        the first fit's for good: a first partial_fit of 5 rows made every
+        later call's penalty 40 times scikit-learn's, and a change of alpha
+        between warm fits did nothing."""
+        regularizer = self._l2_penalty()
+        changed = False
+        for layer in self._dense_layers():
+            old = layer.kernel.regularizer
+            if (old and old.get_config()) != (regularizer and regularizer.get_config()):
+                # The variable's regularizer makes the loss; the layer's is
+                # what its config (and a reader) sees.
+                layer.kernel.regularizer = layer.kernel_regularizer = regularizer
+                changed = True
+        if changed:  # the traced train step holds the old penalty
+            model.train_function = None
+
+    def _network_params(self) -> dict:
+        return {
+            "hidden_layer_sizes": tuple(_hidden_sizes(self.hidden_layer_sizes)),
+            "activation": self.activation,
+            "dropout": self.dropout,
+        }
+
+    def _compile_params(self) -> dict:
+        names = (
+            "solver",
+            "learning_rate_init",
+            "momentum",
+            "nesterovs_momentum",
+            "beta_1",
+            "beta_2",
+            "epsilon",
+            "loss",
+        )
+        return {name: getattr(self, name) for name in names}
 
     def _make_optimizer(self):
         # float(): Keras takes only Python floats for the learning rate and
@@ -396,7 +445,7 @@ class MLPClassifier(KerasClassifier):
         # Training samples seen, over warm starts and partial_fit calls too.
         seen = self._n_fit_samples * len(history.get("loss", []))
         self.t_ = (self.t_ if warm and hasattr(self, "t_") else 0) + seen
-        self.n_layers_ = len(_hidden_sizes(self.hidden_layer_sizes)) + 2
+        self.n_layers_ = len(self._dense_layers()) + 1  # input layer included
         self.n_outputs_ = self.n_classes_
         self.out_activation_ = "softmax"
 

@@ -1526,3 +1526,47 @@ def test_models_with_lambda_layers_fit_and_pickle(imbalanced_data):
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
     assert again.model is not model and len(again.model.layers) == len(model.layers)
+
+
+def test_warm_fits_follow_optimizer_and_loss_but_not_model_parameters(imbalanced_data):
+    """A warm fit after set_params of the optimizer or the loss compiles the
+    network anew with them (they were ignored); a routed model__ parameter
+    decides the layers, so changing it is an error."""
+    X, y = imbalanced_data
+
+    def build(meta, units=8):
+        import keras
+
+        return keras.Sequential(
+            [
+                keras.Input((meta["n_features_in_"],)),
+                keras.layers.Dense(units, activation="relu"),
+                keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+            ]
+        )
+
+    clf = KerasClassifier(
+        build, optimizer="sgd", epochs=1, warm_start=True, random_state=0
+    ).fit(X, y)
+    clf.set_params(optimizer="adam", optimizer__learning_rate=0.02, loss="focal")
+    clf.fit(X, y)
+    assert type(clf.model_.optimizer).__name__ == "Adam"
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.02)
+    assert type(clf.model_.loss).__name__ == "FocalLoss"
+    clf.set_params(model__units=4)
+    with pytest.raises(ValueError, match="after model__units changed"):
+        clf.fit(X, y)
+
+
+def test_history_stays_aligned_by_epoch_over_warm_fits(imbalanced_data):
+    """Keys of some fits only (a validation loss) are NaN for the others'
+    epochs; a partial_fit dropped val_loss, and a later validated fit's
+    val_loss started at epoch 1."""
+    X, y = imbalanced_data
+    clf = _small_clf(epochs=2, warm_start=True).fit(X, y)
+    clf.set_params(validation_split=0.2).fit(X, y)
+    assert len(clf.history_["loss"]) == len(clf.history_["val_loss"]) == 4
+    assert np.isnan(clf.history_["val_loss"][:2]).all()
+    assert np.isfinite(clf.history_["val_loss"][2:]).all()
+    clf.partial_fit(X, y)
+    assert len(clf.history_["val_loss"]) == 5 and np.isnan(clf.history_["val_loss"][4])

@@ -335,3 +335,71 @@ def test_partial_fit_refuses_early_stopping(imbalanced_data):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match="partial_fit does not support early_st"):
         _fast_mlp(early_stopping=True).partial_fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"hidden_layer_sizes": (4, 4)}, {"activation": "tanh"}, {"dropout": 0.2}],
+)
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_continuing_after_the_network_changed_is_an_error(imbalanced_data, change, how):
+    """A warm fit or partial_fit after a change of the network's parameters
+    went on with the old network (n_layers_ described the new one);
+    scikit-learn fails too (with an AttributeError)."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(max_iter=1, warm_start=how == "warm_start").fit(X, y)
+    clf.set_params(**change)
+    (name,) = change
+    with pytest.raises(ValueError, match=f"after {name} changed"):
+        clf.fit(X, y) if how == "warm_start" else clf.partial_fit(X, y)
+
+
+def test_warm_fit_uses_changed_optimizer_parameters(imbalanced_data):
+    """A warm fit after set_params of the solver or its rates trains with
+    them, as scikit-learn's MLP (a new optimizer per fit); they were
+    ignored. Without a change, the optimizer's state goes on."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(max_iter=2, warm_start=True).fit(X, y)
+    optimizer = clf.model_.optimizer
+    clf.fit(X, y)
+    assert clf.model_.optimizer is optimizer
+    clf.set_params(solver="sgd", learning_rate_init=0.05, momentum=0.5).fit(X, y)
+    assert type(clf.model_.optimizer).__name__ == "SGD"
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.05)
+    assert clf.model_.optimizer.momentum == 0.5
+    assert clf.n_layers_ == 3
+
+
+def test_l2_penalty_follows_each_fits_batch_size(imbalanced_data):
+    """The penalty is 0.5 * alpha / min(200, rows) for each fit or
+    partial_fit call, and follows alpha across warm fits. The first call's
+    stayed for good: 0.1 after a first partial_fit of 5 rows, 40 times
+    scikit-learn's 0.0025 for a later call of 300 rows."""
+    X, y = imbalanced_data
+
+    def factors(clf):
+        return [
+            layer.kernel.regularizer and layer.kernel.regularizer.l2
+            for layer in clf._dense_layers()
+        ]
+
+    clf = _fast_mlp(alpha=1.0)
+    clf.partial_fit(X[:5], y[:5], classes=[0, 1])
+    assert factors(clf) == pytest.approx([0.1, 0.1])
+    first = clf.loss_
+    clf.partial_fit(X, y)
+    assert factors(clf) == pytest.approx([0.5 / 200] * 2)
+    assert clf.loss_ < first  # the lighter penalty reached the loss
+    clf.set_params(alpha=0.0, warm_start=True, max_iter=1).fit(X, y)
+    assert factors(clf) == [None, None]
+
+
+def test_sample_weight_given_by_position_to_partial_fit(imbalanced_data):
+    """partial_fit's third argument is classes (as in SGDClassifier), not
+    sample_weight (scikit-learn 1.9's MLP): mask weights given by position
+    were read as the classes [0, 1] and ignored. Repeated values are now an
+    error that says so."""
+    X, y = imbalanced_data
+    mask = (np.arange(len(y)) % 2).astype(float)
+    with pytest.raises(ValueError, match="pass sample_weight by name"):
+        _fast_mlp().partial_fit(X, y, mask)
