@@ -847,3 +847,34 @@ def check_version(state: dict, name: str) -> dict:
 
 
 _limit_threads_before_tensorflow_starts()
+
+
+class KerasModelsMixin:
+    """Cloning and pickling for an estimator that holds Keras models.
+
+    The fitted model, the attribute named by ``_fitted_model_attr``, is
+    pickled as ``.keras`` bytes (:func:`model_to_bytes`), ``keras.Model``
+    parameters as :class:`_SavedModel`, with the skimb version stamped;
+    ``clone`` runs in skimb's private state when a parameter is a
+    ``keras.Model`` (:func:`guarding_model_params`).
+    """
+
+    _fitted_model_attr: str
+
+    def __sklearn_clone__(self):
+        with guarding_model_params(self):
+            return super().__sklearn_clone__()
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: never touch self
+        name = self._fitted_model_attr
+        if name in state:
+            state[name] = model_to_bytes(state[name])
+        return stamp_version(save_model_params(state))
+
+    def __setstate__(self, state):
+        state = check_version(state, type(self).__name__)
+        name = self._fitted_model_attr
+        if isinstance(state.get(name), bytes):
+            state[name] = model_from_bytes(state[name])
+        super().__setstate__(load_model_params(state))

@@ -62,7 +62,7 @@ _ONE_HOT_LOSSES = {
 }
 
 
-class KerasClassifier(ClassifierMixin, BaseEstimator):
+class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     """A Keras model as a scikit-learn classifier, balanced by default.
 
     The constructor follows scikeras's ``KerasClassifier``, so scikeras code
@@ -249,6 +249,9 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
     (2, 2)
     """
 
+    #: The fitted Keras model, pickled as ``.keras`` bytes.
+    _fitted_model_attr = "model_"
+
     _parameter_constraints: dict = {
         "model": [callable, None],
         "warm_start": ["boolean"],
@@ -377,10 +380,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------
     # scikit-learn protocol
-
-    def __sklearn_clone__(self):
-        with _keras.guarding_model_params(self):
-            return super().__sklearn_clone__()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -946,9 +945,10 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
         built = getattr(self, "_built_with", None)
         if not built or built["compile"] is None:
             return
-        if _changed_params(built["compile"], self._compile_params()):
+        state = self._compile_params()
+        if _changed_params(built["compile"], state):
             model.compile(**self._compile_kwargs(model))
-            built["compile"] = self._compile_params()
+            built["compile"] = state
 
     def _build_model(self):
         """Return a new, uncompiled (or self-compiled) Keras model."""
@@ -1261,21 +1261,6 @@ class KerasClassifier(ClassifierMixin, BaseEstimator):
                 shifted = np.log(proba) - tau * np.log(self.class_prior_)
             proba = np.exp(shifted - shifted.max(axis=1, keepdims=True))
         return proba / proba.sum(axis=1, keepdims=True)
-
-    # ------------------------------------------------------------------
-    # Persistence: the Keras model travels as ``.keras`` bytes.
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # a copy: never touch self
-        if "model_" in state:
-            state["model_"] = _keras.model_to_bytes(state["model_"])
-        return _keras.stamp_version(_keras.save_model_params(state))
-
-    def __setstate__(self, state):
-        state = _keras.check_version(state, type(self).__name__)
-        if isinstance(state.get("model_"), bytes):
-            state["model_"] = _keras.model_from_bytes(state["model_"])
-        super().__setstate__(_keras.load_model_params(state))
 
 
 # ----------------------------------------------------------------------

@@ -8,10 +8,12 @@ compute each image's embedding once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from numbers import Integral
 
@@ -25,15 +27,59 @@ from . import _images, _keras
 
 __all__ = ["ImageEmbedder", "clear_embedding_cache"]
 
-#: Embeddings kept in memory per process, over all backbones (LRU).
-_CACHE_MAX_ITEMS = 100_000
-_CACHE: OrderedDict = OrderedDict()
-_CACHE_LOCK = threading.Lock()
 
-#: Feature extractors built by fits with ``cache=True``, by recipe (LRU).
-_EXTRACTORS_MAX_ITEMS = 2
-_EXTRACTORS: OrderedDict = OrderedDict()
-_EXTRACTORS_LOCK = threading.Lock()
+class _LRU:
+    """A dictionary shared by threads that keeps its ``max_items`` most
+    recently used entries."""
+
+    def __init__(self, max_items: int):
+        self.max_items = max_items
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def get_many(self, keys) -> dict:
+        """The entries of ``keys`` that are kept, as a dict."""
+        with self._lock:
+            found = {}
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    found[key] = self._items[key]
+            return found
+
+    def put_many(self, items: dict) -> None:
+        with self._lock:
+            self._items.update(items)
+            self._forget_oldest()
+
+    def get_or_build(self, key, build):
+        """The entry of ``key``, made by ``build()`` and kept if missing.
+        Other threads wait for the build rather than repeat it."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            built = self._items[key] = build()
+            self._forget_oldest()
+            return built
+
+    def _forget_oldest(self) -> None:
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+
+#: Embeddings kept in memory per process, over all backbones.
+_CACHE = _LRU(max_items=100_000)
+
+#: Feature extractors built by fits with ``cache=True``, by recipe.
+_EXTRACTORS = _LRU(max_items=2)
 
 
 def clear_embedding_cache() -> None:
@@ -47,13 +93,11 @@ def clear_embedding_cache() -> None:
     >>> from skimb.embedding import clear_embedding_cache
     >>> clear_embedding_cache()
     """
-    with _CACHE_LOCK:
-        _CACHE.clear()
-    with _EXTRACTORS_LOCK:
-        _EXTRACTORS.clear()
+    _CACHE.clear()
+    _EXTRACTORS.clear()
 
 
-class ImageEmbedder(TransformerMixin, BaseEstimator):
+class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
     """Pooled features of a pretrained image backbone, with a cache.
 
     ``fit`` builds the frozen feature extractor (nothing is trained);
@@ -129,6 +173,9 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
     >>> embedder.fit_transform(images).shape
     (4, 2048)
     """
+
+    #: The fitted Keras model, pickled as ``.keras`` bytes.
+    _fitted_model_attr = "extractor_"
 
     _parameter_constraints: dict = {
         "backbone": [str, HasMethods(["get_config", "call"])],
@@ -234,13 +281,13 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         if not self.cache and self.memory is None:
             return self._embed(X)
         keys = [f"{self.fingerprint_}:{key}" for key in _images.image_fingerprints(X)]
-        found = _cache_lookup(keys) if self.cache else {}
+        found = _CACHE.get_many(keys) if self.cache else {}
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
             new = self._embed_missing(X[missing], [keys[i] for i in missing])
             found.update(zip((keys[i] for i in missing), new))
             if self.cache:
-                _cache_store({keys[i]: found[keys[i]] for i in missing})
+                _CACHE.put_many({keys[i]: found[keys[i]] for i in missing})
         return np.stack([found[key] for key in keys]).astype(np.float32)
 
     def get_feature_names_out(self, input_features=None):
@@ -260,10 +307,6 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
         return np.array(
             [f"embedding{i}" for i in range(self.n_features_out_)], dtype=object
         )
-
-    def __sklearn_clone__(self):
-        with _keras.guarding_model_params(self):
-            return super().__sklearn_clone__()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -291,8 +334,7 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
                 return None
         if weights is not None and weights != "imagenet":
             try:
-                with open(weights, "rb") as file:
-                    weights = ("file", hashlib.file_digest(file, "sha1").hexdigest())
+                weights = ("file", _file_digest(weights))
             except (OSError, TypeError, ValueError):
                 return None  # the build says what is wrong with it
         random_weights = weights is None and isinstance(self.backbone, str)
@@ -340,18 +382,6 @@ class ImageEmbedder(TransformerMixin, BaseEstimator):
                 rows[i] = on_disk(keys[i], embedding=embedding)  # stores it
         return np.stack(rows)
 
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        if "extractor_" in state:
-            state["extractor_"] = _keras.model_to_bytes(state["extractor_"])
-        return _keras.stamp_version(_keras.save_model_params(state))
-
-    def __setstate__(self, state):
-        state = _keras.check_version(state, type(self).__name__)
-        if isinstance(state.get("extractor_"), bytes):
-            state["extractor_"] = _keras.model_from_bytes(state["extractor_"])
-        super().__setstate__(_keras.load_model_params(state))
-
 
 def _built_extractor(recipe, build) -> tuple:
     """``build()``'s (extractor, fingerprint), kept for later fits with the
@@ -360,14 +390,31 @@ def _built_extractor(recipe, build) -> tuple:
     recipe is built and not kept."""
     if recipe is None:
         return build()
-    with _EXTRACTORS_LOCK:
-        if recipe in _EXTRACTORS:
-            _EXTRACTORS.move_to_end(recipe)
-            return _EXTRACTORS[recipe]
-        built = _EXTRACTORS[recipe] = build()
-        while len(_EXTRACTORS) > _EXTRACTORS_MAX_ITEMS:
-            _EXTRACTORS.popitem(last=False)
-        return built
+    return _EXTRACTORS.get_or_build(recipe, build)
+
+
+def _file_digest(path) -> str:
+    """The SHA-1 of a file's content, hashed once per version of the file:
+    writing to it or replacing it changes its status-change time (which,
+    unlike its modification time, a copy cannot set). As in git's "racy"
+    check, a file changed within the last second is hashed every time: its
+    next change might fall in the same clock tick."""
+    info = os.stat(path)
+    if time.time_ns() - info.st_ctime_ns < _SETTLED_NS:
+        return _content_digest.__wrapped__(path)
+    return _content_digest(
+        os.fspath(path), info.st_dev, info.st_ino, info.st_size, info.st_ctime_ns
+    )
+
+
+#: How long ago a file must have changed for its hash to be kept.
+_SETTLED_NS = 1_000_000_000
+
+
+@functools.lru_cache(maxsize=16)
+def _content_digest(path, *version) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha1").hexdigest()
 
 
 def _check_memory_location(memory) -> None:
@@ -483,20 +530,3 @@ def _anonymous(node, names: dict):
             for value in node
         ]
     return node
-
-
-def _cache_lookup(keys) -> dict:
-    with _CACHE_LOCK:
-        found = {}
-        for key in keys:
-            if key in _CACHE:
-                _CACHE.move_to_end(key)
-                found[key] = _CACHE[key]
-        return found
-
-
-def _cache_store(items: dict) -> None:
-    with _CACHE_LOCK:
-        _CACHE.update(items)
-        while len(_CACHE) > _CACHE_MAX_ITEMS:
-            _CACHE.popitem(last=False)

@@ -391,6 +391,8 @@ class MLPClassifier(KerasClassifier):
         }
 
     def _compile_params(self) -> dict:
+        # _make_optimizer reads its parameters from here, so that a warm fit
+        # recompiles after any of them changes.
         names = (
             "solver",
             "learning_rate_init",
@@ -407,17 +409,18 @@ class MLPClassifier(KerasClassifier):
         # float(): Keras takes only Python floats for the learning rate and
         # momentum, where scikit-learn takes any real number (momentum=0).
         keras = _keras.import_keras()
-        if self.solver == "sgd":
+        params = self._compile_params()
+        if params["solver"] == "sgd":
             return keras.optimizers.SGD(
-                learning_rate=float(self.learning_rate_init),
-                momentum=float(self.momentum),
-                nesterov=self.nesterovs_momentum,
+                learning_rate=float(params["learning_rate_init"]),
+                momentum=float(params["momentum"]),
+                nesterov=params["nesterovs_momentum"],
             )
         return keras.optimizers.Adam(
-            learning_rate=float(self.learning_rate_init),
-            beta_1=float(self.beta_1),
-            beta_2=float(self.beta_2),
-            epsilon=float(self.epsilon),
+            learning_rate=float(params["learning_rate_init"]),
+            beta_1=float(params["beta_1"]),
+            beta_2=float(params["beta_2"]),
+            epsilon=float(params["epsilon"]),
         )
 
     def _make_callbacks(self, valid) -> list:

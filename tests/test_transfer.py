@@ -909,6 +909,38 @@ def test_embedders_fitted_alike_share_one_extractor(
     assert len(builds) == 7
 
 
+def test_weights_file_hashed_once_per_version(tmp_path, monkeypatch):
+    """The key of a cached fit hashes a weights file's content; the hash is
+    kept per version of the file (device, inode, size, status-change time),
+    so the clones of a search do not each read the whole file. A replaced
+    file is hashed anew, and so is a file changed within the last second,
+    whose next change could fall in the same clock tick."""
+    import hashlib
+
+    from skimb import embedding
+
+    reads, original = [], hashlib.file_digest
+
+    def counting(file, name):
+        reads.append(file.name)
+        return original(file, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", counting)
+    embedding._content_digest.cache_clear()
+    path = tmp_path / "features.weights.h5"
+    path.write_bytes(b"a" * 100)
+    fresh = embedding._file_digest(path)
+    assert embedding._file_digest(path) == fresh and len(reads) == 2
+    monkeypatch.setattr(embedding, "_SETTLED_NS", 0)  # as if written long ago
+    assert embedding._file_digest(path) == fresh
+    assert embedding._file_digest(path) == fresh and len(reads) == 3
+    other = tmp_path / "other.weights.h5"
+    other.write_bytes(b"b" * 100)
+    os.replace(other, path)
+    assert embedding._file_digest(path) != fresh and len(reads) == 4
+    assert fresh == hashlib.sha1(b"a" * 100).hexdigest()
+
+
 def test_embedder_disk_cache(
     pretrained_backbone, imbalanced_digits, tmp_path, monkeypatch
 ):
