@@ -112,8 +112,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         Keras loss you name or build yourself is used as given. The
         logit-adjusted loss corrects for the class prior itself, so
         ``class_weight`` is not applied with it; it takes ``class_prior_``
-        when the network is compiled (with ``partial_fit``, at the first
-        call; for the prior of a whole stream, pass
+        when the network is compiled (a warm fit on labels of another prior
+        compiles anew; ``partial_fit`` takes the prior of its first call: for
+        the prior of a whole stream, pass
         ``loss=skimb.losses.LogitAdjustedLoss(class_prior=...)``).
 
     metrics : list, default=None
@@ -904,7 +905,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         # What warm starts check against (see _check_same_network).
         self._built_with = {
             "network": self._network_params(),
-            "compile": self._compile_params() if compiled_here else None,
+            "compile": self._compile_state() if compiled_here else None,
         }
         return model
 
@@ -923,6 +924,14 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             if name.partition("__")[0] in ("optimizer", "loss")
         }
 
+    def _compile_state(self) -> dict:
+        """What the compiled optimizer and loss were made from: their
+        parameters and, for ``loss="logit_adjusted"``, the class prior."""
+        state = self._compile_params()
+        if isinstance(self.loss, str) and self.loss == "logit_adjusted":
+            state["class_prior_"] = self.class_prior_
+        return state
+
     def _check_same_network(self) -> None:
         """Raise if a warm start or partial_fit would go on with a network
         that its parameters no longer describe (it did, silently)."""
@@ -937,7 +946,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             )
 
     def _recompile_if_changed(self, model) -> None:
-        """A warm fit after the optimizer's or the loss's parameters changed
+        """A warm fit after the optimizer's or the loss's parameters changed,
+        or with ``loss="logit_adjusted"`` on labels of another class prior,
         compiles the network anew with them, as scikit-learn's MLP makes a
         new optimizer for each fit; otherwise the optimizer's state goes on.
         A network compiled by the user's build function keeps its
@@ -945,7 +955,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         built = getattr(self, "_built_with", None)
         if not built or built["compile"] is None:
             return
-        state = self._compile_params()
+        state = self._compile_state()
         if _changed_params(built["compile"], state):
             model.compile(**self._compile_kwargs(model))
             built["compile"] = state

@@ -1558,6 +1558,25 @@ def test_warm_fits_follow_optimizer_and_loss_but_not_model_parameters(imbalanced
         clf.fit(X, y)
 
 
+def test_warm_fit_with_logit_adjusted_loss_takes_the_new_prior(imbalanced_data):
+    """loss="logit_adjusted" compiles class_prior_ into the loss; a warm fit
+    on labels of another prior compiles it anew (the loss kept the first
+    fit's prior while class_prior_ followed the new labels). The same prior
+    keeps the compiled loss and the optimizer's state."""
+    X, y = imbalanced_data
+    clf = MLPClassifier(
+        hidden_layer_sizes=(4,), max_iter=2, loss="logit_adjusted", warm_start=True
+    ).fit(X, y)
+    first = clf.model_.loss
+    np.testing.assert_allclose(first.class_prior, clf.class_prior_)
+    clf.fit(X, y)
+    assert clf.model_.loss is first
+    balanced = np.r_[np.flatnonzero(y == 1), np.flatnonzero(y == 0)[: (y == 1).sum()]]
+    clf.fit(X[balanced], y[balanced])
+    np.testing.assert_allclose(clf.class_prior_, [0.5, 0.5])
+    np.testing.assert_allclose(clf.model_.loss.class_prior, [0.5, 0.5])
+
+
 def test_history_stays_aligned_by_epoch_over_warm_fits(imbalanced_data):
     """Keys of some fits only (a validation loss) are NaN for the others'
     epochs; a partial_fit dropped val_loss, and a later validated fit's
