@@ -54,3 +54,42 @@ class ImagePreprocessing(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package="skimb")
+class InferenceMode(keras.layers.Layer):
+    """Run a wrapped layer (a backbone) in inference mode, always.
+
+    A functional model passes its own ``training`` flag on to every layer
+    whose ``call`` takes one, over a ``training=False`` given where the
+    layer was called: training the model around a backbone would run the
+    backbone's Dropout and BatchNormalization in training mode. This
+    layer's ``call`` takes no ``training``, so nothing passes one to it,
+    and it calls the wrapped layer with ``training=False``. Which of the
+    wrapped layer's weights train is still decided by their ``trainable``.
+    """
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape):
+        if not self.layer.built:
+            self.layer.build(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        return self.layer(inputs, training=False)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        layer = keras.saving.serialize_keras_object(self.layer)
+        return {**super().get_config(), "layer": layer}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["layer"] = keras.saving.deserialize_keras_object(config["layer"])
+        return cls(**config)

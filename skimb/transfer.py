@@ -110,8 +110,10 @@ def make_feature_extractor(
     Returns
     -------
     extractor : keras.Model
-        The feature extractor; its backbone is a layer named ``"backbone"``,
-        frozen.
+        The feature extractor. Its backbone, a model named ``"backbone"``
+        wrapped in a layer named ``"inference_mode"``, is frozen and runs in
+        inference mode even when the extractor trains: its Dropout and
+        BatchNormalization layers act as at prediction.
 
     Examples
     --------
@@ -122,7 +124,7 @@ def make_feature_extractor(
     (None, 1280)
     """
     keras = _keras.import_keras()
-    from ._layers import ImagePreprocessing
+    from ._layers import ImagePreprocessing, InferenceMode
 
     if keras.config.image_data_format() != "channels_last":
         raise ValueError(
@@ -138,7 +140,7 @@ def make_feature_extractor(
     inputs = keras.Input((None, None, channels), name="image")
     x = keras.layers.Resizing(input_shape[0], input_shape[1], name="resize")(inputs)
     x = ImagePreprocessing(mode, name="preprocess")(x)
-    x = base(x, training=False)
+    x = InferenceMode(base, name="inference_mode")(x)
     if len(x.shape) == 4:
         layer = {
             "avg": keras.layers.GlobalAveragePooling2D,
@@ -151,6 +153,15 @@ def make_feature_extractor(
             "(batch, height, width, channels) or features (batch, n)."
         )
     return keras.Model(inputs, x, name="feature_extractor")
+
+
+def _extractor_backbone(extractor):
+    """The backbone model inside a feature extractor (inside its
+    :class:`~skimb._layers.InferenceMode` wrapper)."""
+    try:
+        return extractor.get_layer("inference_mode").layer
+    except ValueError:  # pickled before the wrapper: the backbone is a layer
+        return extractor.get_layer("backbone")
 
 
 def backbone_channels(backbone) -> int:
@@ -223,7 +234,38 @@ def _make_backbone(backbone, weights, input_shape, pooling):
         ) from exc
     if weights_file:
         _load_weights_file(base, weights_file, f"backbone {backbone!r}")
+        if spec.application.startswith("EfficientNetB"):
+            _rescale_imagenet_normalization(base)
     return _renamed(base), spec.preprocessing
+
+
+#: ImageNet's per-channel standard deviations of pixels in [0, 1].
+_IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
+
+
+def _rescale_imagenet_normalization(base) -> None:
+    """Make an EfficientNet built for a weights file normalise as Keras's
+    ``weights="imagenet"`` build does, when the file holds ImageNet's
+    input statistics.
+
+    The ImageNet weights store the standard deviations as the variance of
+    the model's Normalization layer (tensorflow/tensorflow#49930), and
+    Keras's "imagenet" build adds a Rescaling by ``1 / sqrt(std)`` after it
+    to make up for that; a build with ``weights=None``, then loaded from the
+    file, has no such layer, and its inputs came out up to 2.2 times too
+    large. The same factor goes into the variance instead. A file saved from
+    such a corrected model holds ``std ** 2`` and is left as it is, and so
+    is a file whose statistics are not ImageNet's.
+    """
+    keras = _keras.import_keras()
+    norm = next(
+        layer for layer in base.layers if isinstance(layer, keras.layers.Normalization)
+    )
+    variance = keras.ops.convert_to_numpy(norm.adapt_variance)
+    std = np.asarray(_IMAGENET_STD_RGB, dtype=variance.dtype)
+    if variance.shape == std.shape and np.allclose(variance, std, rtol=0, atol=1e-6):
+        norm.adapt_variance.assign(variance * std)
+        norm.finalize_state()
 
 
 def _load_weights_file(model, path, what: str) -> None:
@@ -578,7 +620,7 @@ class TransferClassifier(KerasClassifier):
             # After a fit that fine-tuned, the backbone is partly trainable
             # and the model compiled at the fine-tuning rate: the head alone
             # goes on, at its own rate.
-            backbone = extractor.get_layer("backbone")
+            backbone = _extractor_backbone(extractor)
             refreeze = bool(backbone.trainable_weights)
             backbone.trainable = False
             if not warm or refreeze or not model.compiled:
@@ -704,7 +746,7 @@ class TransferClassifier(KerasClassifier):
     def _fine_tune(self, model, train, valid) -> dict:
         """Unfreeze the backbone's top layers and train at a lower rate."""
         keras = _keras.import_keras()
-        backbone = model.get_layer("feature_extractor").get_layer("backbone")
+        backbone = _extractor_backbone(model.get_layer("feature_extractor"))
         _unfreeze_top_layers(backbone, self.trainable_layers)
         kwargs = self._compile_kwargs(model)
         kwargs["optimizer"] = keras.optimizers.Adam(float(self.fine_tune_learning_rate))
@@ -839,6 +881,11 @@ def _unfreeze_top_layers(backbone, n_layers: int) -> None:
     backbone.trainable = True  # nested models too; their layers are set below
     for layer in layers:
         layer.trainable = id(layer) in top
+    # A layer of the user's own that holds a BatchNormalization made it
+    # trainable with everything inside it.
+    for layer in backbone._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
 
 
 def _leaf_layers(model) -> list:

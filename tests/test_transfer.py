@@ -69,7 +69,9 @@ def imbalanced_digits():
 
 
 def _backbone(clf):
-    return clf.model_.get_layer("feature_extractor").get_layer("backbone")
+    return transfer_module._extractor_backbone(
+        clf.model_.get_layer("feature_extractor")
+    )
 
 
 def _few(X, y, n_major=45, n_minor=15):
@@ -1213,6 +1215,56 @@ def test_weights_file_of_another_model_is_one_clear_error(backbone, tmp_path):
     assert not [w for w in caught if "keras" in w.filename]
 
 
+# Random EfficientNet weights give features near zero; the test compares them.
+@pytest.mark.filterwarnings("ignore:The backbone's features are all close to zero")
+def test_efficientnet_weights_file_normalises_as_imagenet_build(tmp_path, monkeypatch):
+    """Keras's weights="imagenet" EfficientNet rescales after its
+    Normalization layer (whose ImageNet variance holds standard deviations);
+    skimb builds with weights=None to load a file, which lacked that step:
+    features from a copied ImageNet file were off by up to half. The
+    "imagenet" build is made offline here by serving the file as Keras's
+    download; a file without ImageNet's statistics is loaded as it is."""
+    import h5py
+    import keras
+    from keras.src.applications import efficientnet
+    from keras.src.legacy.saving import legacy_h5_format
+
+    keras.utils.set_random_seed(0)
+    shape = (32, 32, 3)
+    source = keras.applications.EfficientNetB0(
+        include_top=False, weights=None, input_shape=shape, pooling="avg"
+    )
+    own = tmp_path / "own.weights.h5"
+    source.save_weights(own)  # Normalization: mean 0, variance 1
+    norm = next(
+        layer
+        for layer in source.layers
+        if isinstance(layer, keras.layers.Normalization)
+    )
+    norm.adapt_mean.assign([0.485, 0.456, 0.406])
+    norm.adapt_variance.assign([0.229, 0.224, 0.225])  # as in the ImageNet file
+    imagenet = tmp_path / "efficientnetb0_notop.h5"  # the download's format
+    with h5py.File(imagenet, "w") as file:
+        legacy_h5_format.save_weights_to_hdf5_group(file, source)
+    monkeypatch.setattr(efficientnet.file_utils, "get_file", lambda *a, **k: imagenet)
+    reference = keras.applications.EfficientNetB0(
+        include_top=False, weights="imagenet", input_shape=shape, pooling="avg"
+    )
+    X = np.random.RandomState(0).uniform(0, 255, (4, *shape)).astype(np.float32)
+
+    def check_embeddings(weights, model):
+        got = ImageEmbedder(
+            "efficientnet_b0", weights=weights, input_shape=shape, cache=False
+        ).fit_transform(X)
+        expected = keras.ops.convert_to_numpy(model(X, training=False))
+        scale = np.abs(expected).max()
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * scale)
+
+    check_embeddings(imagenet, reference)
+    source.load_weights(own)
+    check_embeddings(own, source)
+
+
 def test_weights_file_that_fits_is_loaded(tmp_path):
     source = _tiny_backbone(channels=1)
     weights = _save_weights(source, tmp_path)
@@ -1299,6 +1351,69 @@ def test_batchnorm_inside_a_nested_model_stays_frozen(imbalanced_digits):
         tuned.get_layer("inner_conv").get_weights()[0],
         block.get_layer("inner_conv").get_weights()[0],
     )
+
+
+def _conv_bn_layer_class():
+    """A user's layer that holds a convolution and a BatchNormalization (a
+    layer, not a nested model)."""
+    import keras
+
+    @keras.saving.register_keras_serializable(package="skimb_tests")
+    class ConvBN(keras.layers.Layer):
+        def __init__(self, filters, **kwargs):
+            super().__init__(**kwargs)
+            self.filters = filters
+            self.conv = keras.layers.Conv2D(filters, 3, name="conv")
+            self.bn = keras.layers.BatchNormalization(name="bn")
+
+        def build(self, shape):
+            self.conv.build(shape)
+            self.bn.build(self.conv.compute_output_shape(shape))
+
+        def call(self, x, training=None):
+            return keras.ops.relu(self.bn(self.conv(x), training=training))
+
+        def compute_output_shape(self, shape):
+            return self.conv.compute_output_shape(shape)
+
+        def get_config(self):
+            return {**super().get_config(), "filters": self.filters}
+
+    return ConvBN
+
+
+def test_backbone_runs_in_inference_mode_while_training(imbalanced_digits):
+    """Keras 3 passes a functional model's training=True on to a backbone
+    called with training=False: the backbone's Dropout was active in
+    augmented head training and fine-tuning, and a BatchNormalization inside
+    a user's layer moved its statistics. The backbone now runs in inference
+    mode throughout, and that BatchNormalization stays frozen."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = _conv_bn_layer_class()(8, name="block")(x)
+    x = keras.layers.Dropout(0.5, name="drop")(x)
+    backbone = keras.Model(inputs, keras.layers.Conv2D(8, 3, name="top")(x))
+    block = backbone.get_layer("block")
+    rng = np.random.RandomState(0)
+    block.bn.moving_mean.assign(rng.normal(size=8).astype("float32"))
+    block.bn.moving_variance.assign(rng.uniform(0.5, 2.0, 8).astype("float32"))
+    X, y = _few(*imbalanced_digits)
+    clf = _fine_tuned(
+        backbone, X, y, trainable_layers=2, fine_tune_epochs=2, augmentation="default"
+    )
+    extractor = clf.model_.get_layer("feature_extractor")
+    rgb = np.repeat(X[:8, ..., None], 3, axis=-1)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(extractor(rgb, training=True)),
+        keras.ops.convert_to_numpy(extractor(rgb, training=False)),
+    )
+    tuned = _backbone(clf).get_layer("block")
+    for a, b in zip(tuned.bn.get_weights(), block.bn.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(tuned.conv.get_weights()[0], block.conv.get_weights()[0])
 
 
 def test_disk_cache_recovers_from_a_damaged_entry(tmp_path, capsys):
