@@ -2,9 +2,9 @@
 
 The fit loop is a chain of small steps that subclasses override:
 ``_validate_fit_inputs`` -> ``_prepare_targets`` -> ``_sample_weight`` ->
-``_split_validation`` -> ``_build_model`` / ``_compile_model`` ->
-``_fit_keras_model``. Everything Keras-specific that touches global state
-(seeding, saving) lives in :mod:`skimb._keras`.
+``_learn_class_prior`` -> ``_split_validation`` -> ``_build_and_compile``
+-> ``_fit_keras_model``. Everything Keras-specific that touches global
+state (seeding, saving) lives in :mod:`skimb._keras`.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -217,8 +217,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
     class_prior_ : ndarray of shape (n_classes,)
         The share of each class in the ``y`` of the last fit, or of every
-        ``partial_fit`` batch so far (a class not seen yet counts as one
-        sample). Used by ``loss="logit_adjusted"`` and ``logit_adjustment``.
+        ``partial_fit`` batch so far, weighted by ``sample_weight`` (a class
+        not seen yet counts as one sample). Used by
+        ``loss="logit_adjusted"`` and ``logit_adjustment``.
 
     See Also
     --------
@@ -605,6 +606,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             y, classes=classes, warm=warm, incremental=incremental
         )
         weights = self._sample_weight(y_encoded, sample_weight, incremental)
+        self._learn_class_prior(
+            y_encoded, sample_weight, accumulate=incremental and warm
+        )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         fit_params = dict(fit_params)
         validation_data = fit_params.pop(
@@ -744,15 +748,27 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 "y contains only one class; a classifier needs samples of at "
                 "least two classes in each fit."
             )
-        y_encoded = self._label_encoder.transform(y)
-        counts = np.bincount(y_encoded, minlength=self.n_classes_)
-        if incremental and warm:  # partial_fit: the prior of every batch so far
-            counts = counts + self._class_counts
-        self._class_counts = counts
-        # A class not seen yet (partial_fit with ``classes``) counts as one
-        # sample, as in the class weights, so that its log-prior is finite.
-        self.class_prior_ = np.maximum(counts, 1) / np.maximum(counts, 1).sum()
-        return y_encoded
+        return self._label_encoder.transform(y)
+
+    def _learn_class_prior(self, y_encoded, sample_weight, *, accumulate):
+        """Set ``class_prior_``: each class's share of the rows, weighted by
+        ``sample_weight`` (already validated), as scikit-learn's GaussianNB
+        and DummyClassifier weigh theirs. A ``BaggingClassifier`` member then
+        takes the prior of its bag, given as bootstrap counts.
+        ``accumulate`` (partial_fit) adds the earlier batches' totals."""
+        weights = np.ones(len(y_encoded))
+        if sample_weight is not None:
+            weights = np.broadcast_to(np.asarray(sample_weight, float), weights.shape)
+        totals = np.bincount(y_encoded, weights=weights, minlength=self.n_classes_)
+        if accumulate:
+            totals = totals + self._class_counts
+        self._class_counts = totals
+        # A class not seen yet (partial_fit with ``classes``, or weighted
+        # zero) counts as one row of the smallest weight, as the class
+        # weights count it as one row, so that its log-prior is finite.
+        floor = weights[weights > 0].min()
+        totals = np.maximum(totals, floor)
+        self.class_prior_ = totals / totals.sum()
 
     def _sample_weight(self, y_encoded, sample_weight, incremental=False):
         """Class weights times sample weights, normalised to mean one.

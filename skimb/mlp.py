@@ -146,8 +146,8 @@ class MLPClassifier(KerasClassifier):
 
     class_prior_ : ndarray of shape (n_classes,)
         The share of each class in the ``y`` of the last fit, or of every
-        ``partial_fit`` batch so far (a class not seen yet counts as one
-        sample).
+        ``partial_fit`` batch so far, weighted by ``sample_weight`` (a class
+        not seen yet counts as one sample).
 
     history_ : dict
         Keras's training history per epoch.

@@ -427,7 +427,8 @@ class TransferClassifier(KerasClassifier):
         is the backbone's (3 for registered backbones).
 
     class_prior_ : ndarray of shape (n_classes,)
-        The share of each class in the training labels.
+        The share of each class in the training labels, weighted by
+        ``sample_weight``.
 
     history_ : dict
         Training history; the fine-tuning epochs follow the head's.

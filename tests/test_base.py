@@ -1022,6 +1022,37 @@ def test_partial_fit_takes_batches_of_one_class(imbalanced_data, class_weight):
         clf.partial_fit(X[majority], y[majority])
 
 
+def test_class_prior_is_weighted_by_sample_weight(imbalanced_data):
+    """class_prior_ weighs the rows by sample_weight, as GaussianNB's and
+    DummyClassifier's do: zero weights drop rows and integer weights repeat
+    them, so a BaggingClassifier member (bootstrap counts as weights) gets
+    its bag's prior. It counted rows: the logit-adjusted loss and
+    logit_adjustment corrected for a prior the weighted data did not have."""
+    from sklearn.dummy import DummyClassifier
+
+    X, y = imbalanced_data
+    rng = np.random.RandomState(0)
+    counts = rng.poisson(1.0, size=len(y)).astype(float)
+    counts[y == 1] *= 3  # a bag that drew the minority more often
+    clf = MLPClassifier(hidden_layer_sizes=(2,), max_iter=1, loss="logit_adjusted")
+    clf.fit(X, y, sample_weight=counts)
+    expected = DummyClassifier().fit(X, y, sample_weight=counts).class_prior_
+    np.testing.assert_allclose(clf.class_prior_, expected)
+    np.testing.assert_allclose(clf.model_.loss.class_prior, expected)
+    kept = counts > 0
+    repeated = MLPClassifier(hidden_layer_sizes=(2,), max_iter=1).fit(
+        np.repeat(X, counts.astype(int), axis=0), np.repeat(y, counts.astype(int))
+    )
+    np.testing.assert_allclose(repeated.class_prior_, expected)
+    assert not np.allclose(expected, np.bincount(y[kept]) / kept.sum())
+    # A class weighted zero counts as one row of the smallest weight.
+    halves = np.where(y == 1, 0.0, 0.5)
+    with pytest.warns(UserWarning, match="only class"):
+        clf.set_params(loss="auto").fit(X, y, sample_weight=halves)
+    n_major = (y == 0).sum()
+    np.testing.assert_allclose(clf.class_prior_, [n_major, 1] / (n_major + 1.0))
+
+
 def test_partial_fit_prior_counts_every_batch(imbalanced_data):
     """class_prior_ follows all partial_fit batches, as GaussianNB's does; a
     class not seen yet counts as one sample, so that logit adjustment and the
