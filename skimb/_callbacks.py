@@ -86,3 +86,21 @@ class ScikitLearnStopping(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras's ``EarlyStopping`` that goes on from an earlier phase's best.
+
+    ``best`` and ``best_weights`` (the monitored value and the model's
+    weights at the best epoch of the earlier phase) are where this phase
+    starts: an epoch must beat them to count as the best, and when none
+    does, the earlier phase's weights are restored at the end.
+    """
+
+    def __init__(self, *, best, best_weights, **kwargs):
+        super().__init__(**kwargs)
+        self._earlier = (best, best_weights)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.best, self.best_weights = self._earlier

@@ -1207,17 +1207,25 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
     def _make_callbacks(self, valid) -> list:
         """The user's callbacks, plus early stopping."""
-        keras = _keras.import_keras()
         callbacks = self._user_callbacks()
         if self.early_stopping:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss" if valid is not None else "loss",
-                    patience=5,
-                    restore_best_weights=True,
-                )
-            )
+            callbacks.append(self._early_stopping_callback(valid))
         return callbacks
+
+    def _early_stopping_callback(self, valid, **resume):
+        """Keras's early stopping on the validation loss (the training loss
+        without validation data), keeping the best weights; ``resume``
+        (``best``, ``best_weights``) goes on from an earlier phase's best."""
+        params = {
+            "monitor": "val_loss" if valid is not None else "loss",
+            "patience": 5,
+            "restore_best_weights": True,
+        }
+        if resume:
+            from ._callbacks import ResumedEarlyStopping
+
+            return ResumedEarlyStopping(**resume, **params)
+        return _keras.import_keras().callbacks.EarlyStopping(**params)
 
     def _store_fit_results(self, model, history, warm):
         self.model_ = model

@@ -140,7 +140,17 @@ def make_feature_extractor(
     inputs = keras.Input((None, None, channels), name="image")
     x = keras.layers.Resizing(input_shape[0], input_shape[1], name="resize")(inputs)
     x = ImagePreprocessing(mode, name="preprocess")(x)
-    x = InferenceMode(base, name="inference_mode")(x)
+    try:
+        x = InferenceMode(base, name="inference_mode")(x)
+    except ValueError as exc:  # e.g. a feature map shrunk to nothing
+        cause = reason(exc).removeprefix(
+            "Exception encountered when calling InferenceMode.call(): "
+        )
+        raise ValueError(
+            f"The backbone cannot run on {shape[0]}x{shape[1]} images: {cause}. "
+            "Use larger images, or an input_shape the backbone accepts (images "
+            "are resized to it)."
+        ) from exc
     if len(x.shape) == 4:
         layer = {
             "avg": keras.layers.GlobalAveragePooling2D,
@@ -239,10 +249,6 @@ def _make_backbone(backbone, weights, input_shape, pooling):
     return _renamed(base), spec.preprocessing
 
 
-#: ImageNet's per-channel standard deviations of pixels in [0, 1].
-_IMAGENET_STD_RGB = (0.229, 0.224, 0.225)
-
-
 def _rescale_imagenet_normalization(base) -> None:
     """Make an EfficientNet built for a weights file normalise as Keras's
     ``weights="imagenet"`` build does, when the file holds ImageNet's
@@ -258,6 +264,8 @@ def _rescale_imagenet_normalization(base) -> None:
     is a file whose statistics are not ImageNet's.
     """
     keras = _keras.import_keras()
+    from ._layers import _IMAGENET_STD_RGB
+
     norm = next(
         layer for layer in base.layers if isinstance(layer, keras.layers.Normalization)
     )
@@ -389,7 +397,8 @@ class TransferClassifier(KerasClassifier):
         Share of the data held out (stratified) as validation data.
 
     early_stopping : bool, default=False
-        Stop on the validation loss, keeping the best weights.
+        Stop on the validation loss, keeping the best weights (over both
+        phases when fine-tuning).
 
     class_weight : {"balanced", "balanced_sqrt", "effective"}, dict or None, \
             default="balanced"
@@ -631,7 +640,8 @@ class TransferClassifier(KerasClassifier):
         # (no epochs) trains nothing.
         fine_tunes = self.trainable_layers > 0 and self.fine_tune_epochs > 0
         if fine_tunes and epochs > 0 and not incremental:
-            history = _concat_histories(history, self._fine_tune(model, train, valid))
+            tuned = self._fine_tune(model, train, valid, history)
+            history = _concat_histories(history, tuned)
         return model, history
 
     def _build_head(self, n_features: int):
@@ -744,15 +754,32 @@ class TransferClassifier(KerasClassifier):
             raise _images.unreadable_error(X, exc) from exc
         return history.history
 
-    def _fine_tune(self, model, train, valid) -> dict:
-        """Unfreeze the backbone's top layers and train at a lower rate."""
+    def _fine_tune(self, model, train, valid, head_history) -> dict:
+        """Unfreeze the backbone's top layers and train at a lower rate.
+
+        With early stopping, fine-tuning goes on from the head's best
+        validation loss: an epoch must beat it to count, and when none does
+        the network ends as the head's phase left it.
+        """
         keras = _keras.import_keras()
+        head_losses = np.asarray(head_history.get("val_loss", []), dtype=float)
+        if self.early_stopping and np.isfinite(head_losses).any():
+            self._head_best = (np.nanmin(head_losses), model.get_weights())
         backbone = _extractor_backbone(model.get_layer("feature_extractor"))
         _unfreeze_top_layers(backbone, self.trainable_layers)
         kwargs = self._compile_kwargs(model)
         kwargs["optimizer"] = keras.optimizers.Adam(float(self.fine_tune_learning_rate))
         model.compile(**kwargs)
-        return self._fit_on_images(model, train, valid, self.fine_tune_epochs)
+        try:
+            return self._fit_on_images(model, train, valid, self.fine_tune_epochs)
+        finally:
+            vars(self).pop("_head_best", None)
+
+    def _early_stopping_callback(self, valid, **resume):
+        head_best = getattr(self, "_head_best", None)
+        if head_best is not None:
+            resume = {"best": head_best[0], "best_weights": head_best[1]}
+        return super()._early_stopping_callback(valid, **resume)
 
     # Prediction --------------------------------------------------------------
 

@@ -1150,6 +1150,26 @@ def test_own_backbone_runs_at_its_own_size(input_shape, image_size):
     assert embedder.transform(X).shape == (12, 4)
 
 
+@pytest.mark.parametrize("estimator", [ImageEmbedder, TransferClassifier])
+def test_images_too_small_for_own_backbone(estimator):
+    """A backbone whose feature map shrinks to nothing on small images: one
+    ValueError that names the image size and what to do (it was Keras's
+    message about a layer's call)."""
+    import keras
+
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 5)(keras.layers.Conv2D(4, 5)(inputs))
+    backbone = keras.Model(inputs, x)
+    X = np.random.RandomState(0).uniform(0, 255, (12, 6, 6, 3)).astype(np.float32)
+    y = np.r_[[0] * 8, [1] * 4]
+    with pytest.raises(ValueError) as caught:
+        estimator(backbone, weights=None).fit(X, y)
+    message = str(caught.value)
+    assert message.startswith("The backbone cannot run on 6x6 images: Computed")
+    assert message.endswith("(images are resized to it).")
+    assert "InferenceMode" not in message
+
+
 def test_input_shape_of_flattened_images_for_a_fixed_size_backbone():
     """input_shape describes flattened images; the backbone's fixed size
     still wins, and the images are resized to it."""
@@ -1286,6 +1306,54 @@ def _fine_tuned(backbone, X, y, **params):
         "random_state": 0,
     }
     return TransferClassifier(backbone, **{**defaults, **params}).fit(X, y)
+
+
+def test_early_stopping_keeps_the_head_when_fine_tuning_does_worse(
+    pretrained_backbone, imbalanced_digits
+):
+    """With early_stopping, fine-tuning goes on from the head's best
+    validation loss: a fine-tuning that never beats it ends with the head's
+    network (it ended with the best fine-tuned epoch, worse than the head),
+    and one that beats it keeps its weights."""
+    X, y = _few(*imbalanced_digits)
+    params = dict(
+        weights=None,
+        epochs=10,
+        learning_rate=0.01,
+        validation_split=0.3,
+        early_stopping=True,
+        random_state=0,
+    )
+    head_only = TransferClassifier(pretrained_backbone, **params).fit(X, y)
+    diverging = TransferClassifier(
+        pretrained_backbone,
+        trainable_layers=2,
+        fine_tune_epochs=3,
+        fine_tune_learning_rate=0.5,
+        **params,
+    ).fit(X, y)
+    n_head = len(head_only.history_["val_loss"])
+    tuned_losses = diverging.history_["val_loss"][n_head:]
+    assert min(tuned_losses) > min(head_only.history_["val_loss"])
+    np.testing.assert_array_equal(
+        diverging.predict_proba(X), head_only.predict_proba(X)
+    )
+    for a, b in zip(
+        _backbone(diverging).get_weights(), pretrained_backbone.get_weights()
+    ):
+        np.testing.assert_array_equal(a, b)
+    improving = TransferClassifier(
+        pretrained_backbone,
+        trainable_layers=2,
+        fine_tune_epochs=3,
+        fine_tune_learning_rate=1e-3,
+        **params,
+    ).fit(X, y)
+    tuned_losses = improving.history_["val_loss"][n_head:]
+    assert min(tuned_losses) < min(head_only.history_["val_loss"])
+    assert not np.array_equal(
+        _backbone(improving).get_weights()[-1], pretrained_backbone.get_weights()[-1]
+    )
 
 
 def test_partial_fit_after_fine_tuning_trains_the_head_alone(imbalanced_digits):
