@@ -909,7 +909,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         _check_output_units(model, self.n_classes_)
         # Decided once, on the untrained network: the loss is compiled with it
         # and predict_proba reads it.
-        self._logit_outputs = _outputs_logits(model, self._input_shape())
+        self._logit_outputs = _outputs_logits(
+            model, self._input_shape(), declared=self._declared_logits()
+        )
         provisional = vars(self).pop("_provisional_loss", None)
         compiled_here = not getattr(model, "compiled", False)
         if compiled_here:
@@ -947,6 +949,20 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         if isinstance(self.loss, str) and self.loss == "logit_adjusted":
             state["class_prior_"] = self.class_prior_
         return state
+
+    def _declared_logits(self) -> bool | None:
+        """Whether the user declares the network's outputs logits (where its
+        structure does not say): by a routed ``loss__from_logits``, or the
+        ``from_logits`` of a Keras loss object they built; None if they do
+        not say."""
+        routed = self._routed_params("loss")
+        if "from_logits" in routed:
+            return bool(routed["from_logits"])
+        get_config = getattr(self.loss, "get_config", None)
+        if not isinstance(self.loss, type) and callable(get_config):
+            declared = get_config().get("from_logits")
+            return None if declared is None else bool(declared)
+        return None
 
     def _check_same_network(self) -> None:
         """Raise if a warm start or partial_fit would go on with a network
@@ -1186,12 +1202,20 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         data_error = type(exc).__name__ == "InvalidArgumentError"
         if not data_error and "shape" not in str(exc):
             return ""
-        return (
+        hint = (
             f" Check that the model's input accepts {self._input_shape()}, that "
             f"its output has one unit per class ({self.n_classes_}) or one "
             "sigmoid unit for binary targets, and that the loss suits that "
             "output (loss='auto' picks one that does)."
         )
+        if self.metrics:
+            hint += (
+                " Metrics must suit the labels too: with one unit per class the "
+                "labels are class indices, which keras.metrics.AUC, Precision "
+                "and Recall cannot take (use loss='categorical_crossentropy', "
+                "fed one-hot labels, or a sparse metric)."
+            )
+        return hint
 
     def _targets_for_model(self, model, y_encoded):
         """Integer labels, or one-hot rows for categorical losses."""
@@ -1381,8 +1405,9 @@ def _validate_classification_target(y, *, n_samples: int) -> np.ndarray:
     if getattr(y_array, "ndim", 1) == 2 and y_array.shape[1] > 1:
         raise ValueError(
             f"y has shape {y_array.shape}: a multilabel or multi-output target. "
-            "skimb classifiers take one label per sample (a 1-D y); for "
-            "multilabel problems wrap the classifier in "
+            "skimb classifiers take one label per sample (a 1-D y): for "
+            "one-hot rows pass y.argmax(axis=1) (or the labels themselves); "
+            "for multilabel problems wrap the classifier in "
             "sklearn.multioutput.MultiOutputClassifier."
         )
     from sklearn.utils.validation import _check_y
@@ -1660,7 +1685,7 @@ _PASS_THROUGH_LAYERS = (
 )
 
 
-def _outputs_logits(model, sample_shape=None) -> bool:
+def _outputs_logits(model, sample_shape=None, declared=None) -> bool:
     """True if the model outputs logits, False if it outputs probabilities.
 
     The layer that makes the output decides: a linear activation means
@@ -1668,24 +1693,35 @@ def _outputs_logits(model, sample_shape=None) -> bool:
     layers that pass values through (dropout, noise, reshaping) are looked
     through. When the structure does not tell (a custom layer, another
     activation) and ``sample_shape`` is given, the untrained model is run on
-    random inputs: outputs outside [0, 1], or rows that do not sum to one,
-    are logits.
+    random inputs of three scales: outputs outside [0, 1], all zero, or rows
+    that do not sum to one, are logits; but first, what the user
+    ``declared`` (a loss's ``from_logits``), if anything, decides.
     """
     activation = _output_activation(model)
     if activation is not None:
         return activation == "linear"
+    if declared is not None:
+        return declared
     if sample_shape is None:
         return False
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(16, *sample_shape)).astype(np.float32)
-    try:
-        outputs = _keras.to_numpy(model(x, training=False)).reshape(16, -1)
-    except Exception:  # the model may need other inputs: keep the old default
-        return False
-    in_unit_interval = np.all((outputs >= 0) & (outputs <= 1))
-    if outputs.shape[1] == 1:
-        return not in_unit_interval
-    return not (in_unit_interval and np.allclose(outputs.sum(axis=1), 1, atol=1e-3))
+    for scale in _PROBE_SCALES:
+        x = scale * rng.normal(size=(16, *sample_shape)).astype(np.float32)
+        try:
+            outputs = _keras.to_numpy(model(x, training=False)).reshape(16, -1)
+        except Exception:  # the model may need other inputs (or smaller ones)
+            continue
+        if not np.all((outputs >= 0) & (outputs <= 1)) or not np.any(outputs):
+            return True  # probabilities are never all zero
+        if outputs.shape[1] > 1 and not np.allclose(outputs.sum(axis=1), 1, atol=1e-3):
+            return True
+    return False
+
+
+#: Input scales of the probe: untrained logits can all fall in [0, 1] on
+#: inputs of one scale (a model whose inputs are token ids sees few ids at
+#: scale 1), but not on inputs 10 and 100 times larger; probabilities do.
+_PROBE_SCALES = (1.0, 10.0, 100.0)
 
 
 def _output_activation(model) -> str | None:
@@ -1698,6 +1734,8 @@ def _output_activation(model) -> str | None:
             layer = _producer(outputs[0]) if outputs and len(outputs) == 1 else None
         elif isinstance(layer, keras.layers.Softmax):
             return "softmax"
+        elif isinstance(layer, keras.layers.Activation) and _is_linear(layer):
+            layer = _producer(layer.input)  # a no-op, or a cast to float32
         elif hasattr(layer, "activation"):
             name = getattr(layer.activation, "__name__", None)
             return name if name in ("linear", "softmax", "sigmoid") else None
@@ -1706,6 +1744,10 @@ def _output_activation(model) -> str | None:
         else:
             return None
     return None
+
+
+def _is_linear(layer) -> bool:
+    return getattr(layer.activation, "__name__", None) == "linear"
 
 
 def _producer(tensor):
@@ -1790,11 +1832,49 @@ def _check_input_shape(model, sample_shape) -> None:
 
 
 def _copy_model(model):
-    """A copy of a user's Keras model, with its weights and compilation."""
+    """A copy of a user's Keras model, with its weights and compilation.
+
+    Keras rebuilds the copy's layers and compile arguments from their
+    configuration; the user's own Lambda layers, loss and metric functions
+    and classes need not be registered for that (only for pickling).
+    """
     keras = _keras.import_keras()
-    with _keras.unsafe_deserialization():  # the user's own Lambda layers
-        clone = keras.models.clone_model(model)
+    compiled = getattr(model, "compiled", False)
+    with (
+        _keras.unsafe_deserialization(),
+        keras.saving.custom_object_scope(_compile_objects(model) if compiled else {}),
+    ):
+        try:
+            clone = keras.models.clone_model(model)
+            if compiled and not getattr(clone, "compiled", False):  # older Keras
+                clone.compile_from_config(model.get_compile_config())
+        except Exception as exc:  # Keras's errors of deserialization vary
+            raise ValueError(
+                "skimb copies a keras.Model given as model= for each fit, and "
+                f"Keras could not rebuild it from its configuration: {reason(exc)}. "
+                "Pass a function that builds (and compiles) the model instead, "
+                "e.g. KerasClassifier(model=build_fn)."
+            ) from exc
     clone.set_weights(model.get_weights())
-    if getattr(model, "compiled", False):
-        clone.compile_from_config(model.get_compile_config())
     return clone
+
+
+def _compile_objects(model) -> dict:
+    """The functions and classes among a model's compile arguments (losses,
+    metrics, optimizer), by the names Keras serialises them under."""
+    found = {}
+
+    def visit(value):
+        if isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+        elif inspect.isfunction(value):
+            found[value.__name__] = value
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            found[type(value).__name__] = type(value)
+
+    visit(model._compile_config.config)
+    return found

@@ -8,7 +8,7 @@ from functools import partial
 import joblib
 import numpy as np
 import pytest
-from scipy.special import softmax
+from scipy.special import expit, softmax
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
@@ -658,7 +658,8 @@ BAD_INPUTS = [
         "multilabel",
         lambda X, y: (X, np.column_stack([y, 1 - y])),
         ValueError,
-        "multilabel",
+        "for one-hot rows pass y.argmax(axis=1) (or the labels themselves); "
+        "for multilabel problems wrap the classifier in",
     ),
     (
         "continuous",
@@ -957,14 +958,32 @@ def _trailing_dropout(meta):
     )
 
 
-def _custom_last_layer(meta, softmax=False):
+def _custom_last_layer(meta, softmax=False, zeros=False):
     import keras
 
+    logits = _dense_logits(meta)
+    if zeros:  # a zero-initialised last layer: untrained, it outputs 0
+        logits = keras.layers.Dense(meta["n_classes_"], kernel_initializer="zeros")
     return keras.Sequential(
         [
             keras.Input((meta["n_features_in_"],)),
-            _dense_logits(meta),
+            logits,
             keras.layers.Lambda(keras.ops.softmax if softmax else lambda t: 2.0 * t),
+        ]
+    )
+
+
+def _cast_to_float32(meta, activation="softmax"):
+    """Probabilities cast to float32 by a linear Activation layer, the
+    mixed-precision recipe for a float32 output."""
+    import keras
+
+    units = meta["n_classes_"] if activation == "softmax" else 1
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(units, activation=activation),
+            keras.layers.Activation("linear", dtype="float32"),
         ]
     )
 
@@ -976,28 +995,103 @@ def _custom_last_layer(meta, softmax=False):
         (_trailing_dropout, True),
         (_custom_last_layer, True),
         (partial(_custom_last_layer, softmax=True), False),
+        (partial(_custom_last_layer, zeros=True), True),
+        (_cast_to_float32, False),
+        (partial(_cast_to_float32, activation="sigmoid"), False),
     ],
-    ids=["nested-head", "trailing-dropout", "lambda-logits", "lambda-softmax"],
+    ids=[
+        "nested-head",
+        "trailing-dropout",
+        "lambda-logits",
+        "lambda-softmax",
+        "lambda-zero-logits",
+        "softmax-cast",
+        "sigmoid-cast",
+    ],
 )
 def test_logits_are_recognised_behind_the_last_layer(imbalanced_data, build, logits):
     """Logits are found through nested models, dropout and custom layers.
 
     Only a linear Dense as the very last layer used to count as logits: the
     others trained with from_logits=False on raw outputs and predict_proba
-    clipped negative outputs to 0, leaving NaN rows.
+    clipped negative outputs to 0, leaving NaN rows. A linear Activation
+    layer (a cast) passes the probabilities before it through: it was read
+    as logits, and predict_proba applied a second softmax.
     """
     X, y = imbalanced_data
-    clf = KerasClassifier(build, epochs=5, random_state=0).fit(X, y)
+    clf = KerasClassifier(
+        build, epochs=5, optimizer__learning_rate=0.05, random_state=0
+    ).fit(X, y)
     assert clf._logit_outputs is logits
     loss = clf.model_.loss  # a loss object with logits, else Keras's function
     assert (hasattr(loss, "get_config") and loss.get_config()["from_logits"]) is logits
     proba = clf.predict_proba(X)
     outputs = clf.model_.predict(X, verbose=0)
+    if outputs.shape[1] == 1:  # one sigmoid unit
+        outputs = np.hstack([1 - outputs, outputs])
     expected = softmax(outputs, axis=1) if logits else outputs
     np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
     assert np.all(np.isfinite(proba))
     # Trained on what it outputs, the network ranks the rare class.
     assert roc_auc_score(y, proba[:, 1]) > 0.7
+
+
+# The declared logits are a sigmoid's output here, and Keras says so.
+@pytest.mark.filterwarnings("ignore:.*received `from_logits=True`:UserWarning")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"loss__from_logits": True},
+        {"loss": "binary_crossentropy", "loss__from_logits": True},
+        {"loss": "__object__"},
+    ],
+    ids=["routed", "named-and-routed", "loss-object"],
+)
+def test_declared_logits_settle_what_the_structure_does_not(imbalanced_data, params):
+    """Behind a custom layer, the user's from_logits (routed, or in a loss
+    object) decides for predict_proba as it does for the loss. The probe
+    decided predict_proba alone: an output declared logits but probed as
+    probabilities trained as logits and was predicted as probabilities."""
+    import keras
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        logits = keras.layers.Dense(1, activation="sigmoid")(inputs)
+        return keras.Model(inputs, keras.layers.Lambda(lambda t: t)(logits))
+
+    if params.get("loss") == "__object__":
+        params = {"loss": keras.losses.BinaryCrossentropy(from_logits=True)}
+    X, y = imbalanced_data
+    clf = KerasClassifier(build, epochs=1, random_state=0, **params).fit(X, y)
+    assert clf._logit_outputs
+    outputs = clf.model_.predict(X, verbose=0)[:, 0]
+    np.testing.assert_allclose(clf.predict_proba(X)[:, 1], expit(outputs), rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_logit_probe_does_not_depend_on_the_initial_weights(seed):
+    """Behind a custom layer, the untrained network is probed. On token ids
+    (an embedding), inputs of scale 1 give few distinct ids and so outputs of
+    one sign: the logits of some initial weights all fell in [0, 1] and were
+    read as probabilities. Inputs 10 and 100 times larger settle it."""
+    import keras
+
+    from skimb.base import _outputs_logits
+
+    @keras.saving.register_keras_serializable(package="skimb_tests")
+    class Double(keras.layers.Layer):
+        def call(self, x):
+            return 2.0 * x
+
+    init = keras.initializers.RandomUniform(-0.05, 0.05, seed=seed)
+    inputs = keras.Input((8,), dtype="int32")
+    tokens = keras.layers.Embedding(50, 8, embeddings_initializer=init)(inputs)
+    pooled = keras.layers.GlobalAveragePooling1D()(tokens)
+    dense = keras.layers.Dense(
+        1, kernel_initializer=keras.initializers.GlorotUniform(seed)
+    )
+    model = keras.Model(inputs, Double()(dense(pooled)))
+    assert _outputs_logits(model, (8,))
 
 
 @pytest.mark.parametrize("class_weight", [None, "balanced"])
@@ -1265,6 +1359,79 @@ def test_a_loss_compiled_by_the_user_is_kept(imbalanced_data):
     X, y = imbalanced_data
     clf = KerasClassifier(build, epochs=1, random_state=0).fit(X, y)
     assert clf.model_.loss.name == "mine"
+
+
+def _softmax_model(n_features):
+    import keras
+
+    return keras.Sequential(
+        [keras.Input((n_features,)), keras.layers.Dense(2, activation="softmax")]
+    )
+
+
+def test_model_compiled_with_the_users_own_loss_and_metric(imbalanced_data):
+    """A keras.Model compiled with a loss and a metric of the user's own
+    (functions and a Loss subclass, not registered with Keras) is copied
+    for the fit; the copy failed with "Could not locate function"."""
+    import keras
+
+    def my_loss(y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    def my_metric(y_true, y_pred):
+        return keras.metrics.sparse_categorical_accuracy(y_true, y_pred)
+
+    class MyLoss(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            return my_loss(y_true, y_pred)
+
+    X, y = imbalanced_data
+    for loss in (my_loss, MyLoss()):
+        model = _softmax_model(X.shape[1])
+        model.compile(optimizer="adam", loss=loss, metrics=[my_metric])
+        clf = KerasClassifier(model, epochs=2, random_state=0).fit(X, y)
+        assert len(clf.history_["my_metric"]) == 2
+        assert clf.model_.loss is not None and clf.model_ is not model
+
+
+def test_model_that_keras_cannot_copy_is_a_clear_error(imbalanced_data):
+    """A user's layer whose configuration cannot rebuild it: one ValueError
+    that says to pass a build function (it was Keras's error)."""
+    import keras
+
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor):  # no **kwargs: from_config cannot call it
+            super().__init__()
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+    X, y = imbalanced_data
+    inputs = keras.Input((X.shape[1],))
+    outputs = keras.layers.Dense(2, activation="softmax")(Scale(2.0)(inputs))
+    message = (
+        "skimb copies a keras.Model given as model= for each fit, and Keras "
+        "could not rebuild it from its configuration: Error when deserializing "
+        "class 'Scale'"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        KerasClassifier(keras.Model(inputs, outputs), epochs=1).fit(X, y)
+
+
+def test_metric_that_needs_one_hot_labels_is_named_in_the_error(imbalanced_data):
+    """keras.metrics.AUC on a softmax output fed class indices: the error
+    says that metrics must suit the labels (it blamed only the output and
+    the loss)."""
+    import keras
+
+    def build(meta):
+        return _softmax_model(meta["n_features_in_"])
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(build, metrics=[keras.metrics.AUC()], epochs=1)
+    with pytest.raises(ValueError, match="Metrics must suit the labels too"):
+        clf.fit(X, y)
 
 
 def test_one_softmax_unit_is_an_error(imbalanced_data):
