@@ -1831,7 +1831,7 @@ def _check_input_shape(model, sample_shape) -> None:
         )
 
 
-def _copy_model(model):
+def _copy_model(model, parameter: str = "model"):
     """A copy of a user's Keras model, with its weights and compilation.
 
     Keras rebuilds the copy's layers and compile arguments from their
@@ -1849,11 +1849,16 @@ def _copy_model(model):
             if compiled and not getattr(clone, "compiled", False):  # older Keras
                 clone.compile_from_config(model.get_compile_config())
         except Exception as exc:  # Keras's errors of deserialization vary
+            builder = (
+                ", or pass a function that builds the model (model=build_fn)"
+                if parameter == "model"
+                else ""
+            )
             raise ValueError(
-                "skimb copies a keras.Model given as model= for each fit, and "
-                f"Keras could not rebuild it from its configuration: {reason(exc)}. "
-                "Pass a function that builds (and compiles) the model instead, "
-                "e.g. KerasClassifier(model=build_fn)."
+                f"skimb copies the keras.Model given as {parameter}= for each "
+                "fit, and Keras could not rebuild it from its configuration: "
+                f"{reason(exc)}. Give your own layers a get_config that returns "
+                f"their constructor's arguments{builder}."
             ) from exc
     clone.set_weights(model.get_weights())
     return clone

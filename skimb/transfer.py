@@ -216,7 +216,7 @@ def _make_backbone(backbone, weights, input_shape, pooling):
     _check_weights(weights)
     weights_file = weights if weights not in (None, "imagenet") else None
     if isinstance(backbone, keras.Model):
-        base = _copy_model(backbone)
+        base = _copy_model(backbone, parameter="backbone")
         if weights_file:
             _load_weights_file(base, weights_file, "your backbone model")
         return _renamed(base), "none"

@@ -1396,7 +1396,7 @@ def test_model_compiled_with_the_users_own_loss_and_metric(imbalanced_data):
 
 def test_model_that_keras_cannot_copy_is_a_clear_error(imbalanced_data):
     """A user's layer whose configuration cannot rebuild it: one ValueError
-    that says to pass a build function (it was Keras's error)."""
+    that says what to change (it was Keras's error)."""
     import keras
 
     class Scale(keras.layers.Layer):
@@ -1411,12 +1411,17 @@ def test_model_that_keras_cannot_copy_is_a_clear_error(imbalanced_data):
     inputs = keras.Input((X.shape[1],))
     outputs = keras.layers.Dense(2, activation="softmax")(Scale(2.0)(inputs))
     message = (
-        "skimb copies a keras.Model given as model= for each fit, and Keras "
+        "skimb copies the keras.Model given as model= for each fit, and Keras "
         "could not rebuild it from its configuration: Error when deserializing "
         "class 'Scale'"
     )
-    with pytest.raises(ValueError, match=re.escape(message)):
+    advice = (
+        "Give your own layers a get_config that returns their constructor's "
+        "arguments, or pass a function that builds the model (model=build_fn)."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)) as caught:
         KerasClassifier(keras.Model(inputs, outputs), epochs=1).fit(X, y)
+    assert str(caught.value).endswith(advice)
 
 
 def test_metric_that_needs_one_hot_labels_is_named_in_the_error(imbalanced_data):

@@ -1150,6 +1150,29 @@ def test_own_backbone_runs_at_its_own_size(input_shape, image_size):
     assert embedder.transform(X).shape == (12, 4)
 
 
+def test_backbone_that_keras_cannot_copy_is_a_clear_error(imbalanced_digits):
+    """A backbone with a layer whose configuration cannot rebuild it: one
+    ValueError naming backbone= and what to change."""
+    import keras
+
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor):  # no **kwargs: from_config cannot call it
+            super().__init__()
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+    inputs = keras.Input((32, 32, 3))
+    x = keras.layers.Conv2D(4, 3)(Scale(1 / 255)(inputs))
+    X, y = _few(*imbalanced_digits)
+    with pytest.raises(ValueError) as caught:
+        TransferClassifier(keras.Model(inputs, x), weights=None).fit(X, y)
+    message = str(caught.value)
+    assert message.startswith("skimb copies the keras.Model given as backbone= ")
+    assert message.endswith("that returns their constructor's arguments.")
+
+
 @pytest.mark.parametrize("estimator", [ImageEmbedder, TransferClassifier])
 def test_images_too_small_for_own_backbone(estimator):
     """A backbone whose feature map shrinks to nothing on small images: one
