@@ -103,3 +103,19 @@ def fed_arrays(monkeypatch):
 
     monkeypatch.setattr(_keras, "array_dataset", spy)
     return calls
+
+
+def uncopyable_scale(factor):
+    """A user's Keras layer that Keras cannot rebuild from its configuration:
+    its constructor takes no ``**kwargs``, so ``from_config`` fails."""
+    import keras
+
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor):
+            super().__init__()
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+    return Scale(factor)

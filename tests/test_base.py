@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skimb import KerasClassifier, MLPClassifier
 
-from .conftest import SmallNetwork, run_python
+from .conftest import SmallNetwork, run_python, uncopyable_scale
 
 
 def _small_clf(**params):
@@ -1399,17 +1399,9 @@ def test_model_that_keras_cannot_copy_is_a_clear_error(imbalanced_data):
     that says what to change (it was Keras's error)."""
     import keras
 
-    class Scale(keras.layers.Layer):
-        def __init__(self, factor):  # no **kwargs: from_config cannot call it
-            super().__init__()
-            self.factor = factor
-
-        def call(self, x):
-            return x * self.factor
-
     X, y = imbalanced_data
     inputs = keras.Input((X.shape[1],))
-    outputs = keras.layers.Dense(2, activation="softmax")(Scale(2.0)(inputs))
+    outputs = keras.layers.Dense(2, activation="softmax")(uncopyable_scale(2.0)(inputs))
     message = (
         "skimb copies the keras.Model given as model= for each fit, and Keras "
         "could not rebuild it from its configuration: Error when deserializing "

@@ -21,6 +21,8 @@ from skimb import transfer as transfer_module
 from skimb.embedding import clear_embedding_cache
 from skimb.transfer import BACKBONES, make_feature_extractor
 
+from .conftest import uncopyable_scale
+
 
 def _digit_images(classes):
     """Digits of ``classes`` as 16x16 grayscale images with 0..255 pixels."""
@@ -1155,16 +1157,8 @@ def test_backbone_that_keras_cannot_copy_is_a_clear_error(imbalanced_digits):
     ValueError naming backbone= and what to change."""
     import keras
 
-    class Scale(keras.layers.Layer):
-        def __init__(self, factor):  # no **kwargs: from_config cannot call it
-            super().__init__()
-            self.factor = factor
-
-        def call(self, x):
-            return x * self.factor
-
     inputs = keras.Input((32, 32, 3))
-    x = keras.layers.Conv2D(4, 3)(Scale(1 / 255)(inputs))
+    x = keras.layers.Conv2D(4, 3)(uncopyable_scale(1 / 255)(inputs))
     X, y = _few(*imbalanced_digits)
     with pytest.raises(ValueError) as caught:
         TransferClassifier(keras.Model(inputs, x), weights=None).fit(X, y)
