@@ -82,9 +82,10 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         arguments, given to this estimator as ``model__name=value`` (or as
         plain ``name=value``). The model's output must be one probability
         per class (softmax), or a single probability of the second class
-        (sigmoid) for binary problems; a final linear layer is read as
-        logits. If the returned model is already compiled, its compilation
-        is kept.
+        (sigmoid) for binary problems; a final linear Dense layer is read as
+        logits (a linear Activation after a softmax or sigmoid, such as the
+        mixed-precision cast to float32, is not). If the returned model is
+        already compiled, its compilation is kept.
 
     warm_start : bool, default=False
         If True, ``fit`` continues training the fitted model instead of
@@ -218,8 +219,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     class_prior_ : ndarray of shape (n_classes,)
         The share of each class in the ``y`` of the last fit, or of every
         ``partial_fit`` batch so far, weighted by ``sample_weight`` (a class
-        not seen yet counts as one sample). Used by
-        ``loss="logit_adjusted"`` and ``logit_adjustment``.
+        not seen yet, or weighted zero, counts as one row of the smallest
+        positive weight). Used by ``loss="logit_adjusted"`` and
+        ``logit_adjustment``.
 
     See Also
     --------

@@ -147,7 +147,8 @@ class MLPClassifier(KerasClassifier):
     class_prior_ : ndarray of shape (n_classes,)
         The share of each class in the ``y`` of the last fit, or of every
         ``partial_fit`` batch so far, weighted by ``sample_weight`` (a class
-        not seen yet counts as one sample).
+        not seen yet, or weighted zero, counts as one row of the smallest
+        positive weight).
 
     history_ : dict
         Keras's training history per epoch.

@@ -336,7 +336,8 @@ class TransferClassifier(KerasClassifier):
     with global pooling, a small dense head and a softmax, trained with
     balanced class weights. With ``trainable_layers > 0`` and
     ``fine_tune_epochs > 0`` the top of the backbone is then fine-tuned at a
-    lower learning rate, BatchNormalization staying in inference mode.
+    lower learning rate. The backbone runs in inference mode in both phases
+    (its BatchNormalization and Dropout layers act as at prediction).
 
     Parameters
     ----------
