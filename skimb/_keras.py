@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import inspect
 import io
 import logging
+import pickle
 import random
 import re
 import sys
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._messages import warn_user
+from ._messages import reason, warn_user
 
 _SEED_LOCK = threading.RLock()
 
@@ -370,19 +372,18 @@ def preserved_global_state(generator: random.Random | None = None) -> Iterator[N
             snapshot.restore()
 
 
-@contextlib.contextmanager
-def guarding_model_params(estimator) -> Iterator[None]:
-    """:func:`preserved_global_state` if a parameter of ``estimator`` is a
-    ``keras.Model`` (``clone`` deep-copies it: Keras rebuilds it, drawing
-    initializer seeds and layer names from the user's streams), else
-    nothing, and Keras is not imported."""
+def model_params(estimator) -> dict:
+    """The parameters of ``estimator`` that are ``keras.Model`` objects, by
+    name (none, and Keras is not imported, if Keras has not been)."""
     keras = sys.modules.get("keras")
-    params = estimator.get_params(deep=False).values()
-    if keras is None or not any(isinstance(value, keras.Model) for value in params):
-        yield
-        return
-    with preserved_global_state():
-        yield
+    if keras is None:
+        return {}
+    params = estimator.get_params(deep=False)
+    return {
+        name: value
+        for name, value in params.items()
+        if name in _MODEL_PARAMETERS and isinstance(value, keras.Model)
+    }
 
 
 @contextlib.contextmanager
@@ -790,10 +791,62 @@ _MODEL_PARAMETERS = ("model", "backbone")
 
 
 class _SavedModel:
-    """A ``keras.Model`` parameter in a pickle, as ``.keras`` bytes."""
+    """A ``keras.Model`` in a pickle: its ``.keras`` bytes, and the user's
+    own loss and metric functions and classes of its compilation.
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    Keras saves those by name only, so a model compiled with a function of
+    the user's script could not be loaded in another process, such as a
+    joblib worker. They are pickled by value with cloudpickle, as joblib
+    sends functions to its workers. A ``lambda`` is left to Keras, which
+    saves its bytecode: cloudpickle's copy of a lambda has no source code,
+    and Keras cannot save a model compiled with one again.
+    """
+
+    def __init__(self, model) -> None:
+        self.data = model_to_bytes(model)
+        self.objects = compile_objects(model)
+        self.functions = {
+            path: function
+            for path, function in compile_functions(model).items()
+            if function.__name__ != "<lambda>"
+        }
+
+    def __getstate__(self) -> dict:
+        code = None
+        if self.objects or self.functions:
+            import cloudpickle
+
+            try:
+                code = cloudpickle.dumps((self.objects, self.functions))
+            except Exception as exc:  # e.g. a closure over an open file
+                warn_user(
+                    "The loss and metric functions this Keras model is compiled "
+                    f"with cannot be pickled ({reason(exc)}); the loaded copy "
+                    "will find them only if they are registered with "
+                    "keras.saving.register_keras_serializable.",
+                )
+        return {"data": self.data, "code": code}
+
+    def __setstate__(self, state: dict) -> None:
+        self.data = state["data"]
+        code = state.get("code")  # absent in pickles of skimb <= 0.1.0.dev0
+        self.objects, self.functions = pickle.loads(code) if code else ({}, {})
+
+    def load(self):
+        """The model, compiled with the user's functions themselves."""
+        keras = import_keras()
+        with keras.saving.custom_object_scope(self.objects):
+            model = model_from_bytes(self.data)
+        compile_with_functions(model, self.functions)
+        if any(f.__name__ == "<lambda>" for f in compile_functions(model).values()):
+            warn_user(
+                "This Keras model is compiled with a lambda loss or metric, which "
+                "Keras rebuilds from its bytecode without the names of its module "
+                "or closure: the loaded model predicts, but training it (fit with "
+                "warm_start, partial_fit, or a fit of its clone) may fail. Define "
+                "the function with def, or compile the model in a build function."
+            )
+        return model
 
 
 def save_model_params(state: dict) -> dict:
@@ -808,7 +861,7 @@ def save_model_params(state: dict) -> dict:
     if keras is None:
         return state
     return {
-        key: _SavedModel(model_to_bytes(value))
+        key: _SavedModel(value)
         if key in _MODEL_PARAMETERS and isinstance(value, keras.Model)
         else value
         for key, value in state.items()
@@ -818,9 +871,79 @@ def save_model_params(state: dict) -> dict:
 def load_model_params(state: dict) -> dict:
     """``state`` with :class:`_SavedModel` parameters rebuilt."""
     return {
-        key: model_from_bytes(value.data) if isinstance(value, _SavedModel) else value
+        key: value.load() if isinstance(value, _SavedModel) else value
         for key, value in state.items()
     }
+
+
+def _compile_arguments(model) -> dict:
+    """The arguments ``model`` was compiled with (none if not compiled)."""
+    config = getattr(model, "_compile_config", None)
+    if config is None or not getattr(model, "compiled", False):
+        return {}
+    return config.config
+
+
+def _leaves(value, path=()):
+    """``(path, leaf)`` pairs of nested dicts, lists and tuples."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+def compile_objects(model) -> dict:
+    """The user's functions and classes among ``model``'s compile arguments
+    (losses, metrics, optimizer), by the names Keras saves them under."""
+    found = {}
+    for _, value in _leaves(_compile_arguments(model)):
+        if inspect.isfunction(value):
+            found[value.__name__] = value
+        elif value is not None and not isinstance(value, (str, int, float, bool)):
+            found[type(value).__name__] = type(value)
+    return {
+        name: value
+        for name, value in found.items()
+        if not value.__module__.startswith("keras")
+    }
+
+
+def compile_functions(model) -> dict:
+    """The plain functions among ``model``'s compile arguments, by their
+    place in them (two ``lambda`` share one name)."""
+    return {
+        path: value
+        for path, value in _leaves(_compile_arguments(model))
+        if inspect.isfunction(value)
+    }
+
+
+def compile_with_functions(model, functions: dict) -> None:
+    """Compile ``model`` again with ``functions`` at their places.
+
+    Keras rebuilds a ``lambda`` from its bytecode without its module's
+    global names (a NameError in the first batch). Functions hold no state,
+    so a copy may share them; the optimizer (with its state) and the loss
+    and metric objects stay the model's own.
+    """
+    if not functions:
+        return
+
+    def put(value, path):
+        if path in functions:
+            return functions[path]
+        if isinstance(value, dict):
+            return {key: put(item, (*path, key)) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(put(item, (*path, i)) for i, item in enumerate(value))
+        return value
+
+    with private_layer_names():
+        model.compile(**put(_compile_arguments(model), ()))
 
 
 def stamp_version(state: dict) -> dict:
@@ -852,29 +975,45 @@ _limit_threads_before_tensorflow_starts()
 class KerasModelsMixin:
     """Cloning and pickling for an estimator that holds Keras models.
 
-    The fitted model, the attribute named by ``_fitted_model_attr``, is
-    pickled as ``.keras`` bytes (:func:`model_to_bytes`), ``keras.Model``
-    parameters as :class:`_SavedModel`, with the skimb version stamped;
-    ``clone`` runs in skimb's private state when a parameter is a
-    ``keras.Model`` (:func:`guarding_model_params`).
+    The fitted model, the attribute named by ``_fitted_model_attr``, and
+    ``keras.Model`` parameters are pickled as :class:`_SavedModel`, with
+    the skimb version stamped; ``clone`` copies ``keras.Model`` parameters
+    in skimb's private state, with the user's loss and metric functions.
     """
 
     _fitted_model_attr: str
 
     def __sklearn_clone__(self):
-        with guarding_model_params(self):
+        models = model_params(self)
+        if not models:
             return super().__sklearn_clone__()
+        # clone deep-copies the models: Keras rebuilds them, drawing
+        # initializer seeds and layer names from the user's streams, and
+        # finds the user's own loss and metric functions only by name.
+        keras = import_keras()
+        objects = {}
+        for model in models.values():
+            objects.update(compile_objects(model))
+        with (
+            preserved_global_state(),
+            unsafe_deserialization(),
+            keras.saving.custom_object_scope(objects),
+        ):
+            clone = super().__sklearn_clone__()
+            for name, model in models.items():
+                compile_with_functions(getattr(clone, name), compile_functions(model))
+        return clone
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # a copy: never touch self
         name = self._fitted_model_attr
         if name in state:
-            state[name] = model_to_bytes(state[name])
+            state[name] = _SavedModel(state[name])
         return stamp_version(save_model_params(state))
 
     def __setstate__(self, state):
         state = check_version(state, type(self).__name__)
         name = self._fitted_model_attr
-        if isinstance(state.get(name), bytes):
+        if isinstance(state.get(name), bytes):  # pickles of skimb <= 0.1.0.dev0
             state[name] = model_from_bytes(state[name])
         super().__setstate__(load_model_params(state))

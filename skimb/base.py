@@ -1816,6 +1816,24 @@ def _check_is_keras_model(model) -> None:
         )
 
 
+def _check_lambdas_have_source(model) -> None:
+    """Raise if ``model`` is compiled with a ``lambda`` whose source Python
+    cannot find: Keras's copy reads it (to warn) and fails."""
+    for function in _keras.compile_functions(model).values():
+        if function.__name__ != "<lambda>":
+            continue
+        try:
+            inspect.getsource(function)
+        except (OSError, TypeError):
+            raise ValueError(
+                "The keras.Model is compiled with a lambda function whose source "
+                "code Python cannot find (one made by eval or exec, or typed "
+                "into `python -`), and Keras cannot copy the model without it. "
+                "Define the loss or metric with def, or compile the model in a "
+                "build function (model=build_fn)."
+            ) from None
+
+
 def _check_input_shape(model, sample_shape) -> None:
     """Raise if the model's input cannot take samples of ``sample_shape``."""
     inputs = getattr(model, "inputs", None)
@@ -1838,13 +1856,15 @@ def _copy_model(model, parameter: str = "model"):
 
     Keras rebuilds the copy's layers and compile arguments from their
     configuration; the user's own Lambda layers, loss and metric functions
-    and classes need not be registered for that (only for pickling).
+    and classes need not be registered for that, and the copy is compiled
+    with the user's functions themselves.
     """
     keras = _keras.import_keras()
     compiled = getattr(model, "compiled", False)
+    _check_lambdas_have_source(model)
     with (
         _keras.unsafe_deserialization(),
-        keras.saving.custom_object_scope(_compile_objects(model) if compiled else {}),
+        keras.saving.custom_object_scope(_keras.compile_objects(model)),
     ):
         try:
             clone = keras.models.clone_model(model)
@@ -1862,26 +1882,6 @@ def _copy_model(model, parameter: str = "model"):
                 f"{reason(exc)}. Give your own layers a get_config that returns "
                 f"their constructor's arguments{builder}."
             ) from exc
+    _keras.compile_with_functions(clone, _keras.compile_functions(model))
     clone.set_weights(model.get_weights())
     return clone
-
-
-def _compile_objects(model) -> dict:
-    """The functions and classes among a model's compile arguments (losses,
-    metrics, optimizer), by the names Keras serialises them under."""
-    found = {}
-
-    def visit(value):
-        if isinstance(value, dict):
-            for item in value.values():
-                visit(item)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                visit(item)
-        elif inspect.isfunction(value):
-            found[value.__name__] = value
-        elif value is not None and not isinstance(value, (str, int, float, bool)):
-            found[type(value).__name__] = type(value)
-
-    visit(model._compile_config.config)
-    return found

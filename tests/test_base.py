@@ -3,6 +3,7 @@
 import copy
 import pickle
 import re
+import warnings
 from functools import partial
 
 import joblib
@@ -12,7 +13,7 @@ from scipy.special import expit, softmax
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 
 from skimb import KerasClassifier, MLPClassifier
 
@@ -531,12 +532,16 @@ def test_joblib_roundtrip_in_another_process(fitted, imbalanced_data, tmp_path):
 
 
 def test_corrupt_pickle_is_a_clear_error(fitted):
-    """A fitted estimator whose saved model bytes are damaged fails clearly."""
-    state = fitted.__getstate__()
-    state["model_"] = state["model_"][: len(state["model_"]) // 2]
-    broken = KerasClassifier.__new__(KerasClassifier)
-    with pytest.raises(ValueError, match="corrupt or truncated"):
-        broken.__setstate__(state)
+    """A fitted estimator whose saved model bytes are damaged fails clearly,
+    in today's pickles and in older ones (bare bytes)."""
+    saved = fitted.__getstate__()["model_"]
+    truncated = saved.data[: len(saved.data) // 2]
+    saved.data = truncated
+    for damaged in (saved, truncated):
+        state = {**fitted.__getstate__(), "model_": damaged}
+        broken = KerasClassifier.__new__(KerasClassifier)
+        with pytest.raises(ValueError, match="corrupt or truncated"):
+            broken.__setstate__(state)
 
 
 def test_import_does_not_import_tensorflow():
@@ -1392,6 +1397,93 @@ def test_model_compiled_with_the_users_own_loss_and_metric(imbalanced_data):
         clf = KerasClassifier(model, epochs=2, random_state=0).fit(X, y)
         assert len(clf.history_["my_metric"]) == 2
         assert clf.model_.loss is not None and clf.model_ is not model
+
+
+def _compiled_with_own_functions(n_features, *, loss, metrics):
+    model = _softmax_model(n_features)
+    model.compile(optimizer="adam", loss=loss, metrics=metrics)
+    return model
+
+
+def test_model_compiled_with_lambdas_fits(imbalanced_data):
+    """A keras.Model compiled with a lambda loss and a lambda metric: Keras
+    rebuilt the lambdas in its copy without their module's names, and the
+    fit failed with NameError; the copy is compiled with the lambdas
+    themselves."""
+    import keras
+
+    X, y = imbalanced_data
+    model = _compiled_with_own_functions(
+        X.shape[1],
+        loss=lambda y_true, y_pred: keras.losses.sparse_categorical_crossentropy(
+            y_true, y_pred
+        ),
+        metrics=[lambda y_true, y_pred: keras.ops.mean(y_pred[:, 1])],
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*includes a `lambda`")
+        clf = KerasClassifier(model, epochs=2, random_state=0).fit(X, y)
+        fitted_twice = clone(clf).fit(X, y)
+    assert len(clf.history_["lambda"]) == 2
+    assert np.isfinite(clf.history_["loss"]).all()
+    np.testing.assert_allclose(
+        fitted_twice.predict_proba(X), clf.predict_proba(X), rtol=1e-5
+    )
+    # Pickled, a lambda is Keras's rebuilt copy, without its module's names
+    # or closure: the loaded estimator predicts, and warns that it may not
+    # train.
+    with pytest.warns(UserWarning, match="Define the function with def"):
+        loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_lambda_without_source_is_a_clear_error(imbalanced_data):
+    """Keras reads a lambda's source code when it copies a model; without
+    one it raised OSError from inspect."""
+    X, y = imbalanced_data
+    no_source = eval("lambda y_true, y_pred: y_pred[:, 0] * 0.0")
+    model = _compiled_with_own_functions(
+        X.shape[1], loss="sparse_categorical_crossentropy", metrics=[no_source]
+    )
+    with pytest.raises(ValueError, match="whose source code Python cannot find"):
+        KerasClassifier(model, epochs=1).fit(X, y)
+
+
+def test_users_own_loss_and_metric_survive_clone_and_pickle(imbalanced_data):
+    """A keras.Model compiled with unregistered functions and classes of the
+    user's: clone (cross-validation) and pickling (joblib's workers) raised
+    Keras's "Could not locate function"; the functions travel with the
+    model, and a loaded fitted estimator trains on with its optimizer state."""
+    import keras
+
+    def my_loss(y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    def my_metric(y_true, y_pred):
+        return keras.metrics.sparse_categorical_accuracy(y_true, y_pred)
+
+    class MyLoss(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            return my_loss(y_true, y_pred)
+
+    X, y = imbalanced_data
+    for loss in (my_loss, MyLoss()):
+        model = _compiled_with_own_functions(X.shape[1], loss=loss, metrics=[my_metric])
+        clf = KerasClassifier(model, epochs=2, random_state=0)
+        scores = cross_val_score(clf, X, y, cv=StratifiedKFold(2))
+        assert scores.shape == (2,) and np.isfinite(scores).all()
+        unfitted = pickle.loads(pickle.dumps(clf))
+        assert type(unfitted.model.loss) is type(loss)
+        fitted = clf.fit(X, y)
+        refitted = unfitted.fit(X, y)
+        np.testing.assert_allclose(refitted.predict_proba(X), fitted.predict_proba(X))
+
+        loaded = pickle.loads(pickle.dumps(fitted))
+        assert int(loaded.model_.optimizer.iterations) == int(
+            fitted.model_.optimizer.iterations
+        )
+        loaded.partial_fit(X, y)
+        assert list(loaded.history_) == ["loss", "my_metric"]
 
 
 def test_model_that_keras_cannot_copy_is_a_clear_error(imbalanced_data):

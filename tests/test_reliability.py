@@ -363,10 +363,10 @@ def test_truncated_pickle_is_a_clear_error(fitted_mlp, cut):
 def test_corrupted_model_bytes_name_the_problem(fitted_mlp):
     """Flipped bytes inside the saved Keras model give a clear ValueError."""
     state = fitted_mlp.__getstate__()
-    model_bytes = bytearray(state["model_"])
+    model_bytes = bytearray(state["model_"].data)
     middle = len(model_bytes) // 2
     model_bytes[middle : middle + 64] = b"\x00" * 64
-    state["model_"] = bytes(model_bytes)
+    state["model_"].data = bytes(model_bytes)
     with pytest.raises(ValueError, match="corrupt or truncated"):
         MLPClassifier.__new__(MLPClassifier).__setstate__(state)
 
