@@ -52,7 +52,11 @@ def imbalanced_scoring(pos_label=None) -> dict:
     pos_label : int, str or None, default=None
         The class that F1, recall, precision and average precision score in
         binary problems. ``None`` takes the minority class of each test fold's
-        ``y``. In multiclass problems these four are macro-averaged, so every
+        ``y``; a class of the estimator that the fold lacks counts as the
+        minority (a fold of negatives only scores 0, as scikit-learn's
+        scorers do). With classes near balance, or a splitter that does not
+        stratify, the minority can differ from fold to fold: give
+        ``pos_label`` then. In multiclass problems these four are macro-averaged, so every
         class counts equally: F1, recall and precision over the labels of
         the fold's ``y`` and predictions (as scikit-learn's ``"f1_macro"``),
         average precision over the estimator's classes that the fold holds.
@@ -68,6 +72,9 @@ def imbalanced_scoring(pos_label=None) -> dict:
         ``geometric_mean`` (imblearn's geometric mean of per-class recalls)
         and ``average_precision`` (from ``predict_proba``, or
         ``decision_function`` when the estimator has no probabilities). They
+        pick their class per fold, so
+        :class:`~sklearn.model_selection.TunedThresholdClassifierCV` cannot
+        use them (a ``TypeError`` says so): give it ``scoring="f1"``. They
         are picklable, so fitted searches can be saved with joblib. Like
         scikit-learn's scorers they take part in metadata routing: with
         ``sklearn.set_config(enable_metadata_routing=True)``, call
@@ -207,6 +214,17 @@ class _ImbalancedScorer:
     def _accept_sample_weight(self) -> bool:
         return True
 
+    @property
+    def _score_func(self):
+        # TunedThresholdClassifierCV rebuilds a scorer from this private
+        # attribute of make_scorer's scorers; an AttributeError was its error.
+        raise TypeError(
+            f"{self!r} picks the class it scores in each test fold, so "
+            "TunedThresholdClassifierCV cannot tune a threshold for it. Give "
+            "it a scikit-learn scorer, e.g. scoring='f1', or "
+            "make_scorer(f1_score, pos_label=...) for another class."
+        )
+
     def _routing_repr(self) -> str:
         return repr(self)
 
@@ -247,9 +265,11 @@ class _ImbalancedScorer:
                     "imbalanced_scoring one of them as pos_label."
                 )
             return self.pos_label
+        # A class of the estimator absent from the fold is the least frequent:
+        # a fold of negatives only scores 0 (as scikit-learn's scorers do
+        # with pos_label=1), not the negatives.
         counts = np.array([np.count_nonzero(y_true == c) for c in classes])
-        present = counts > 0
-        return classes[present][np.argmin(counts[present])]
+        return classes[np.argmin(counts)]
 
     def _average_precision(
         self, estimator, X, y_true, classes, multiclass, weight

@@ -195,6 +195,34 @@ def test_geometric_mean_of_a_binary_fold_with_one_class(binary_fit):
     assert got == pytest.approx(balanced, rel=1e-12)
 
 
+def test_binary_fold_without_the_minority_scores_it_zero(binary_fit):
+    """A binary test fold of the majority only: f1, recall, precision and AP
+    score the minority it lacks (0, as scikit-learn's scorers with
+    pos_label="rare"), not the majority (F1 near 1)."""
+    model, X, y = binary_fit
+    common = y == "common"
+    scoring = imbalanced_scoring()
+    for name, metric in LABEL_METRICS.items():
+        expected = metric(
+            y[common], model.predict(X[common]), pos_label="rare", zero_division=0
+        )
+        assert scoring[name](model, X[common], y[common]) == expected == 0
+    with pytest.warns(UserWarning, match="No positive class found"):
+        assert scoring["average_precision"](model, X[common], y[common]) == 0
+
+
+def test_scorers_in_threshold_tuning_say_what_to_pass(binary_fit):
+    """TunedThresholdClassifierCV reads make_scorer's private _score_func;
+    skimb's scorers, which pick their class per fold, say to pass a
+    scikit-learn scorer (it was an AttributeError)."""
+    from sklearn.model_selection import TunedThresholdClassifierCV
+
+    model, X, y = binary_fit
+    tuner = TunedThresholdClassifierCV(model, scoring=imbalanced_scoring()["f1"])
+    with pytest.raises(TypeError, match="give it a scikit-learn scorer|scoring='f1'"):
+        tuner.fit(X, y)
+
+
 def test_multiclass_scores_are_macro_averages():
     """Three classes: f1/recall/precision macro, AP the macro one-vs-rest AP."""
     X_train, X_test, y_train, y_test = _multiclass_data()
