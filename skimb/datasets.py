@@ -50,7 +50,8 @@ def make_imbalanced_table(
     X : ndarray of shape (n_samples, n_features)
         The features.
     y : ndarray of shape (n_samples,)
-        The labels, 1 for the minority class.
+        The labels 0 and 1, in the proportions of ``weights`` (1 is the
+        minority class with the default weights).
 
     Examples
     --------
@@ -95,10 +96,12 @@ def make_imbalanced_images(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Small imbalanced image data from scikit-learn's handwritten digits.
 
-    The 8x8 digits are upscaled to ``size`` x ``size`` pixels with values in
-    0..255 (what :class:`skimb.TransferClassifier` expects); the images of
-    ``minority_class`` are subsampled to one per ``imbalance_ratio`` majority
-    images.
+    The 8x8 digits are resized (nearest neighbour) to ``size`` x ``size``
+    pixels with values in 0..255 (what :class:`skimb.TransferClassifier`
+    expects); the images of ``minority_class`` are subsampled to one per
+    ``imbalance_ratio`` majority images. When the minority digit runs out
+    (about 180 images, so below a ratio of about 9 with all other digits as
+    majority), the majority images are subsampled instead.
 
     Parameters
     ----------
@@ -109,7 +112,8 @@ def make_imbalanced_images(
     imbalance_ratio : float, default=20.0
         Majority images per minority image.
     size : int, default=32
-        Height and width of the images (nearest-neighbour upscaling).
+        Height and width of the images (nearest-neighbour resizing of the
+        whole digit).
     rgb : bool, default=True
         Return 3 identical channels ``(n, size, size, 3)``; else grayscale
         ``(n, size, size)``.
@@ -139,6 +143,11 @@ def make_imbalanced_images(
             f"minority_class {minority_class} is also among majority_classes "
             f"{list(majority_classes)}. Give disjoint digits."
         )
+    if len(majority_classes) == 0:
+        raise ValueError(
+            "majority_classes is empty. Give at least one digit for the common "
+            "class, or None for all digits but minority_class."
+        )
     if not set(majority_classes) <= set(range(10)):
         raise ValueError(
             f"majority_classes must be digits 0 to 9. Got {list(majority_classes)}."
@@ -147,10 +156,13 @@ def make_imbalanced_images(
     majority = np.flatnonzero(np.isin(digits.target, majority_classes))
     minority = np.flatnonzero(digits.target == minority_class)
     n_minority = max(1, min(len(minority), int(len(majority) / imbalance_ratio)))
-    keep = np.concatenate([majority, rng.choice(minority, n_minority, replace=False)])
-    keep = np.sort(keep)
-    scale = max(1, int(np.ceil(size / 8)))
-    images = np.kron(digits.images[keep], np.ones((scale, scale)))[:, :size, :size]
+    minority = rng.choice(minority, n_minority, replace=False)
+    if int(len(majority) / imbalance_ratio) > len(minority):  # it ran out
+        n_majority = round(n_minority * imbalance_ratio)
+        majority = rng.choice(majority, n_majority, replace=False)
+    keep = np.sort(np.concatenate([majority, minority]))
+    pixels = np.arange(size) * 8 // size  # the source pixel of each pixel
+    images = digits.images[keep][:, pixels][:, :, pixels]
     images = (images * (255.0 / 16.0)).astype(np.float32)
     X = np.repeat(images[..., None], 3, axis=-1) if rgb else images
     return X, (digits.target[keep] == minority_class).astype(int)

@@ -56,9 +56,10 @@ def imbalanced_scoring(pos_label=None) -> dict:
         minority (a fold of negatives only scores 0, as scikit-learn's
         scorers do). With classes near balance, or a splitter that does not
         stratify, the minority can differ from fold to fold: give
-        ``pos_label`` then. In multiclass problems these four are macro-averaged, so every
-        class counts equally: F1, recall and precision over the labels of
-        the fold's ``y`` and predictions (as scikit-learn's ``"f1_macro"``),
+        ``pos_label`` then. In multiclass problems these four are
+        macro-averaged, so every class counts equally: F1, recall and
+        precision over the labels of the fold's ``y`` and predictions (as
+        scikit-learn's ``"f1_macro"``),
         average precision over the estimator's classes that the fold holds.
         A problem is multiclass when the estimator's classes and the fold's
         ``y`` hold more than two labels together (a training fold may lack a

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_digits, make_classification
 
 from skimb.datasets import (
     load_image_folder,
@@ -43,6 +43,30 @@ def test_imbalanced_images(ratio):
     assert gray.ndim == 3 and gray.shape[1:] == (16, 16)
 
 
+@pytest.mark.parametrize("ratio", [1, 2, 5, 9])
+def test_imbalanced_images_ratio_below_the_digits_own(ratio):
+    """About 180 images of a digit against 1,620 of the others: below a
+    ratio of 9.3 the majority is subsampled (every ratio gave 1623:174)."""
+    _, y = make_imbalanced_images(minority_class=0, imbalance_ratio=ratio)
+    n_major, n_minor = np.bincount(y)
+    assert n_minor == np.sum(load_digits().target == 0)
+    assert n_major == round(n_minor * ratio)
+
+
+@pytest.mark.parametrize("size", [4, 12, 20])
+def test_imbalanced_images_resize_the_whole_digit(size):
+    """Sizes that are not multiples of 8 keep the whole digit, pixel (i, j)
+    from the digit's pixel (8i // size, 8j // size); they kept its top-left
+    corner (a 12-pixel image showed 6 of its 8 rows)."""
+    X, y = make_imbalanced_images(size=size, rgb=False)
+    X8, y8 = make_imbalanced_images(size=8, rgb=False)
+    np.testing.assert_array_equal(y, y8)
+    source = np.arange(size) * 8 // size
+    np.testing.assert_array_equal(X, X8[:, source][:, :, source])
+    if size > 8:  # upscaled: the digit's last row and column are there
+        np.testing.assert_array_equal(X[:, -1, -1], X8[:, -1, -1])
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
@@ -54,6 +78,8 @@ def test_imbalanced_images(ratio):
         ({"majority_classes": [1, 12]}, "majority_classes must be digits 0 to 9"),
         ({"size": -5}, "'size' parameter"),
         ({"size": 0}, "'size' parameter"),
+        # It returned one image of the minority digit.
+        ({"majority_classes": []}, "majority_classes is empty"),
     ],
 )
 def test_imbalanced_images_errors(params, message):
