@@ -10,6 +10,7 @@ stratified folds and keeps every per-fold number.
 from __future__ import annotations
 
 import json
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -365,7 +366,12 @@ def compare_strategies(
         )
     )
     smallest_in_training = min(_smallest_class(y[train])[1] for train, _ in splits)
-    k_neighbors = _smote_neighbors(strategies, smallest_in_training, "training fold")
+    k_neighbors = _smote_neighbors(
+        strategies,
+        smallest_in_training,
+        "training fold",
+        enough_folds=_folds_for_smote(_smallest_class(y)[1], folds),
+    )
     tasks = [(s, k) for s in strategies for k in range(folds)]
     labels = np.unique(y)
     pos_label, _ = _smallest_class(y)
@@ -383,6 +389,7 @@ def compare_strategies(
             y,
             *splits[k],
             pos_label,
+            where=(s, k, folds),
         )
         for s, k in tasks
     )
@@ -403,9 +410,10 @@ def compare_strategies(
     return CompareResult(scores, config, y, oof_scores, pos_label, oof)
 
 
-def _fit_and_score(estimator, X, y, train, test, pos_label):
+def _fit_and_score(estimator, X, y, train, test, pos_label, *, where):
     """Fit on one fold; return its scores, the test-set probabilities and
-    the warnings raised.
+    the warnings raised. ``where`` is (strategy, fold index, folds), for
+    the message of a fit that fails.
 
     Every training set holds every class (:func:`_check_folds`), so the
     columns of the probabilities are the sorted labels of ``y``. The
@@ -417,7 +425,14 @@ def _fit_and_score(estimator, X, y, train, test, pos_label):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        estimator.fit(X_train, y[train])
+        try:
+            estimator.fit(X_train, y[train])
+        except ValueError as exc:  # e.g. a cleaning step removed a class
+            strategy, fold, folds = where
+            raise ValueError(
+                f"Strategy {strategy!r} failed on fold {fold + 1} of {folds}: "
+                f"{exc} Leave it out of the strategies to compare the others."
+            ) from exc
         fit_time = time.perf_counter() - start
         scoring = imbalanced_scoring(pos_label=pos_label)
         scores = {
@@ -456,23 +471,40 @@ def _smallest_class(y) -> tuple:
 _SMOTE_STRATEGIES = ("smote", "smoteenn", "smotetomek")
 
 
-def _smote_neighbors(strategies, smallest: int, where: str = "training set") -> int:
+def _smote_neighbors(
+    strategies, smallest: int, where: str = "training set", enough_folds=None
+) -> int:
     """SMOTE's ``k_neighbors``: 5, or fewer if a class has fewer samples.
 
     SMOTE interpolates between a sample and one of its ``k_neighbors``
     nearest neighbours of the same class, so it needs ``k_neighbors + 1``
     samples of each class. ``smallest`` is the smallest class's count in
-    any ``where`` that a sampler fits on.
+    any ``where`` that a sampler fits on; ``enough_folds``, if any, is a
+    number of folds whose training folds would hold two.
     """
     if smallest < 2 and any(name in _SMOTE_STRATEGIES for name in strategies):
-        fewer_folds = " use fewer folds," if where == "training fold" else ""
+        more_folds = (
+            f" use {enough_folds} folds or more (larger training folds),"
+            if enough_folds
+            else ""
+        )
         raise ValueError(
             f"SMOTE needs at least two samples of every class in each {where}, "
             f"to interpolate between; the smallest class has {smallest}. Add "
-            f"samples of that class,{fewer_folds} or choose a strategy without "
+            f"samples of that class,{more_folds} or choose a strategy without "
             "SMOTE (smote, smoteenn and smotetomek use it)."
         )
     return max(1, min(5, smallest - 1))
+
+
+def _folds_for_smote(n_smallest: int, folds: int) -> int | None:
+    """The fewest folds, more than ``folds`` and at most ``n_smallest`` (each
+    test fold needs one), whose stratified training folds keep two samples
+    of a class of ``n_smallest``; None if there are none."""
+    for more in range(folds + 1, n_smallest + 1):
+        if n_smallest - math.ceil(n_smallest / more) >= 2:
+            return more
+    return None
 
 
 def _check_inputs(X, y, folds, estimator_params) -> None:

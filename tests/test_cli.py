@@ -614,8 +614,17 @@ def test_smote_strategies_with_a_small_class():
     names = ["smote", "smoteenn", "smotetomek"]
     result = compare_strategies(X, y, names, folds=4, estimator_params=params)
     assert all(len(result.scores[s]["f1"]) == 4 for s in names)
-    with pytest.raises(ValueError, match="SMOTE needs at least two samples"):
+    with pytest.raises(ValueError, match="SMOTE needs at least two samples") as e:
         compare_strategies(X[:42], y[:42], ["none", "smote"], folds=2)
+    assert "folds or more" not in str(e.value)  # 2 rows: no folds would do
+    # 3 rows of a class in 2 folds leave 1 in a training fold; 3 folds leave
+    # 2. The advice was "use fewer folds".
+    with pytest.raises(ValueError, match="use 3 folds or more") as e:
+        compare_strategies(X[:43], y[:43], ["smote"], folds=2)
+    result = compare_strategies(
+        X[:43], y[:43], ["smote"], folds=3, estimator_params=params
+    )
+    assert len(result.scores["smote"]["f1"]) == 3
     steps = dict(make_strategy("smoteenn", k_neighbors=2).steps)
     assert steps["smoteenn"].smote.k_neighbors == 2
 
@@ -771,6 +780,32 @@ def test_fit_time_leaves_out_the_backend_start(monkeypatch):
 
     X, y = make_imbalanced_table(n_samples=60)
     rows = np.arange(len(y))
-    scores, _, _ = compare._fit_and_score(Recording(), X, y, rows, rows, 1)
+    scores, _, _ = compare._fit_and_score(
+        Recording(), X, y, rows, rows, 1, where=("none", 0, 1)
+    )
     assert events == ["start", "fit"]
     assert scores["fit_time"] >= 0
+
+
+def test_a_failing_strategy_is_named():
+    """A fit that fails (SMOTEENN's cleaning can remove a class) names the
+    strategy and the fold; the message was the fit's alone ("y contains
+    only one class")."""
+    from sklearn.dummy import DummyClassifier
+
+    from skimb import compare
+    from skimb.datasets import make_imbalanced_table
+
+    class Failing(DummyClassifier):
+        def fit(self, X, y):
+            raise ValueError("y contains only one class.")
+
+    X, y = make_imbalanced_table(n_samples=60)
+    rows = np.arange(len(y))
+    message = (
+        "Strategy 'smoteenn' failed on fold 2 of 5: y contains only one class. "
+        "Leave it out of the strategies to compare the others."
+    )
+    with pytest.raises(ValueError) as caught:
+        compare._fit_and_score(Failing(), X, y, rows, rows, 1, where=("smoteenn", 1, 5))
+    assert str(caught.value) == message
