@@ -675,9 +675,27 @@ def _print_table(result, source):
         ]
         style = "bold green" if row["strategy"] == best else None
         table.add_row(row["strategy"], *cells, style=style)
+    for strategy in result.failed:  # the warning above says why
+        table.add_row(
+            strategy, "failed", *[""] * (len(_METRIC_COLUMNS) - 1), style="red"
+        )
     console = Console(width=max(140, Console().width))
     console.print(table)
-    console.print(f"best by F1: [bold]{best}[/bold]")
+    console.print(_best_line(result, best))
+
+
+def _best_line(result, best) -> str:
+    """ "best by F1: name", naming every strategy tied with it, or saying
+    that none finds the scored class."""
+    import numpy as np
+
+    means = {s: np.mean(scores["f1"]) for s, scores in result.scores.items()}
+    if means[best] == 0:
+        return "best by F1: - (every F1 is 0: no strategy finds the scored class)"
+    tied = [s for s, mean in means.items() if mean == means[best]]
+    if len(tied) > 1:
+        return f"best by F1: [bold]{', '.join(tied)}[/bold] (tied)"
+    return f"best by F1: [bold]{best}[/bold]"
 
 
 def _scored_classes(result):

@@ -177,6 +177,9 @@ class CompareResult:
         of shape (n_samples, n_classes), columns in the order of
         ``np.unique(y_true)``. :meth:`plot_pr` needs them for multiclass
         labels.
+    failed : dict, default={}
+        ``failed[strategy]``: the fold and the error of a strategy whose fit
+        raised a ValueError; such strategies are not in the other fields.
 
     Examples
     --------
@@ -197,9 +200,13 @@ class CompareResult:
     oof_scores: dict = field(repr=False)
     pos_label: object = None
     oof_proba: dict | None = field(default=None, repr=False)
+    failed: dict = field(default_factory=dict)
 
     def table(self) -> list[dict]:
         """One row per strategy: mean and standard deviation of each metric.
+
+        The standard deviation is over the folds, with ``ddof=0``, as
+        scikit-learn's ``std_test_score`` of a search.
 
         Returns
         -------
@@ -225,23 +232,36 @@ class CompareResult:
         Returns
         -------
         strategy : str
-            The best strategy's name (the first one on a tie).
+            The best strategy's name (the first one on a tie; strategies
+            whose mean is NaN are passed over).
         """
-        return max(self.scores, key=lambda s: np.mean(self.scores[s][metric]))
+        means = {s: np.mean(scores[metric]) for s, scores in self.scores.items()}
+        scored = [s for s, mean in means.items() if not np.isnan(mean)]
+        if not scored:
+            raise ValueError(f"No strategy has a {metric} score that is a number.")
+        return max(scored, key=means.get)
 
     def to_json(self, path) -> None:
         """Write every per-fold number and the configuration as JSON.
+
+        The keys are ``config``, ``best_by_f1`` (null when every F1 is 0),
+        ``summary`` (:meth:`table`, each metric a ``[mean, std]`` pair),
+        ``per_fold`` (:attr:`scores`) and ``failed``.
 
         Parameters
         ----------
         path : str or path-like
             The JSON file to write.
         """
+        best = self.best()
+        if np.mean(self.scores[best]["f1"]) == 0:  # none finds the class
+            best = None
         document = {
             "config": self.config,
-            "best_by_f1": self.best(),
+            "best_by_f1": best,
             "summary": self.table(),
             "per_fold": self.scores,
+            "failed": self.failed,
         }
         Path(path).write_text(json.dumps(document, indent=2, default=_jsonable))
 
@@ -389,31 +409,50 @@ def compare_strategies(
             y,
             *splits[k],
             pos_label,
-            where=(s, k, folds),
         )
         for s, k in tasks
     )
     scores = {s: {m: [] for m in (*SCORER_NAMES, "fit_time")} for s in strategies}
     oof = {s: np.zeros((len(y), len(labels))) for s in strategies}
-    shown = set()
-    for (strategy, fold), (fold_scores, proba, caught) in zip(tasks, outputs):
-        for metric, value in fold_scores.items():
-            scores[strategy][metric].append(value)
-        oof[strategy][splits[fold][1]] = proba
+    shown, failed = set(), {}
+    for (strategy, fold), (fold_scores, proba, caught, error) in zip(tasks, outputs):
         _show_once(caught, shown)
+        if error is not None:
+            failed.setdefault(strategy, f"fold {fold + 1} of {folds}: {error}")
+        elif strategy not in failed:
+            for metric, value in fold_scores.items():
+                scores[strategy][metric].append(value)
+            oof[strategy][splits[fold][1]] = proba
         if progress is not None:
             progress(strategy, fold)
+    _drop_failed(failed, scores, oof)
     config = _config(strategies, folds, random_state, estimator_params, len(y))
     config["minority_class"] = pos_label
+    config["smote_k_neighbors"] = k_neighbors
     minority = int(np.flatnonzero(labels == pos_label)[0])
     oof_scores = {s: proba[:, minority] for s, proba in oof.items()}
-    return CompareResult(scores, config, y, oof_scores, pos_label, oof)
+    return CompareResult(scores, config, y, oof_scores, pos_label, oof, failed)
 
 
-def _fit_and_score(estimator, X, y, train, test, pos_label, *, where):
-    """Fit on one fold; return its scores, the test-set probabilities and
-    the warnings raised. ``where`` is (strategy, fold index, folds), for
-    the message of a fit that fails.
+def _drop_failed(failed: dict, scores: dict, oof: dict) -> None:
+    """Leave the strategies that failed out of ``scores`` and ``oof``, with a
+    warning each; raise if none is left."""
+    if len(failed) == len(scores):
+        reasons = "; ".join(f"{s}, {message}" for s, message in failed.items())
+        raise ValueError(f"Every strategy failed: {reasons}")
+    for strategy, message in failed.items():
+        del scores[strategy], oof[strategy]
+        warn_user(
+            f"Strategy {strategy!r} failed on {message} It is left out of the "
+            "results; the others are compared."
+        )
+
+
+def _fit_and_score(estimator, X, y, train, test, pos_label):
+    """Fit on one fold; return its scores, the test-set probabilities, the
+    warnings raised and None, or, if the fit raised a ValueError (a
+    sampler's cleaning can remove a class), None, None, the warnings and
+    its message.
 
     Every training set holds every class (:func:`_check_folds`), so the
     columns of the probabilities are the sorted labels of ``y``. The
@@ -428,11 +467,8 @@ def _fit_and_score(estimator, X, y, train, test, pos_label, *, where):
         try:
             estimator.fit(X_train, y[train])
         except ValueError as exc:  # e.g. a cleaning step removed a class
-            strategy, fold, folds = where
-            raise ValueError(
-                f"Strategy {strategy!r} failed on fold {fold + 1} of {folds}: "
-                f"{exc} Leave it out of the strategies to compare the others."
-            ) from exc
+            raised = [(str(w.message), w.category) for w in caught]
+            return None, None, raised, str(exc)
         fit_time = time.perf_counter() - start
         scoring = imbalanced_scoring(pos_label=pos_label)
         scores = {
@@ -441,7 +477,7 @@ def _fit_and_score(estimator, X, y, train, test, pos_label, *, where):
         proba = estimator.predict_proba(X_test)
     scores["fit_time"] = fit_time
     raised = [(str(w.message), w.category) for w in caught]
-    return scores, proba, raised
+    return scores, proba, raised, None
 
 
 def _show_once(caught, shown: set) -> None:

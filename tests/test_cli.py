@@ -780,17 +780,16 @@ def test_fit_time_leaves_out_the_backend_start(monkeypatch):
 
     X, y = make_imbalanced_table(n_samples=60)
     rows = np.arange(len(y))
-    scores, _, _ = compare._fit_and_score(
-        Recording(), X, y, rows, rows, 1, where=("none", 0, 1)
-    )
+    scores, _, _, error = compare._fit_and_score(Recording(), X, y, rows, rows, 1)
+    assert error is None
     assert events == ["start", "fit"]
     assert scores["fit_time"] >= 0
 
 
-def test_a_failing_strategy_is_named():
-    """A fit that fails (SMOTEENN's cleaning can remove a class) names the
-    strategy and the fold; the message was the fit's alone ("y contains
-    only one class")."""
+def test_a_failing_strategy_is_left_out_with_a_warning(monkeypatch):
+    """A strategy whose fit fails on a fold (SMOTEENN's cleaning can remove a
+    class) is left out with a warning naming it and the fold; the others
+    are compared. The run stopped with the fit's message alone."""
     from sklearn.dummy import DummyClassifier
 
     from skimb import compare
@@ -798,14 +797,49 @@ def test_a_failing_strategy_is_named():
 
     class Failing(DummyClassifier):
         def fit(self, X, y):
-            raise ValueError("y contains only one class.")
+            if len(y) % 2 == 0:  # of 99 rows, the second fold's 50
+                raise ValueError("y contains only one class.")
+            return super().fit(X, y)
 
-    X, y = make_imbalanced_table(n_samples=60)
-    rows = np.arange(len(y))
-    message = (
-        "Strategy 'smoteenn' failed on fold 2 of 5: y contains only one class. "
-        "Leave it out of the strategies to compare the others."
+    made = compare.make_strategy
+    monkeypatch.setattr(
+        compare,
+        "make_strategy",
+        lambda name, **kw: Failing() if name == "smoteenn" else made(name, **kw),
     )
-    with pytest.raises(ValueError) as caught:
-        compare._fit_and_score(Failing(), X, y, rows, rows, 1, where=("smoteenn", 1, 5))
-    assert str(caught.value) == message
+    X, y = make_imbalanced_table(n_samples=99)
+    with pytest.warns(UserWarning) as caught:
+        result = compare.compare_strategies(
+            X, y, ["none", "smoteenn"], folds=2, estimator_params={"max_iter": 1}
+        )
+    message = (
+        "Strategy 'smoteenn' failed on fold 2 of 2: y contains only one class. "
+        "It is left out of the results; the others are compared."
+    )
+    assert message in [str(w.message) for w in caught]
+    assert list(result.scores) == list(result.oof_scores) == ["none"]
+    assert result.failed == {"smoteenn": "fold 2 of 2: y contains only one class."}
+    with pytest.raises(ValueError, match="Every strategy failed: smoteenn, fold 1"):
+        compare.compare_strategies(X[:40], y[:40], ["smoteenn"], folds=2)
+
+
+def test_best_strategy_ties_zero_and_nan(tmp_path):
+    """ "best by F1" names every strategy tied with the best and none when
+    every F1 is 0 (the first listed was called best); NaN means are passed
+    over (max took a NaN listed first)."""
+    from skimb.cli import _best_line
+    from skimb.compare import CompareResult
+
+    def result(f1):
+        scores = {name: {"f1": values} for name, values in f1.items()}
+        return CompareResult(scores, {}, np.array([0, 1]), {}, 1)
+
+    nan_first = result({"a": [np.nan, 0.5], "b": [0.2, 0.4], "c": [0.1, 0.1]})
+    assert nan_first.best() == "b"
+    tied = result({"a": [0.5, 0.5], "b": [0.75, 0.25], "c": [0.1, 0.1]})
+    assert _best_line(tied, tied.best()) == "best by F1: [bold]a, b[/bold] (tied)"
+    zero = result({"focal": [0.0, 0.0], "none": [0.0, 0.0]})
+    assert _best_line(zero, zero.best()).startswith("best by F1: - (every F1 is 0")
+    zero.to_json(tmp_path / "results.json")
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert document["best_by_f1"] is None and document["failed"] == {}
