@@ -376,7 +376,8 @@ class TransferClassifier(KerasClassifier):
         BatchNormalization (which stays frozen, in inference mode).
 
     fine_tune_epochs : int, default=0
-        Epochs of the fine-tuning phase.
+        Epochs of the fine-tuning phase. Fine-tuning needs both this and
+        ``trainable_layers`` above 0; one without the other warns.
 
     fine_tune_learning_rate : float, default=1e-5
         Learning rate of the fine-tuning phase.
@@ -640,10 +641,28 @@ class TransferClassifier(KerasClassifier):
         # partial_fit trains the head only, one epoch per call; initialize
         # (no epochs) trains nothing.
         fine_tunes = self.trainable_layers > 0 and self.fine_tune_epochs > 0
+        if not fine_tunes and not incremental:
+            self._warn_half_fine_tuning()
         if fine_tunes and epochs > 0 and not incremental:
             tuned = self._fine_tune(model, train, valid, history)
             history = _concat_histories(history, tuned)
         return model, history
+
+    def _warn_half_fine_tuning(self) -> None:
+        """Warn when one of the two fine-tuning parameters is set without the
+        other: the phase needs both, and was skipped in silence."""
+        if self.trainable_layers > 0:
+            warn_user(
+                f"trainable_layers={self.trainable_layers} has no effect with "
+                "fine_tune_epochs=0: the backbone is fine-tuned only for "
+                "fine_tune_epochs > 0."
+            )
+        elif self.fine_tune_epochs > 0:
+            warn_user(
+                f"fine_tune_epochs={self.fine_tune_epochs} has no effect with "
+                "trainable_layers=0: give the number of the backbone's top "
+                "layers to fine-tune, trainable_layers > 0."
+            )
 
     def _build_head(self, n_features: int):
         keras = _keras.import_keras()

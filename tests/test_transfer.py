@@ -241,6 +241,24 @@ def test_user_backbone_is_not_modified(pretrained_backbone, imbalanced_digits):
         np.testing.assert_array_equal(b, a)
 
 
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"trainable_layers": 2}, "trainable_layers=2 has no effect with fine_tune"),
+        ({"fine_tune_epochs": 3}, "fine_tune_epochs=3 has no effect with trainab"),
+    ],
+)
+def test_half_of_fine_tuning_warns(
+    pretrained_backbone, imbalanced_digits, params, message
+):
+    """Fine-tuning needs both parameters; one alone was skipped in silence."""
+    X, y = imbalanced_digits
+    clf = TransferClassifier(pretrained_backbone, weights=None, epochs=1, **params)
+    with pytest.warns(UserWarning, match=message):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 1  # the head's epoch only
+
+
 def test_fine_tuning_changes_only_top_layers(pretrained_backbone, imbalanced_digits):
     """Fine-tuning updates the top conv layer only; BN stays in inference mode."""
     X, y = imbalanced_digits
