@@ -922,6 +922,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             # The build function compiled with compile_kwargs, whose loss was
             # picked before the output layer existed: pick it for this output.
             _recompile_with_loss(model, self._make_loss(model))
+        _check_loss_fits_output(model)
         # What warm starts check against (see _check_same_network).
         self._built_with = {
             "network": self._network_params(),
@@ -1775,6 +1776,25 @@ def _check_output_units(model, n_classes: int) -> None:
         "for logits; meta['n_classes_'] holds the count), or with one "
         "sigmoid unit for binary targets."
     )
+
+
+def _check_loss_fits_output(model) -> None:
+    """Raise for a loss over one probability per class on a one-unit output.
+
+    Keras only warns: a categorical cross-entropy of one unit is 0 whatever
+    the weights, so nothing is learnt; the sparse one fails in the first
+    batch with a label out of range.
+    """
+    name = _loss_name(getattr(model, "loss", None))
+    per_class = name in _ONE_HOT_LOSSES or name.startswith("sparse_categorical")
+    if per_class and _output_units(model) == 1:
+        raise ValueError(
+            f"The loss {name!r} compares one probability per class, but the "
+            "model has one output unit: with it the loss is 0 or fails, and "
+            "nothing is learnt. Use loss='auto' (binary cross-entropy for one "
+            "sigmoid unit) or 'binary_crossentropy', or end the model with one "
+            "softmax unit per class."
+        )
 
 
 def _recompile_with_loss(model, loss) -> None:

@@ -1537,20 +1537,45 @@ def test_one_softmax_unit_is_an_error(imbalanced_data):
         KerasClassifier(build, epochs=1).fit(X, y)
 
 
-def test_a_loss_that_does_not_suit_the_output_is_a_clear_error(imbalanced_data):
-    """TensorFlow's InvalidArgumentError (a label outside the loss's range)
-    becomes a ValueError with its cause; it was a raw graph-execution error."""
+def test_a_tensorflow_runtime_error_is_a_clear_error(imbalanced_data):
+    """TensorFlow's InvalidArgumentError (here a user's loss that indexes a
+    column the output lacks) becomes a ValueError with its cause and what to
+    check; it was a raw graph-execution error."""
+    import tensorflow as tf
+
+    def shifted(y_true, y_pred):
+        index = tf.cast(tf.reshape(y_true, [-1]), "int32") + 2
+        return tf.gather(y_pred, index, axis=1, batch_dims=1)
+
+    X, y = imbalanced_data
+    clf = KerasClassifier(_softmax_model(X.shape[1]), loss=shifted, epochs=1)
+    message = (
+        r"Keras could not fit the model: indices\[0\] = \d is not in \[0, 2\)\. Check"
+    )
+    with pytest.raises(ValueError, match=message):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    ["categorical_crossentropy", "sparse_categorical_crossentropy", "cce_object"],
+)
+def test_a_per_class_loss_on_one_unit_is_a_clear_error(imbalanced_data, loss):
+    """A loss over one probability per class on one sigmoid unit: Keras only
+    warned, and the categorical loss was 0 whatever the weights (nothing was
+    learnt); the sparse one failed in the first batch."""
     import keras
+
+    if loss == "cce_object":
+        loss = keras.losses.CategoricalCrossentropy()
 
     def build(meta):
         inputs = keras.Input((meta["n_features_in_"],))
         return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(inputs))
 
     X, y = imbalanced_data
-    clf = KerasClassifier(build, loss="sparse_categorical_crossentropy", epochs=1)
-    message = r"a label value of 1 which is outside the valid range of \[0, 1\)\. Check"
-    with pytest.raises(ValueError, match=message):
-        clf.fit(X, y)
+    with pytest.raises(ValueError, match="compares one probability per class, but"):
+        KerasClassifier(build, loss=loss, epochs=1).fit(X, y)
 
 
 def test_missing_build_function_argument_names_the_routed_parameter(
