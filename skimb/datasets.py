@@ -21,6 +21,16 @@ from ._images import IMAGE_SUFFIXES, image_files, warn_left_out
 __all__ = ["load_image_folder", "make_imbalanced_images", "make_imbalanced_table"]
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 2, None, closed="left")],
+        # 3 informative columns and 1 redundant one
+        "n_features": [Interval(Integral, 4, None, closed="left")],
+        "weights": ["array-like", None],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_imbalanced_table(
     n_samples: int = 1000,
     n_features: int = 20,
@@ -40,8 +50,8 @@ def make_imbalanced_table(
         Number of rows.
     n_features : int, default=20
         Number of columns (3 informative, 1 redundant, the rest noise).
-    weights : tuple of float, default=(0.9, 0.1)
-        Class proportions.
+    weights : tuple of float or None, default=(0.9, 0.1)
+        Class proportions (None: equal classes, as in ``make_classification``).
     random_state : int or None, default=42
         Seed of the generator.
 
@@ -67,7 +77,7 @@ def make_imbalanced_table(
         n_informative=3,
         n_redundant=1,
         n_clusters_per_class=1,
-        weights=list(weights),
+        weights=None if weights is None else list(weights),
         class_sep=2,
         flip_y=0,
         random_state=random_state,

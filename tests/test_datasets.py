@@ -29,6 +29,19 @@ def test_builtin_table_is_the_classic_setup():
     np.testing.assert_array_equal(y, y_ref)
 
 
+def test_builtin_table_arguments():
+    """weights=None is make_classification's equal classes (it was a raw
+    TypeError); bad arguments name this function, not make_classification."""
+    _, y = make_imbalanced_table(weights=None)
+    assert np.bincount(y).tolist() == [500, 500]
+    _, y = make_imbalanced_table(weights=(0.1, 0.9))
+    assert np.bincount(y).tolist() == [100, 900]
+    with pytest.raises(ValueError, match="'n_features' parameter of make_imbalanced"):
+        make_imbalanced_table(n_features=3)
+    with pytest.raises(ValueError, match="'weights' parameter of make_imbalanced"):
+        make_imbalanced_table(weights="balanced")
+
+
 @pytest.mark.parametrize("ratio", [5, 20])
 def test_imbalanced_images(ratio):
     """Digits images: requested ratio, size, 0..255 pixels, grayscale option."""
