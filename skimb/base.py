@@ -1137,8 +1137,12 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
     # Training ------------------------------------------------------------
 
-    def _fit_keras_model(self, model, train, valid, *, epochs, fit_params, incremental):
-        """Run ``model.fit``; Keras errors become ValueErrors."""
+    def _fit_keras_model(
+        self, model, train, valid, *, epochs, fit_params, incremental, resume=None
+    ):
+        """Run ``model.fit``; Keras errors become ValueErrors. ``resume``
+        (``best``, ``best_weights``) starts early stopping from an earlier
+        phase's best."""
         X, y, weights = train
         y_fit = self._targets_for_model(model, y)
         weights = weights.astype(np.float32)
@@ -1148,7 +1152,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         _check_fit_kwargs(user_kwargs, model)
         # partial_fit runs the user's callbacks, without early stopping.
         callbacks = (
-            self._user_callbacks() if incremental else self._make_callbacks(valid)
+            self._user_callbacks()
+            if incremental
+            else self._make_callbacks(valid, resume=resume)
         )
         # Callbacks given to this fit (fit__callbacks and fit(callbacks=...),
         # both) join the estimator's own; they do not replace early stopping.
@@ -1232,11 +1238,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         """The user's callbacks, copied or created for this fit."""
         return _instantiate_callbacks(self.callbacks, self._routed_params("callbacks"))
 
-    def _make_callbacks(self, valid) -> list:
-        """The user's callbacks, plus early stopping."""
+    def _make_callbacks(self, valid, resume=None) -> list:
+        """The user's callbacks, plus early stopping (from ``resume``)."""
         callbacks = self._user_callbacks()
         if self.early_stopping:
-            callbacks.append(self._early_stopping_callback(valid))
+            callbacks.append(self._early_stopping_callback(valid, **(resume or {})))
         return callbacks
 
     def _early_stopping_callback(self, valid, **resume):

@@ -424,8 +424,9 @@ class MLPClassifier(KerasClassifier):
             epsilon=float(params["epsilon"]),
         )
 
-    def _make_callbacks(self, valid) -> list:
-        """Stop on a loss plateau by scikit-learn's rule (see ``tol``)."""
+    def _make_callbacks(self, valid, resume=None) -> list:
+        """Stop on a loss plateau by scikit-learn's rule (see ``tol``); the
+        MLP has one phase, so ``resume`` is always None."""
         from ._callbacks import ScikitLearnStopping
 
         return [

@@ -728,8 +728,11 @@ class TransferClassifier(KerasClassifier):
             extractor, X, batch_size=self.batch_size, size=self.input_shape_[:2]
         )
 
-    def _fit_on_images(self, model, train, valid, epochs, incremental=False) -> dict:
-        """Fit the whole network on pixels (arrays) or streamed files."""
+    def _fit_on_images(
+        self, model, train, valid, epochs, incremental=False, resume=None
+    ) -> dict:
+        """Fit the whole network on pixels (arrays) or streamed files;
+        ``resume`` goes to early stopping (see :meth:`_fine_tune`)."""
         X = train[0]
         if X.dtype.kind not in "US":
             history = self._fit_keras_model(
@@ -739,6 +742,7 @@ class TransferClassifier(KerasClassifier):
                 epochs=epochs,
                 fit_params={},
                 incremental=incremental,
+                resume=resume,
             )
             return history.history
         size, channels = self.input_shape_[:2], self.input_shape_[-1]
@@ -768,7 +772,7 @@ class TransferClassifier(KerasClassifier):
                 epochs=epochs,
                 shuffle=False,  # the dataset shuffles itself
                 verbose=self.verbose,
-                callbacks=[] if incremental else self._make_callbacks(valid),
+                callbacks=[] if incremental else self._make_callbacks(valid, resume),
             )
         except Exception as exc:  # tf.errors.* while decoding a file
             raise _images.unreadable_error(X, exc) from exc
@@ -783,23 +787,20 @@ class TransferClassifier(KerasClassifier):
         """
         keras = _keras.import_keras()
         head_losses = np.asarray(head_history.get("val_loss", []), dtype=float)
+        resume = None
         if self.early_stopping and np.isfinite(head_losses).any():
-            self._head_best = (np.nanmin(head_losses), model.get_weights())
+            resume = {
+                "best": np.nanmin(head_losses),
+                "best_weights": model.get_weights(),
+            }
         backbone = _extractor_backbone(model.get_layer("feature_extractor"))
         _unfreeze_top_layers(backbone, self.trainable_layers)
         kwargs = self._compile_kwargs(model)
         kwargs["optimizer"] = keras.optimizers.Adam(float(self.fine_tune_learning_rate))
         model.compile(**kwargs)
-        try:
-            return self._fit_on_images(model, train, valid, self.fine_tune_epochs)
-        finally:
-            vars(self).pop("_head_best", None)
-
-    def _early_stopping_callback(self, valid, **resume):
-        head_best = getattr(self, "_head_best", None)
-        if head_best is not None:
-            resume = {"best": head_best[0], "best_weights": head_best[1]}
-        return super()._early_stopping_callback(valid, **resume)
+        return self._fit_on_images(
+            model, train, valid, self.fine_tune_epochs, resume=resume
+        )
 
     # Prediction --------------------------------------------------------------
 

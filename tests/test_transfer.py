@@ -359,8 +359,8 @@ def test_fine_tuning_uses_fine_tune_learning_rate(
     phases = []
     original = TransferClassifier._fit_on_images
 
-    def recording(self, model, train, valid, epochs, incremental=False):
-        history = original(self, model, train, valid, epochs, incremental)
+    def recording(self, model, *args, **kwargs):
+        history = original(self, model, *args, **kwargs)
         optimizer = model.optimizer
         rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
         steps = int(keras.ops.convert_to_numpy(optimizer.iterations))
