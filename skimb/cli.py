@@ -453,7 +453,37 @@ def _load_csv(path, target, *, named_by="--csv"):
     if X.shape[1] == 0:
         raise ValueError(f"{path} has no feature columns besides {target!r}")
     _check_numbers(X, _mostly_numbers(X), path, "among numbers")
+    _check_finite(X, path)
+    _check_class_labels(y, target, path)
     return X, y, _table_preprocessor(X), None, f"{path} (target {target!r})"
+
+
+def _check_finite(X, path):
+    """Name the first infinite number (``inf`` in the file) of a column."""
+    import numpy as np
+
+    for column in X.select_dtypes("number").columns:
+        infinite = np.isinf(X[column].to_numpy(dtype=float))
+        if infinite.any():
+            row = int(infinite.argmax())
+            value = X[column].iloc[row].item()
+            raise ValueError(
+                f"the column {column!r} of {path} holds {value!r} "
+                f"in data row {int(X.index[row]) + 1}; numbers must be finite: "
+                "correct that cell or leave it empty (empty cells are imputed)"
+            )
+
+
+def _check_class_labels(y, target, path):
+    """Refuse a target column of measurements rather than classes."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if type_of_target(y) == "continuous":
+        raise ValueError(
+            f"the target column {target!r} of {path} holds continuous values "
+            f"(such as {y[0].item()!r}), not class labels; compare and fit need a "
+            "column of classes"
+        )
 
 
 def _labels(column):

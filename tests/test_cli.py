@@ -449,6 +449,10 @@ def test_offline_hint_uses_the_option_spelling(image_folder, monkeypatch):
         ("empty csv", "is empty"),
         ("one image class", "it needs one subfolder per class, at least two"),
         ("csv without target", "--csv needs --target"),
+        # These two were scikit-learn's messages, naming neither the column
+        # nor the row ("Input X contains infinity", "y must hold class labels").
+        ("infinite cell", "the column 'a' of"),
+        ("continuous target", "the target column 'y' of"),
     ],
 )
 def test_bad_input_is_one_line(case, message, tmp_path, hard_csv):
@@ -469,6 +473,18 @@ def test_bad_input_is_one_line(case, message, tmp_path, hard_csv):
         "empty csv": ["--csv", _write(tmp_path / "empty.csv", ""), "--target", "y"],
         "one image class": ["--images", str(folder)],
         "csv without target": ["--csv", str(hard_csv)],
+        "infinite cell": [
+            "--csv",
+            _write(tmp_path / "inf.csv", "a,y\n1,k\ninf,k\n2,m\n3,m\n"),
+            "--target",
+            "y",
+        ],
+        "continuous target": [
+            "--csv",
+            _write(tmp_path / "cont.csv", "a,y\n1,0.25\n2,1.5\n3,2.75\n"),
+            "--target",
+            "y",
+        ],
     }[case]
     result = subprocess.run(
         [sys.executable, "-m", "skimb.cli", "compare", *args],
@@ -480,6 +496,10 @@ def test_bad_input_is_one_line(case, message, tmp_path, hard_csv):
     lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    if case == "infinite cell":
+        assert "holds inf in data row 2; numbers must be finite" in lines[0]
+    if case == "continuous target":
+        assert "holds continuous values (such as 0.25), not class" in lines[0]
 
 
 def test_make_strategy_pipelines():
