@@ -1374,31 +1374,6 @@ def _softmax_model(n_features):
     )
 
 
-def test_model_compiled_with_the_users_own_loss_and_metric(imbalanced_data):
-    """A keras.Model compiled with a loss and a metric of the user's own
-    (functions and a Loss subclass, not registered with Keras) is copied
-    for the fit; the copy failed with "Could not locate function"."""
-    import keras
-
-    def my_loss(y_true, y_pred):
-        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
-
-    def my_metric(y_true, y_pred):
-        return keras.metrics.sparse_categorical_accuracy(y_true, y_pred)
-
-    class MyLoss(keras.losses.Loss):
-        def call(self, y_true, y_pred):
-            return my_loss(y_true, y_pred)
-
-    X, y = imbalanced_data
-    for loss in (my_loss, MyLoss()):
-        model = _softmax_model(X.shape[1])
-        model.compile(optimizer="adam", loss=loss, metrics=[my_metric])
-        clf = KerasClassifier(model, epochs=2, random_state=0).fit(X, y)
-        assert len(clf.history_["my_metric"]) == 2
-        assert clf.model_.loss is not None and clf.model_ is not model
-
-
 def _compiled_with_own_functions(n_features, *, loss, metrics):
     model = _softmax_model(n_features)
     model.compile(optimizer="adam", loss=loss, metrics=metrics)
@@ -1449,11 +1424,12 @@ def test_lambda_without_source_is_a_clear_error(imbalanced_data):
         KerasClassifier(model, epochs=1).fit(X, y)
 
 
-def test_users_own_loss_and_metric_survive_clone_and_pickle(imbalanced_data):
+def test_model_compiled_with_the_users_own_loss_and_metric(imbalanced_data):
     """A keras.Model compiled with unregistered functions and classes of the
-    user's: clone (cross-validation) and pickling (joblib's workers) raised
-    Keras's "Could not locate function"; the functions travel with the
-    model, and a loaded fitted estimator trains on with its optimizer state."""
+    user's: the copy for the fit, clone (cross-validation) and pickling
+    (joblib's workers) raised Keras's "Could not locate function"; the
+    functions travel with the model, and a loaded fitted estimator trains on
+    with its optimizer state."""
     import keras
 
     def my_loss(y_true, y_pred):
@@ -1475,6 +1451,8 @@ def test_users_own_loss_and_metric_survive_clone_and_pickle(imbalanced_data):
         unfitted = pickle.loads(pickle.dumps(clf))
         assert type(unfitted.model.loss) is type(loss)
         fitted = clf.fit(X, y)
+        assert len(fitted.history_["my_metric"]) == 2
+        assert fitted.model_ is not model
         refitted = unfitted.fit(X, y)
         np.testing.assert_allclose(refitted.predict_proba(X), fitted.predict_proba(X))
 
