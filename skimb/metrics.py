@@ -52,10 +52,12 @@ def imbalanced_scoring(pos_label=None) -> dict:
     pos_label : int, str or None, default=None
         The class that F1, recall, precision and average precision score in
         binary problems. ``None`` takes the minority class of each test fold's
-        ``y``; a class of the estimator that the fold lacks counts as the
-        minority (a fold of negatives only scores 0, as scikit-learn's
-        scorers do). With classes near balance, or a splitter that does not
-        stratify, the minority can differ from fold to fold: give
+        ``y``. A fold of one class scores the estimator's own minority when
+        it keeps a ``class_prior_`` or ``class_count_`` (skimb's estimators,
+        naive Bayes, dummies), else the class the fold lacks (a fold of
+        negatives only scores 0, as scikit-learn's scorers do). With classes
+        near balance, or a splitter that does not stratify (``LeaveOneOut``,
+        ``GroupKFold``), the minority can differ from fold to fold: give
         ``pos_label`` then. In multiclass problems these four are
         macro-averaged, so every class counts equally: F1, recall and
         precision over the labels of the fold's ``y`` and predictions (as
@@ -218,8 +220,10 @@ class _ImbalancedScorer:
     @property
     def _score_func(self):
         # TunedThresholdClassifierCV rebuilds a scorer from this private
-        # attribute of make_scorer's scorers; an AttributeError was its error.
-        raise TypeError(
+        # attribute of make_scorer's scorers; a bare AttributeError was its
+        # error. An AttributeError still, so that hasattr (LogisticRegressionCV
+        # asks it) is False.
+        raise _NoScoreFunction(
             f"{self!r} picks the class it scores in each test fold, so "
             "TunedThresholdClassifierCV cannot tune a threshold for it. Give "
             "it a scikit-learn scorer, e.g. scoring='f1', or "
@@ -253,11 +257,12 @@ class _ImbalancedScorer:
             return float(
                 metric(y_true, y_pred, average="macro", zero_division=0, **weight)
             )
-        pos = self._positive_label(y_true, classes)
+        pos = self._positive_label(y_true, classes, estimator)
         return float(metric(y_true, y_pred, pos_label=pos, zero_division=0, **weight))
 
-    def _positive_label(self, y_true, classes):
-        """The given pos_label, else the least frequent class in y_true."""
+    def _positive_label(self, y_true, classes, estimator):
+        """The given pos_label, else the least frequent class in y_true (in a
+        fold of one class, the estimator's own minority when it tells)."""
         if self.pos_label is not None:
             if self.pos_label not in classes.tolist():
                 raise ValueError(
@@ -266,10 +271,13 @@ class _ImbalancedScorer:
                     "imbalanced_scoring one of them as pos_label."
                 )
             return self.pos_label
-        # A class of the estimator absent from the fold is the least frequent:
-        # a fold of negatives only scores 0 (as scikit-learn's scorers do
-        # with pos_label=1), not the negatives.
         counts = np.array([np.count_nonzero(y_true == c) for c in classes])
+        if np.count_nonzero(counts) == 1:  # the fold holds one class
+            prior = _training_prior(estimator, len(classes))
+            if prior is not None and np.sum(prior == prior.min()) == 1:
+                return classes[np.argmin(prior)]  # the estimator's minority
+        # Otherwise a class the fold lacks is its minority: a fold of
+        # negatives only scores 0 (as scikit-learn's scorers with pos_label=1).
         return classes[np.argmin(counts)]
 
     def _average_precision(
@@ -284,11 +292,27 @@ class _ImbalancedScorer:
                     y_bin[:, present], scores[:, present], average="macro", **weight
                 )
             )
-        pos = self._positive_label(y_true, classes)
+        pos = self._positive_label(y_true, classes, estimator)
         column = int(np.flatnonzero(classes == pos)[0])
         return float(
             average_precision_score(y_true == pos, scores[:, column], **weight)
         )
+
+
+def _training_prior(estimator, n_classes: int):
+    """The class prior or counts the estimator (or a pipeline's last step)
+    learnt, if it keeps them (skimb's estimators, naive Bayes, dummies)."""
+    steps = getattr(estimator, "steps", None)
+    for candidate in (estimator, steps[-1][1] if steps else None):
+        for name in ("class_prior_", "class_count_"):
+            value = getattr(candidate, name, None)
+            if value is not None and np.shape(value) == (n_classes,):
+                return np.asarray(value, dtype=float)
+    return None
+
+
+class _NoScoreFunction(AttributeError, TypeError):
+    """A skimb scorer has no single score function to rebuild."""
 
 
 def _class_scores(estimator, X, classes) -> np.ndarray:

@@ -211,6 +211,25 @@ def test_binary_fold_without_the_minority_scores_it_zero(binary_fit):
         assert scoring["average_precision"](model, X[common], y[common]) == 0
 
 
+def test_fold_of_one_class_scores_the_estimators_minority(binary_fit):
+    """A fold of the minority only (LeaveOneOut, GroupKFold): an estimator
+    that keeps its class prior names its minority, so the fold scores the
+    class present, as make_scorer(f1_score, pos_label="rare") does; without
+    a prior the class the fold lacks is scored."""
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    _, X, y = binary_fit
+    rare = y == "rare"
+    for model in (GaussianNB(), make_pipeline(StandardScaler(), GaussianNB())):
+        model.fit(X, y)
+        predicted = model.predict(X[rare])
+        assert 0 < np.mean(predicted == "rare") < 1
+        expected = f1_score(y[rare], predicted, pos_label="rare")
+        assert imbalanced_scoring()["f1"](model, X[rare], y[rare]) == expected > 0
+
+
 def test_scorers_in_threshold_tuning_say_what_to_pass(binary_fit):
     """TunedThresholdClassifierCV reads make_scorer's private _score_func;
     skimb's scorers, which pick their class per fold, say to pass a
@@ -221,6 +240,11 @@ def test_scorers_in_threshold_tuning_say_what_to_pass(binary_fit):
     tuner = TunedThresholdClassifierCV(model, scoring=imbalanced_scoring()["f1"])
     with pytest.raises(TypeError, match="give it a scikit-learn scorer|scoring='f1'"):
         tuner.fit(X, y)
+    # hasattr is False, so LogisticRegressionCV (which asks it) still works.
+    from sklearn.linear_model import LogisticRegressionCV
+
+    search = LogisticRegressionCV(Cs=2, cv=2, scoring=imbalanced_scoring()["f1"])
+    assert search.fit(X, y).scores_
 
 
 def test_multiclass_scores_are_macro_averages():
