@@ -20,6 +20,7 @@ import random
 import re
 import sys
 import threading
+import types
 import warnings
 from collections.abc import Iterator
 
@@ -786,8 +787,9 @@ class InconsistentVersionWarning(UserWarning):
     """A skimb estimator is unpickled by another skimb version than saved it."""
 
 
-#: Estimator parameters that may hold a ``keras.Model``.
-_MODEL_PARAMETERS = ("model", "backbone")
+#: Estimator parameters that may hold a ``keras.Model`` (``build_fn`` is
+#: scikeras's deprecated name of ``model``).
+_MODEL_PARAMETERS = ("model", "backbone", "build_fn")
 
 
 class _SavedModel:
@@ -797,19 +799,17 @@ class _SavedModel:
     Keras saves those by name only, so a model compiled with a function of
     the user's script could not be loaded in another process, such as a
     joblib worker. They are pickled by value with cloudpickle, as joblib
-    sends functions to its workers. A ``lambda`` is left to Keras, which
-    saves its bytecode: cloudpickle's copy of a lambda has no source code,
-    and Keras cannot save a model compiled with one again.
+    sends functions to its workers. Keras saves a ``lambda``'s bytecode,
+    and rebuilds it without its module's names or closure (a NameError in
+    the first batch); cloudpickle's copy has them, but no source code,
+    which Keras reads to save the model again. So a loaded lambda is
+    Keras's code with cloudpickle's names and closure.
     """
 
     def __init__(self, model) -> None:
         self.data = model_to_bytes(model)
         self.objects = compile_objects(model)
-        self.functions = {
-            path: function
-            for path, function in compile_functions(model).items()
-            if function.__name__ != "<lambda>"
-        }
+        self.functions = compile_functions(model)
 
     def __getstate__(self) -> dict:
         code = None
@@ -837,8 +837,16 @@ class _SavedModel:
         keras = import_keras()
         with keras.saving.custom_object_scope(self.objects):
             model = model_from_bytes(self.data)
-        compile_with_functions(model, self.functions)
-        if any(f.__name__ == "<lambda>" for f in compile_functions(model).values()):
+        rebuilt = compile_functions(model)
+        compile_with_functions(
+            model,
+            {
+                path: _rebound(f, rebuilt.get(path))
+                for path, f in self.functions.items()
+            },
+        )
+        lambdas = [p for p, f in rebuilt.items() if f.__name__ == "<lambda>"]
+        if any(path not in self.functions for path in lambdas):  # older pickles
             warn_user(
                 "This Keras model is compiled with a lambda loss or metric, which "
                 "Keras rebuilds from its bytecode without the names of its module "
@@ -847,6 +855,23 @@ class _SavedModel:
                 "the function with def, or compile the model in a build function."
             )
         return model
+
+
+def _rebound(carried, rebuilt):
+    """``carried``; for a lambda, Keras's ``rebuilt`` code (whose source
+    Python finds) with ``carried``'s global names and closure."""
+    if carried.__name__ != "<lambda>" or rebuilt is None:
+        return carried
+    try:
+        return types.FunctionType(
+            rebuilt.__code__,
+            carried.__globals__,
+            carried.__name__,
+            carried.__defaults__,
+            carried.__closure__,
+        )
+    except (TypeError, ValueError):  # another code: keep cloudpickle's
+        return carried
 
 
 def save_model_params(state: dict) -> dict:
@@ -908,8 +933,13 @@ def compile_objects(model) -> dict:
     return {
         name: value
         for name, value in found.items()
-        if not value.__module__.startswith("keras")
+        if _top_module(value) != "keras"  # Keras finds its own
     }
+
+
+def _top_module(value) -> str:
+    """``"keras"`` for ``keras.src.losses``; ``""`` without a module."""
+    return (getattr(value, "__module__", None) or "").partition(".")[0]
 
 
 def compile_functions(model) -> dict:
@@ -920,6 +950,24 @@ def compile_functions(model) -> dict:
         for path, value in _leaves(_compile_arguments(model))
         if inspect.isfunction(value)
     }
+
+
+def check_lambdas_have_source(model) -> None:
+    """Raise if ``model`` is compiled with a ``lambda`` whose source Python
+    cannot find: Keras's copy reads it (to warn) and fails."""
+    for function in compile_functions(model).values():
+        if function.__name__ != "<lambda>":
+            continue
+        try:
+            inspect.getsource(function)
+        except (OSError, TypeError):
+            raise ValueError(
+                "The keras.Model is compiled with a lambda function whose source "
+                "code Python cannot find (one made by eval or exec, or typed "
+                "into `python -`), and Keras cannot copy the model without it. "
+                "Define the loss or metric with def, or compile the model in a "
+                "build function (model=build_fn)."
+            ) from None
 
 
 def compile_with_functions(model, functions: dict) -> None:
@@ -994,6 +1042,8 @@ class KerasModelsMixin:
         objects = {}
         for model in models.values():
             objects.update(compile_objects(model))
+        for model in models.values():
+            check_lambdas_have_source(model)
         with (
             preserved_global_state(),
             unsafe_deserialization(),

@@ -993,6 +993,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         state = self._compile_state()
         if _changed_params(built["compile"], state):
             model.compile(**self._compile_kwargs(model))
+            _check_loss_fits_output(model)
             built["compile"] = state
 
     def _build_model(self):
@@ -1842,24 +1843,6 @@ def _check_is_keras_model(model) -> None:
         )
 
 
-def _check_lambdas_have_source(model) -> None:
-    """Raise if ``model`` is compiled with a ``lambda`` whose source Python
-    cannot find: Keras's copy reads it (to warn) and fails."""
-    for function in _keras.compile_functions(model).values():
-        if function.__name__ != "<lambda>":
-            continue
-        try:
-            inspect.getsource(function)
-        except (OSError, TypeError):
-            raise ValueError(
-                "The keras.Model is compiled with a lambda function whose source "
-                "code Python cannot find (one made by eval or exec, or typed "
-                "into `python -`), and Keras cannot copy the model without it. "
-                "Define the loss or metric with def, or compile the model in a "
-                "build function (model=build_fn)."
-            ) from None
-
-
 def _check_input_shape(model, sample_shape) -> None:
     """Raise if the model's input cannot take samples of ``sample_shape``."""
     inputs = getattr(model, "inputs", None)
@@ -1887,7 +1870,7 @@ def _copy_model(model, parameter: str = "model"):
     """
     keras = _keras.import_keras()
     compiled = getattr(model, "compiled", False)
-    _check_lambdas_have_source(model)
+    _keras.check_lambdas_have_source(model)
     with (
         _keras.unsafe_deserialization(),
         keras.saving.custom_object_scope(_keras.compile_objects(model)),

@@ -1384,7 +1384,7 @@ def test_model_compiled_with_lambdas_fits(imbalanced_data):
     """A keras.Model compiled with a lambda loss and a lambda metric: Keras
     rebuilt the lambdas in its copy without their module's names, and the
     fit failed with NameError; the copy is compiled with the lambdas
-    themselves."""
+    themselves, and pickles keep them working."""
     import keras
 
     X, y = imbalanced_data
@@ -1404,12 +1404,18 @@ def test_model_compiled_with_lambdas_fits(imbalanced_data):
     np.testing.assert_allclose(
         fitted_twice.predict_proba(X), clf.predict_proba(X), rtol=1e-5
     )
-    # Pickled, a lambda is Keras's rebuilt copy, without its module's names
-    # or closure: the loaded estimator predicts, and warns that it may not
-    # train.
-    with pytest.warns(UserWarning, match="Define the function with def"):
+    # Pickled (as joblib sends it to a worker), the lambdas keep the names of
+    # their module and their closure (Keras's rebuilt copy lost them: a
+    # NameError, or here an AttributeError on the closure's `keras`).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*includes a `lambda`")
         loaded = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X))
+        np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X))
+        loaded.partial_fit(X, y)
+        assert len(loaded.history_["lambda"]) == 3
+        unfitted = pickle.loads(pickle.dumps(clone(clf)))
+        unfitted.fit(X, y)
+        np.testing.assert_allclose(unfitted.predict_proba(X), clf.predict_proba(X))
 
 
 def test_lambda_without_source_is_a_clear_error(imbalanced_data):
@@ -1420,8 +1426,36 @@ def test_lambda_without_source_is_a_clear_error(imbalanced_data):
     model = _compiled_with_own_functions(
         X.shape[1], loss="sparse_categorical_crossentropy", metrics=[no_source]
     )
-    with pytest.raises(ValueError, match="whose source code Python cannot find"):
-        KerasClassifier(model, epochs=1).fit(X, y)
+    for attempt in (
+        lambda: KerasClassifier(model, epochs=1).fit(X, y),
+        lambda: clone(KerasClassifier(model)),
+    ):  # was OSError
+        with pytest.raises(ValueError, match="whose source code Python cannot find"):
+            attempt()
+
+
+def test_users_functions_in_modules_named_like_keras(imbalanced_data):
+    """Only Keras's own objects are left for Keras to find: a loss of a user
+    module named keras_utils (Could not locate function) and one without a
+    module (AttributeError) are carried like any other."""
+    import random
+
+    import keras
+
+    def my_loss(y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    X, y = imbalanced_data
+    for module in ("keras_utils", None):
+        my_loss.__module__ = module
+        model = _compiled_with_own_functions(X.shape[1], loss=my_loss, metrics=None)
+        clf = KerasClassifier(model, epochs=1, random_state=0)
+        assert np.isfinite(cross_val_score(clf, X, y, cv=StratifiedKFold(2))).all()
+    # scikeras's build_fn= holding a keras.Model is copied like model=: clone
+    # leaves the user's random stream alone.
+    state = random.getstate()
+    clone(KerasClassifier(build_fn=model))
+    assert random.getstate() == state
 
 
 def test_model_compiled_with_the_users_own_loss_and_metric(imbalanced_data):
@@ -1554,6 +1588,10 @@ def test_a_per_class_loss_on_one_unit_is_a_clear_error(imbalanced_data, loss):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match="compares one probability per class, but"):
         KerasClassifier(build, loss=loss, epochs=1).fit(X, y)
+    # A warm fit that recompiles with such a loss (its loss was [0.0, 0.0]).
+    warm = KerasClassifier(build, warm_start=True, epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="compares one probability per class, but"):
+        warm.set_params(loss=loss).fit(X, y)
 
 
 def test_missing_build_function_argument_names_the_routed_parameter(
