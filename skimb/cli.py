@@ -720,9 +720,9 @@ def _best_line(result, best) -> str:
     import numpy as np
 
     means = {s: np.mean(scores["f1"]) for s, scores in result.scores.items()}
-    if means[best] == 0:
+    if np.isclose(means[best], 0):
         return "best by F1: - (every F1 is 0: no strategy finds the scored class)"
-    tied = [s for s, mean in means.items() if mean == means[best]]
+    tied = [s for s, mean in means.items() if np.isclose(mean, means[best])]
     if len(tied) > 1:
         return f"best by F1: [bold]{', '.join(tied)}[/bold] (tied)"
     return f"best by F1: [bold]{best}[/bold]"

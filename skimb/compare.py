@@ -443,8 +443,8 @@ def _drop_failed(failed: dict, scores: dict, oof: dict) -> None:
     for strategy, message in failed.items():
         del scores[strategy], oof[strategy]
         warn_user(
-            f"Strategy {strategy!r} failed on {message} It is left out of the "
-            "results; the others are compared."
+            f"Strategy {strategy!r} failed on {message.rstrip('.')}. It is left "
+            "out of the results; the others are compared."
         )
 
 

@@ -71,13 +71,20 @@ def make_imbalanced_table(
     >>> X.shape, np.bincount(y).tolist()
     ((1000, 20), [900, 100])
     """
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)
+        if weights.ndim != 1 or not 1 <= len(weights) <= 2 or weights.min() < 0:
+            raise ValueError(
+                "make_imbalanced_table's weights are the proportions of the two "
+                f"classes, e.g. (0.9, 0.1), or None; got {weights.tolist()}."
+            )
     return make_classification(
         n_samples=n_samples,
         n_features=n_features,
         n_informative=3,
         n_redundant=1,
         n_clusters_per_class=1,
-        weights=None if weights is None else list(weights),
+        weights=None if weights is None else weights.tolist(),
         class_sep=2,
         flip_y=0,
         random_state=random_state,

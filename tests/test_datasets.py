@@ -40,6 +40,9 @@ def test_builtin_table_arguments():
         make_imbalanced_table(n_features=3)
     with pytest.raises(ValueError, match="'weights' parameter of make_imbalanced"):
         make_imbalanced_table(weights="balanced")
+    for weights in [(-0.1, 1.1), (0.5, 0.3, 0.2)]:  # 900:100, or sklearn's error
+        with pytest.raises(ValueError, match="weights are the proportions of the"):
+            make_imbalanced_table(weights=weights)
 
 
 @pytest.mark.parametrize("ratio", [5, 20])
