@@ -487,10 +487,12 @@ def _check_class_labels(y, target, path):
 
 
 def _labels(column):
-    """The labels as an array; whole numbers stay integers.
+    """The labels as an array; whole numbers stay integers, True/False
+    stays bool.
 
-    pandas reads a column of integers with empty cells as floats; once the
-    rows without a label are dropped, they are integers again.
+    pandas reads a column of integers with empty cells as floats, and one of
+    True/False with empty cells as objects; once the rows without a label
+    are dropped, they are integers (or bools) again.
     """
     import numpy as np
     import pandas as pd
@@ -498,6 +500,8 @@ def _labels(column):
     values = column.to_numpy()
     if pd.api.types.is_float_dtype(values) and np.all(values == np.round(values)):
         return values.astype(np.int64)
+    if values.dtype == object and all(isinstance(v, bool) for v in values):
+        return values.astype(bool)  # True/False with empty cells: objects
     return values
 
 

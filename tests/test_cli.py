@@ -863,3 +863,15 @@ def test_best_strategy_ties_zero_and_nan(tmp_path):
     zero.to_json(tmp_path / "results.json")
     document = json.loads((tmp_path / "results.json").read_text())
     assert document["best_by_f1"] is None and document["failed"] == {}
+
+
+def test_true_false_labels_with_empty_cells_stay_bools():
+    """pandas reads True/False with empty cells as objects, which scikit-learn
+    calls an "unknown" target; once the empty rows are dropped they are
+    bools again, as whole numbers become integers."""
+    from skimb.cli import _labels
+
+    column = pd.Series([True, None, False, True], dtype=object).dropna()
+    labels = _labels(column)
+    assert labels.dtype == bool and labels.tolist() == [True, False, True]
+    assert _labels(pd.Series([1.0, 0.0])).dtype == np.int64
