@@ -148,11 +148,12 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
     else:
         raise ValueError(f"Unknown data set {name!r}; choose from {KNOWN_DATASETS}.")
     X = np.asarray(X, dtype=np.float32)
-    y = np.asarray(y).astype(int)
-    counts = np.bincount(y)
-    if counts.size != 2:
-        raise ValueError(f"{name}: expected a binary target, got {counts.size} classes")
-    minority = int(np.argmin(counts))
+    classes, y = np.unique(np.asarray(y), return_inverse=True)  # any labels
+    if len(classes) != 2:
+        raise ValueError(
+            f"{name}: expected a binary target, got {len(classes)} classes"
+        )
+    minority = int(np.argmin(np.bincount(y)))
     return X, (y == minority).astype(int)
 
 
@@ -161,27 +162,25 @@ def load_dataset(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def scikeras_network(meta, compile_kwargs, units=100, alpha=1e-4, batch_size=200):
-    """skimb.MLPClassifier's default network as the peers' rows measured it
-    (see `MLPClassifier._build_model`): Dense(100, relu) with sklearn-scaled
-    L2, softmax over the classes; Adam at 1e-3, sparse categorical
-    cross-entropy. Since 2026-11-26 skimb also penalises the output layer
-    (benchmarks/README.md says what that changed)."""
+    """skimb.MLPClassifier's default network (see `MLPClassifier._build_model`):
+    Dense(100, relu) and a softmax over the classes, both with
+    scikit-learn's L2 scaled to a batch; Adam at 1e-3 with scikit-learn's
+    epsilon (1e-8), sparse categorical cross-entropy."""
     import keras
 
     batch = min(batch_size, meta["X_shape_"][0])
+    penalty = keras.regularizers.L2(0.5 * alpha / batch)
     model = keras.Sequential(
         [
             keras.Input((meta["n_features_in_"],)),
+            keras.layers.Dense(units, activation="relu", kernel_regularizer=penalty),
             keras.layers.Dense(
-                units,
-                activation="relu",
-                kernel_regularizer=keras.regularizers.L2(0.5 * alpha / batch),
+                meta["n_classes_"], activation="softmax", kernel_regularizer=penalty
             ),
-            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
         ]
     )
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-8),
         loss="sparse_categorical_crossentropy",
     )
     return model
@@ -193,8 +192,9 @@ def make_scikeras(class_weight, epochs, seed):
 
     # skimb's MLPClassifier schedule: up to `epochs` epochs of batches of
     # 200, stopping when the training loss has not improved by 1e-4 for 10
-    # epochs (Keras's rule, as a scikeras user writes it; skimb has used
-    # scikit-learn's since 2026-11-26).
+    # epochs, in Keras's words, as a scikeras user writes it. skimb's rule
+    # is scikit-learn's: its best loss follows improvements smaller than
+    # 1e-4 too, and it stops after 11 such epochs.
     return KerasClassifier(
         scikeras_network,
         epochs=epochs,
@@ -565,25 +565,28 @@ def main(argv=None) -> int:
 
     output = Path(args.output) if args.output else None
     record = {"results": {}}
-    if args.resume and output and output.exists():
-        record = json.loads(output.read_text())
-        stored = record.get("config", {}).get("seed", SEED)
-        if stored != args.seed:
-            print(
-                f"error: {output} holds results of seed {stored}; resume it with "
-                f"--seed {stored}, or write seed {args.seed} to another --output",
-                file=sys.stderr,
-            )
-            return 2
-    record["config"] = {
+    settings = {
         "folds": folds,
         "seed": args.seed,
         "quick": args.quick,
         "epochs_cap": epochs,
         "bagging_estimators": 2 if args.quick else BAGGING_ESTIMATORS,
         "digits_minority": DIGITS_MINORITY,
-        "versions": versions(),
     }
+    if args.resume and output and output.exists():
+        record = json.loads(output.read_text())
+        stored = {key: record.get("config", {}).get(key) for key in settings}
+        stored["seed"] = record.get("config", {}).get("seed", SEED)
+        changed = [key for key in settings if stored[key] != settings[key]]
+        if changed:  # cells of two settings would share a table
+            described = ", ".join(f"{k}={stored[k]!r}" for k in changed)
+            print(
+                f"error: {output} holds results of {described}; resume it with "
+                "those settings, or write these to another --output",
+                file=sys.stderr,
+            )
+            return 2
+    record["config"] = {**settings, "versions": versions()}
     results = record["results"]
     info = {}
     data = {}

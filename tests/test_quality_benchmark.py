@@ -87,14 +87,22 @@ def test_seed_moves_the_split_and_is_recorded(tmp_path):
     assert folds[0] != folds[1]
 
 
-def test_resume_refuses_results_of_another_seed(tmp_path):
+def test_resume_refuses_results_of_other_settings(tmp_path):
+    """--resume refuses another seed, and other settings: a --quick cell (2
+    folds, 5 epochs) or another number of folds went into the tables of a
+    full run unnoticed (only the seed was checked)."""
     output = tmp_path / "results.json"
     args = ["--quick", "--datasets", "table", "--models", "logreg"]
     first = run(args + ["--output", str(output)])
     assert first.returncode == 0, first.stderr[-3000:]
     before = output.read_text()
-    result = run(args + ["--seed", "1", "--output", str(output), "--resume"])
-    assert result.returncode == 2
-    assert "holds results of seed 0" in result.stderr
-    assert "--seed 0" in result.stderr
-    assert output.read_text() == before
+    for other, described in [
+        (["--seed", "1"], "seed=0"),
+        (["--folds", "3"], "folds=2"),
+    ]:
+        result = run(args + other + ["--output", str(output), "--resume"])
+        assert result.returncode == 2
+        assert f"holds results of {described}; resume it with" in result.stderr
+        assert output.read_text() == before
+    full = run(["--datasets", "table", "--models", "logreg", "--output", str(output)])
+    assert full.returncode == 0  # without --resume: a new file
