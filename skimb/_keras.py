@@ -829,7 +829,7 @@ class _SavedModel:
 
     def __setstate__(self, state: dict) -> None:
         self.data = state["data"]
-        code = state.get("code")  # absent in pickles of skimb <= 0.1.0.dev0
+        code = state.get("code")  # absent in pickles made before 2026-11-27
         self.objects, self.functions = pickle.loads(code) if code else ({}, {})
 
     def load(self):
@@ -970,6 +970,25 @@ def check_lambdas_have_source(model) -> None:
             ) from None
 
 
+@contextlib.contextmanager
+def rebuilding(*models) -> Iterator[None]:
+    """A scope in which Keras can rebuild ``models`` from their configuration.
+
+    Keras finds the user's own loss and metric functions and classes, and
+    Lambda layers, only by name; here it finds those of ``models``. Copies
+    made in the scope still hold Keras's rebuilt functions: compile them
+    again with :func:`compile_with_functions` (a rebuilt ``lambda`` lacks
+    its module's names).
+    """
+    keras = import_keras()
+    objects = {}
+    for model in models:
+        check_lambdas_have_source(model)
+        objects.update(compile_objects(model))
+    with unsafe_deserialization(), keras.saving.custom_object_scope(objects):
+        yield
+
+
 def compile_with_functions(model, functions: dict) -> None:
     """Compile ``model`` again with ``functions`` at their places.
 
@@ -1035,20 +1054,10 @@ class KerasModelsMixin:
         models = model_params(self)
         if not models:
             return super().__sklearn_clone__()
-        # clone deep-copies the models: Keras rebuilds them, drawing
-        # initializer seeds and layer names from the user's streams, and
-        # finds the user's own loss and metric functions only by name.
-        keras = import_keras()
-        objects = {}
-        for model in models.values():
-            objects.update(compile_objects(model))
-        for model in models.values():
-            check_lambdas_have_source(model)
-        with (
-            preserved_global_state(),
-            unsafe_deserialization(),
-            keras.saving.custom_object_scope(objects),
-        ):
+        # clone deep-copies the models (with their optimizer state): Keras
+        # rebuilds them, drawing initializer seeds and layer names from the
+        # user's streams.
+        with preserved_global_state(), rebuilding(*models.values()):
             clone = super().__sklearn_clone__()
             for name, model in models.items():
                 compile_with_functions(getattr(clone, name), compile_functions(model))
@@ -1064,6 +1073,8 @@ class KerasModelsMixin:
     def __setstate__(self, state):
         state = check_version(state, type(self).__name__)
         name = self._fitted_model_attr
-        if isinstance(state.get(name), bytes):  # pickles of skimb <= 0.1.0.dev0
+        if isinstance(
+            state.get(name), bytes
+        ):  # pickles made before _SavedModel (2026-11-26)
             state[name] = model_from_bytes(state[name])
         super().__setstate__(load_model_params(state))

@@ -1870,11 +1870,7 @@ def _copy_model(model, parameter: str = "model"):
     """
     keras = _keras.import_keras()
     compiled = getattr(model, "compiled", False)
-    _keras.check_lambdas_have_source(model)
-    with (
-        _keras.unsafe_deserialization(),
-        keras.saving.custom_object_scope(_keras.compile_objects(model)),
-    ):
+    with _keras.rebuilding(model):  # clone_model: no optimizer state
         try:
             clone = keras.models.clone_model(model)
             if compiled and not getattr(clone, "compiled", False):  # older Keras

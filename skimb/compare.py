@@ -385,16 +385,16 @@ def compare_strategies(
             np.zeros(len(y)), y
         )
     )
+    pos_label, minority_count = _smallest_class(y)
     smallest_in_training = min(_smallest_class(y[train])[1] for train, _ in splits)
     k_neighbors = _smote_neighbors(
         strategies,
         smallest_in_training,
         "training fold",
-        enough_folds=_folds_for_smote(_smallest_class(y)[1], folds),
+        enough_folds=_folds_for_smote(minority_count, folds),
     )
     tasks = [(s, k) for s in strategies for k in range(folds)]
     labels = np.unique(y)
-    pos_label, _ = _smallest_class(y)
     run = delayed(_fit_and_score)
     outputs = Parallel(n_jobs=n_jobs, return_as="generator")(
         run(
