@@ -58,7 +58,7 @@ def reason(exc: BaseException) -> str:
         causes = [line for line in lines[1:] if not line.startswith(_GRAPH_NOISE)]
         if causes:
             return causes[-1].split("  ")[0].rstrip(".")
-    return lines[0].rstrip(":.")  # skimb's message goes on after it
+    return lines[0].rstrip(":.!")  # skimb's message goes on after it
 
 
 #: Keras's wrapper around an error raised inside a layer's call.

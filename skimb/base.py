@@ -62,6 +62,21 @@ _ONE_HOT_LOSSES = {
 }
 
 
+#: The keras.Model.fit arguments that KerasClassifier.fit passes on (the
+#: others are skimb's: _FIT_ARGS_OF_THE_ESTIMATOR).
+_KERAS_FIT_ARGUMENTS = (
+    "validation_data",
+    "callbacks",
+    "epochs",
+    "initial_epoch",
+    "batch_size",
+    "validation_batch_size",
+    "validation_freq",
+    "shuffle",
+    "verbose",
+)
+
+
 class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     """A Keras model as a scikit-learn classifier, balanced by default.
 
@@ -256,6 +271,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     #: The fitted Keras model, pickled as ``.keras`` bytes.
     _fitted_model_attr = "model_"
 
+    # The Keras fit arguments that fit takes (**fit_params), declared so that
+    # metadata routing can route them: scikit-learn reads a method's requests
+    # from its signature. None: passing one unrequested is an error.
+    __metadata_request__fit = dict.fromkeys(_KERAS_FIT_ARGUMENTS)
+
     _parameter_constraints: dict = {
         "model": [callable, None],
         "warm_start": ["boolean"],
@@ -398,7 +418,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 "sample weight scales a sample's gradient, while repeating the "
                 "sample changes the batches and the number of steps per epoch, "
                 "so the two fits differ (as for scikit-learn's MLPClassifier "
-                "and SGDClassifier)."
+                "and SGDClassifier). The default balanced class weights count "
+                "rows, so repeating rows changes them and integer weights do not."
             ),
         }
         if self._get_param_names() != type(self)._get_param_names_from_init():
@@ -706,6 +727,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
     def _prepare_targets(self, y, *, classes, warm, incremental):
         """Learn or check ``classes_`` and encode ``y`` as integers."""
+        if classes is not None and np.ndim(classes) != 1:
+            raise ValueError(
+                "classes must list the labels in a 1-D array-like, e.g. "
+                f"classes=[0, 1]; got {classes!r}."
+            )
         if classes is not None and len(np.unique(classes)) < len(classes):
             # scikit-learn 1.9's MLPClassifier.partial_fit takes sample_weight
             # third; given by position here, it would be read as classes.
@@ -835,7 +861,13 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             )
         y_valid = self._label_encoder.transform(y_valid)
         sample_weight = validation_data[2] if len(validation_data) == 3 else None
-        w_valid = self._sample_weight(y_valid, sample_weight, incremental=True)
+        try:
+            w_valid = self._sample_weight(y_valid, sample_weight, incremental=True)
+        except ValueError as exc:  # scikit-learn's message names sample_weight
+            raise ValueError(
+                "The sample weights of validation_data (its third item) are not "
+                f"valid for its {len(y_valid)} rows: {reason(exc)}."
+            ) from exc
         return X_valid, y_valid, self._validation_weights(y_valid, w_valid)
 
     def _validation_weights(self, y_valid, weights):
@@ -1168,7 +1200,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             "callbacks": callbacks,
             **user_kwargs,
         }
-        batch_size = _checked_batch_size(
+        _check_fit_counts(user_kwargs, epochs=kwargs["epochs"])
+        batch_size = _checked_positive_int(
             kwargs.pop("batch_size", self._batch_size(len(X))), "batch_size"
         )
         shuffle = kwargs.pop("shuffle", self.shuffle)
@@ -1184,10 +1217,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             X_valid, y_valid, w_valid = valid
             # A routed fit__validation_batch_size wins over the parameter,
             # which subclasses with parameters of their own (MLPClassifier) lack.
-            valid_batch = _checked_batch_size(
-                kwargs.pop("validation_batch_size", None)
-                or getattr(self, "validation_batch_size", None)
-                or batch_size,
+            valid_batch = kwargs.pop("validation_batch_size", None)
+            if valid_batch is None:
+                valid_batch = getattr(self, "validation_batch_size", None)
+            valid_batch = _checked_positive_int(
+                batch_size if valid_batch is None else valid_batch,
                 "validation_batch_size",
             )
             kwargs["validation_data"], kwargs["validation_steps"] = (
@@ -1290,7 +1324,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             "verbose": 0,
             **self._routed_params("predict"),
         }
-        _checked_batch_size(kwargs["batch_size"], "predict__batch_size")
+        _checked_positive_int(kwargs["batch_size"], "predict__batch_size")
         try:
             if n_rows <= self._fast_path_max_rows():
                 outputs = self.model_(_pad_rows(X), training=False)
@@ -1358,10 +1392,11 @@ _FIT_ARGS_OF_THE_ESTIMATOR = {
 }
 
 
-def _checked_batch_size(value, name: str) -> int:
-    """A batch size given to fit or predict (routed or a fit argument) as a
-    positive int: the parameter's own constraint does not see those, and a
-    negative size made the fit loop forever."""
+def _checked_positive_int(value, name: str) -> int:
+    """A batch size or count given to fit or predict (routed or a fit
+    argument) as a positive int: the parameter's own constraint does not see
+    those, a negative batch size made the fit loop forever, and ``epochs=0``
+    left the network untrained without a word."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(
             f"{name} must be a positive int, got {value!r} ({type(value).__name__})."
@@ -1369,6 +1404,26 @@ def _checked_batch_size(value, name: str) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive int, got {value}.")
     return int(value)
+
+
+def _check_fit_counts(kwargs: dict, *, epochs: int) -> None:
+    """Check the Keras fit arguments that count epochs (given to fit or routed
+    as ``fit__*``): an untrained network must not pass for a fitted one."""
+    for name in ("epochs", "validation_freq"):
+        if name in kwargs:
+            _checked_positive_int(kwargs[name], name)
+    if "initial_epoch" in kwargs:
+        start = kwargs["initial_epoch"]
+        if isinstance(start, bool) or not isinstance(start, Integral) or start < 0:
+            raise ValueError(
+                f"initial_epoch must be a non-negative int, got {start!r}."
+            )
+        if start >= epochs:
+            raise ValueError(
+                f"initial_epoch={start} leaves no epoch to train: Keras trains "
+                f"epochs initial_epoch to epochs ({epochs}) - 1. Give "
+                "more epochs, or a smaller initial_epoch."
+            )
 
 
 def _check_fit_kwargs(kwargs: dict, model) -> None:

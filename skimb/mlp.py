@@ -431,7 +431,11 @@ class MLPClassifier(KerasClassifier):
 
         return [
             ScikitLearnStopping(
-                monitor="val_loss" if valid is not None else "loss",
+                # validation_data alone is only reported (as val_loss), as
+                # scikit-learn watches held-out data only for early_stopping.
+                monitor="val_loss"
+                if self.early_stopping and valid is not None
+                else "loss",
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 adaptive=self.solver == "sgd" and self.learning_rate == "adaptive",

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import _images, _keras
 from ._messages import reason, warn_user
-from .base import KerasClassifier, _copy_model
+from .base import _KERAS_FIT_ARGUMENTS, KerasClassifier, _copy_model
 from .class_weight import CLASS_WEIGHT_STRATEGIES
 from .mlp import _hidden_sizes
 
@@ -549,6 +550,43 @@ class TransferClassifier(KerasClassifier):
         self.random_state = random_state
         self.verbose = verbose
         self.logit_adjustment = logit_adjustment
+
+    # fit takes validation_data alone of KerasClassifier's Keras fit arguments.
+    __metadata_request__fit = {
+        name: metadata_routing.UNUSED
+        for name in _KERAS_FIT_ARGUMENTS
+        if name != "validation_data"
+    }
+
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the head (and fine-tune the backbone if asked).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or list of str
+            Training images: pixel arrays (also ``(n_samples, height,
+            width)`` for grayscale, or flattened ``(n_samples,
+            height * width * channels)`` with ``input_shape``), or image file
+            paths, which are streamed from disk.
+
+        y : array-like of shape (n_samples,)
+            Class labels of any type (strings, integers), two or more classes.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights, multiplied with the class weights.
+
+        **fit_params : dict
+            Only ``validation_data=(X_val, y_val)`` or ``(X_val, y_val,
+            sample_weight_val)``: validation images watched by early stopping
+            instead of the ``validation_split`` held out of ``X``. Epochs and
+            batch size are the estimator's parameters.
+
+        Returns
+        -------
+        self : TransferClassifier
+            The fitted estimator.
+        """
+        return super().fit(X, y, sample_weight=sample_weight, **fit_params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

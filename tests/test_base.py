@@ -10,10 +10,16 @@ import joblib
 import numpy as np
 import pytest
 from scipy.special import expit, softmax
+from sklearn import config_context
 from sklearn.base import clone, is_classifier
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    GridSearchCV,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+)
 
 from skimb import KerasClassifier, MLPClassifier
 
@@ -1717,6 +1723,80 @@ def test_fit_argument_batch_size_is_checked(imbalanced_data):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
         _small_clf(epochs=1).fit(X, y, batch_size=-4)
+
+
+@pytest.mark.parametrize(
+    "fit_params, error, message",
+    [
+        # Each of these returned an untrained "fitted" network without a word.
+        ({"epochs": 0}, ValueError, "epochs must be a positive int, got 0"),
+        ({"epochs": -1}, ValueError, "epochs must be a positive int, got -1"),
+        ({"initial_epoch": 3}, ValueError, r"initial_epoch=3 leaves no epoch"),
+        ({"initial_epoch": -1}, ValueError, "initial_epoch must be a non-negative"),
+        # Keras's message did not name the argument.
+        ({"epochs": 2.5}, TypeError, r"epochs must be a positive int, got 2.5"),
+        # A bare ZeroDivisionError.
+        ({"validation_freq": 0}, ValueError, "validation_freq must be a positive"),
+        # Zero was taken for "not given" and replaced by the batch size.
+        ({"validation_batch_size": 0}, ValueError, "validation_batch_size must be"),
+    ],
+)
+def test_fit_argument_counts_are_checked(imbalanced_data, fit_params, error, message):
+    X, y = imbalanced_data
+    with pytest.raises(error, match=message):
+        _small_clf(epochs=3).fit(X, y, validation_data=(X, y), **fit_params)
+
+
+def test_routed_epochs_are_checked(imbalanced_data):
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match="epochs must be a positive int, got 0"):
+        _small_clf(fit__epochs=0).fit(X, y)
+
+
+def test_fit_arguments_can_be_routed_as_metadata(imbalanced_data):
+    """With metadata routing on, the Keras fit arguments that fit documents
+    can be requested and routed (scikit-learn finds requests in fit's
+    signature, which has only **fit_params)."""
+    X, y = imbalanced_data
+    clf = _small_clf(epochs=2)
+    assert {"validation_data", "callbacks", "epochs"} <= set(
+        clf.get_metadata_routing().fit.requests
+    )
+    with config_context(enable_metadata_routing=True):
+        clf.set_fit_request(validation_data=True, sample_weight=True)
+        clf.set_score_request(sample_weight=False)
+        result = cross_validate(
+            clf,
+            X,
+            y,
+            cv=2,
+            params={
+                "validation_data": (X[:60], y[:60]),
+                "sample_weight": np.ones(len(y)),
+            },
+            return_estimator=True,
+        )
+        for fitted in result["estimator"]:
+            assert len(fitted.history_["val_loss"]) == 2
+        with pytest.raises(UnsetMetadataPassedError, match="validation_data"):
+            cross_validate(
+                _small_clf(epochs=2), X, y, cv=2, params={"validation_data": (X, y)}
+            )
+
+
+def test_validation_weights_errors_name_validation_data(imbalanced_data):
+    """The validation rows' weights were reported as the training
+    sample_weight, which was fine."""
+    X, y = imbalanced_data
+    for weights in (np.ones(3), np.zeros(40)):
+        with pytest.raises(ValueError, match=r"sample weights of validation_data"):
+            _small_clf(epochs=1).fit(X, y, validation_data=(X[:40], y[:40], weights))
+
+
+def test_partial_fit_classes_must_be_a_list(imbalanced_data):
+    X, y = imbalanced_data
+    with pytest.raises(ValueError, match=r"classes must list the labels .*got 5"):
+        _small_clf().partial_fit(X, y, classes=5)
 
 
 @pytest.mark.parametrize(

@@ -208,6 +208,19 @@ def test_early_stopping_uses_validation_loss(imbalanced_data):
     assert len(clf.history_["val_loss"]) == clf.n_iter_
 
 
+def test_validation_data_alone_does_not_stop_training(imbalanced_data):
+    """Without early_stopping, validation_data is only reported: training
+    stops on the training loss (scikit-learn watches held-out data only for
+    early_stopping). It used to stop on a rising val_loss, keeping the last
+    weights."""
+    X, y = imbalanced_data
+    # Flipped labels: the validation loss rises while the training loss falls.
+    clf = _fast_mlp(max_iter=20, n_iter_no_change=2, tol=0.0)
+    clf.fit(X, y, validation_data=(X[:60], 1 - y[:60]))
+    assert clf.n_iter_ == 20
+    assert clf.history_["val_loss"][-1] > clf.history_["val_loss"][0]
+
+
 def test_batch_size_auto(imbalanced_data, monkeypatch):
     """batch_size='auto' is min(200, n_samples), as in scikit-learn."""
     X, y = imbalanced_data

@@ -454,6 +454,11 @@ def test_fit_takes_validation_data_and_no_other_keras_arguments(
     assert len(clf.history_["val_loss"]) == 2
     with pytest.raises(ValueError, match=r"no Keras fit arguments; got \['verbose'\]"):
         clf.fit(X, y, verbose=2)
+    # Metadata routing offers it validation_data alone.
+    assert set(clf.get_metadata_routing().fit.requests) == {
+        "sample_weight",
+        "validation_data",
+    }
 
 
 def test_same_random_state_same_predictions(pretrained_backbone, imbalanced_digits):
