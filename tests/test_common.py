@@ -1,9 +1,10 @@
 """scikit-learn's estimator checks on every skimb classifier."""
 
 import pytest
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skimb import KerasClassifier, MLPClassifier
+from skimb import ImageEmbedder, KerasClassifier, MLPClassifier, TransferClassifier
 
 from .conftest import SmallNetwork
 
@@ -26,3 +27,47 @@ ESTIMATORS = [
 def test_sklearn_compatible_estimator(estimator, check):
     """Each skimb classifier passes scikit-learn's estimator checks."""
     check(estimator)
+
+
+# The image estimators take images ((n, h, w, c), file paths, or flattened
+# rows with input_shape); scikit-learn's checks fit on tables of 1 to 30
+# columns, which are not images of any one shape, so most of them cannot run
+# (each fails at input validation, and an expected failure would hide real
+# ones). The checks of the parameter and construction contract run as they
+# are; fitting, pickling, cloning and refitting on images are tested in
+# test_transfer.py and test_image_inputs.py.
+_CONTRACT_CHECKS = [
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_mixin_order",
+]
+
+
+_IMAGE_ESTIMATORS = {
+    "TransferClassifier": (
+        TransferClassifier(weights=None),
+        "check_estimators_unfitted",
+    ),
+    "ImageEmbedder": (ImageEmbedder(weights=None), "check_transformers_unfitted"),
+}
+
+
+@pytest.mark.parametrize(
+    "name, check",
+    [
+        (name, check)
+        for name, (_, unfitted_check) in _IMAGE_ESTIMATORS.items()
+        for check in [*_CONTRACT_CHECKS, unfitted_check]
+    ],
+)
+def test_image_estimator_contract(name, check):
+    """scikit-learn's contract checks that need no tabular fit."""
+    estimator, _ = _IMAGE_ESTIMATORS[name]
+    getattr(estimator_checks, check)(name, estimator)
