@@ -27,6 +27,7 @@ from dask.distributed import Client, LocalCluster
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import make_pipeline
 from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import StandardScaler
 
 from skimb import ImageEmbedder, MLPClassifier
 from skimb.datasets import make_imbalanced_table
@@ -35,6 +36,7 @@ from skimb.metrics import imbalanced_scoring
 
 def make_search():
     pipe = make_pipeline(
+        StandardScaler(),
         SMOTE(random_state=0),
         MLPClassifier(max_iter=15, learning_rate_init=0.01, random_state=0),
     )

@@ -12,7 +12,9 @@ pixels) and weighs classes as ``"balanced"`` by default.
 ImageNet weights are downloaded by Keras on first use. Without network
 access (as on our CI machines) the example says so and falls back to
 ``weights=None``: the code path is the same, but random features cannot
-recognise digits, so expect chance-level scores in that case.
+recognise digits. In that case the head learns nothing from them and
+predicts the majority class for every image (minority F1 and recall 0), as
+skimb's warning says.
 """
 
 import numpy as np

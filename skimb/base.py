@@ -32,7 +32,7 @@ from .class_weight import CLASS_WEIGHT_STRATEGIES, _combined_weights, _entries_f
 __all__ = ["KerasClassifier"]
 
 #: Prefixes of the routed ``prefix__name`` parameters and where they go.
-ROUTING_PREFIXES = ("model", "optimizer", "loss", "callbacks", "fit", "predict")
+_ROUTING_PREFIXES = ("model", "optimizer", "loss", "callbacks", "fit", "predict")
 
 #: Up to this many rows, ``predict_proba`` calls the model directly instead of
 #: ``model.predict``, which costs a graph trace and a data pipeline per call.
@@ -1047,7 +1047,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                     "keras.Model instance, and extra or model__ parameters only "
                     "reach a function that builds the model. Pass such a "
                     "function as model=, or remove the parameters (routing "
-                    f"prefixes are {list(ROUTING_PREFIXES)})."
+                    f"prefixes are {list(_ROUTING_PREFIXES)})."
                 )
             return _copy_model(model)
         if isinstance(model, keras.layers.Layer):  # callable, but not a builder
@@ -1461,7 +1461,7 @@ def _takes_extra_params(cls) -> bool:
 
 def _is_routed_name(name: str) -> bool:
     prefix, sep, _ = name.partition("__")
-    return bool(sep) and prefix in ROUTING_PREFIXES
+    return bool(sep) and prefix in _ROUTING_PREFIXES
 
 
 def _validate_classification_target(y, *, n_samples: int) -> np.ndarray:

@@ -170,7 +170,7 @@ class CompareResult:
     oof_scores : dict
         ``oof_scores[strategy]``: the out-of-fold probability of the positive
         (minority) class for every sample.
-    pos_label : object
+    pos_label : object, default=None
         The minority class.
     oof_proba : dict, default=None
         ``oof_proba[strategy]``: the out-of-fold probabilities of every class,

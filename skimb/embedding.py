@@ -228,15 +228,15 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         from .transfer import (
-            backbone_channels,
+            _backbone_channels,
+            _target_input_shape,
             make_feature_extractor,
-            target_input_shape,
         )
 
-        X = self._validate_images(X, backbone_channels(self.backbone))
+        X = self._validate_images(X, _backbone_channels(self.backbone))
         _check_memory_location(self.memory)
         image_size = None if X.dtype.kind in "US" else X.shape[1:3]
-        self.input_shape_ = target_input_shape(
+        self.input_shape_ = _target_input_shape(
             self.backbone, self.input_shape, image_size
         )
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -273,7 +273,7 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        embeddings : ndarray of shape (n_samples, n_features_out_)
+        embeddings : ndarray of shape (n_samples, ``n_features_out_``)
             The pooled backbone features, float32.
         """
         check_is_fitted(self, "extractor_")
@@ -357,9 +357,9 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         return _images.match_channels(X, channels)
 
     def _embed(self, X) -> np.ndarray:
-        from .transfer import embed_images
+        from .transfer import _embed_images
 
-        return embed_images(
+        return _embed_images(
             self.extractor_, X, batch_size=self.batch_size, size=self.input_shape_[:2]
         )
 

@@ -24,7 +24,7 @@ from keras import ops
 __all__ = ["FocalLoss", "LogitAdjustedLoss"]
 
 #: The loss names that skimb resolves itself.
-SKIMB_LOSSES = ("focal", "logit_adjusted")
+_SKIMB_LOSSES = ("focal", "logit_adjusted")
 
 
 def _check_from_logits(from_logits, loss_name: str) -> bool:

@@ -104,7 +104,7 @@ def make_feature_extractor(
         or the path of a weights file for the backbone without its top.
     input_shape : tuple of int, default=(224, 224, 3)
         The height and width the backbone runs at; the channels are the
-        backbone's own (see :func:`backbone_channels`).
+        backbone's own (see :func:`_backbone_channels`).
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the last feature map.
 
@@ -134,7 +134,7 @@ def make_feature_extractor(
             f"{keras.config.image_data_format()!r}. Set it to 'channels_last' "
             "(keras.config.set_image_data_format or ~/.keras/keras.json)."
         )
-    channels = backbone_channels(backbone)
+    channels = _backbone_channels(backbone)
     shape = (int(input_shape[0]), int(input_shape[1]), channels)
     base, mode = _make_backbone(backbone, weights, shape, pooling)
     base.trainable = False
@@ -175,7 +175,7 @@ def _extractor_backbone(extractor):
         return extractor.get_layer("backbone")
 
 
-def backbone_channels(backbone) -> int:
+def _backbone_channels(backbone) -> int:
     """The number of image channels a backbone takes: 1 or 3.
 
     Registered backbones take RGB; a Keras model's input shape gives its own
@@ -183,8 +183,8 @@ def backbone_channels(backbone) -> int:
 
     Examples
     --------
-    >>> from skimb.transfer import backbone_channels
-    >>> backbone_channels("mobilenet_v2")
+    >>> from skimb.transfer import _backbone_channels
+    >>> _backbone_channels("mobilenet_v2")
     3
     """
     shape = _image_input_shape(backbone)
@@ -611,7 +611,7 @@ class TransferClassifier(KerasClassifier):
         return _images.match_channels(X, self.input_shape_[-1])
 
     def _target_shape(self, image_size) -> tuple:
-        return target_input_shape(self.backbone, self.input_shape, image_size)
+        return _target_input_shape(self.backbone, self.input_shape, image_size)
 
     def _input_shape(self) -> tuple:
         return self.input_shape_
@@ -762,7 +762,7 @@ class TransferClassifier(KerasClassifier):
 
     def _embed(self, extractor, X) -> np.ndarray:
         """Pooled features of every image, computed batch by batch."""
-        return embed_images(
+        return _embed_images(
             extractor, X, batch_size=self.batch_size, size=self.input_shape_[:2]
         )
 
@@ -857,7 +857,7 @@ class TransferClassifier(KerasClassifier):
         return super()._forward(X)
 
 
-def target_input_shape(backbone, input_shape, image_size) -> tuple:
+def _target_input_shape(backbone, input_shape, image_size) -> tuple:
     """The ``(height, width, channels)`` a backbone runs at.
 
     Side by side: a Keras model backbone's fixed height or width, if it has
@@ -865,9 +865,9 @@ def target_input_shape(backbone, input_shape, image_size) -> tuple:
     file inputs) the backbone's default size. A registered backbone never
     runs below 32 pixels, the smallest that ``keras.applications`` accept.
     Images of another size are resized. The channels are the backbone's
-    (:func:`backbone_channels`).
+    (:func:`_backbone_channels`).
     """
-    channels = backbone_channels(backbone)
+    channels = _backbone_channels(backbone)
     fixed = _fixed_size(backbone)
     if input_shape is not None:
         wanted = _images.checked_input_shape(input_shape)[:2]
@@ -898,7 +898,7 @@ def _default_size(backbone) -> int:
     return 224
 
 
-def embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
+def _embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
     """Run ``extractor`` over images (array or paths), batch by batch."""
     with _keras.private_layer_names(), _keras.quiet_retracing():
         embeddings = _embed_batches(extractor, X, batch_size=batch_size, size=size)

@@ -7,13 +7,17 @@ without a documentation entry fails here. The command line, which has no
 """
 
 import importlib
+import inspect
 import pkgutil
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
 
 import skimb
+
+from .conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -152,6 +156,58 @@ def test_every_public_name_is_in_the_api_reference(module_name, documented, api_
         f"public names missing from {API.relative_to(ROOT)}: {undocumented}. "
         "Add them to an autosummary block of the API reference."
     )
+
+
+def test_api_templates_exist(api_text):
+    """Each :template: of the API page is a file of docs/_templates. Sphinx
+    falls back to its bare template without a word, and the class pages
+    lost every method."""
+    templates = re.findall(r":template:\s*(\S+)", api_text)
+    assert templates
+    missing = [t for t in templates if not (DOCS / "_templates" / t).is_file()]
+    assert not missing, f"templates not in docs/_templates: {missing}"
+
+
+@pytest.mark.parametrize(
+    "module_name", [m for m in _public_modules() if m not in MODULES_WITHOUT_ALL]
+)
+def test_names_outside_all_are_private(module_name):
+    """A function, class or constant a public module defines is in its
+    __all__ (and so documented) or has a leading underscore."""
+    module = importlib.import_module(module_name)
+    source = inspect.getsource(module)
+    stray = [
+        name
+        for name in vars(module)
+        if not name.startswith("_")
+        and name not in module.__all__
+        and re.search(rf"^(def |class )?{name}\b\s*[(:=]", source, re.MULTILINE)
+    ]
+    assert not stray, f"{module_name} defines {stray} outside __all__"
+
+
+def _code_blocks(text: str, language: str) -> list:
+    """The bodies of the ``.. code-block:: language`` blocks of an .rst page."""
+    pattern = rf"^\.\. code-block:: {language}\n\n((?:   .*\n|\n)+)"
+    return [
+        textwrap.dedent(body).strip()
+        for body in re.findall(pattern, text, re.MULTILINE)
+    ]
+
+
+@pytest.mark.slow
+def test_quick_start_prints_what_the_pages_show():
+    """The quick start of README.md, index.rst and getting_started.rst is one
+    snippet, and it prints the output getting_started.rst shows."""
+    page = (DOCS / "getting_started.rst").read_text()
+    snippet = _code_blocks(page, "python")[0]
+    shown = _code_blocks(page, "text")[0]
+    assert snippet in "\n".join(
+        _code_blocks((DOCS / "index.rst").read_text(), "python")
+    )
+    assert f"```python\n{snippet}\n```" in (ROOT / "README.md").read_text()
+    printed = run_python(snippet, timeout=600).strip()
+    assert printed == shown, "update the output shown in getting_started.rst"
 
 
 def test_command_line_is_documented():

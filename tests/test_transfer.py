@@ -419,13 +419,13 @@ def test_embeddings_computed_once_per_fit(
     """With a frozen backbone the head trains on embeddings made once per fit."""
     X, y = imbalanced_digits
     embedded = []
-    original = transfer_module.embed_images
+    original = transfer_module._embed_images
 
     def counting(extractor, images, **kwargs):
         embedded.append(len(images))
         return original(extractor, images, **kwargs)
 
-    monkeypatch.setattr(transfer_module, "embed_images", counting)
+    monkeypatch.setattr(transfer_module, "_embed_images", counting)
     TransferClassifier(pretrained_backbone, weights=None, epochs=5, random_state=0).fit(
         X, y
     )
@@ -851,13 +851,13 @@ def test_embedder_cache_in_grid_search(
     clear_embedding_cache()
     X, y = imbalanced_digits
     embedded = []
-    original = transfer_module.embed_images
+    original = transfer_module._embed_images
 
     def counting(extractor, images, **kwargs):
         embedded.append(len(images))
         return original(extractor, images, **kwargs)
 
-    monkeypatch.setattr(transfer_module, "embed_images", counting)
+    monkeypatch.setattr(transfer_module, "_embed_images", counting)
     builds = _count_extractor_builds(monkeypatch)
     pipe = make_pipeline(
         ImageEmbedder(pretrained_backbone, weights=None),
@@ -981,7 +981,7 @@ def test_embedder_disk_cache(
     def fail(*args, **kwargs):
         raise AssertionError("the backbone ran although the disk cache has it")
 
-    monkeypatch.setattr(transfer_module, "embed_images", fail)
+    monkeypatch.setattr(transfer_module, "_embed_images", fail)
     again = ImageEmbedder(pretrained_backbone, weights=None, memory=str(tmp_path))
     np.testing.assert_array_equal(again.fit(X).transform(X), expected)
     # Each image has its own entry on disk: a subset or another order (a
