@@ -146,6 +146,16 @@ def check_image_array(X, *, input_shape=None, backbone=None) -> np.ndarray:
         raise
     if X.ndim == 2:
         X = _unflatten(X, input_shape)
+    elif X.ndim == 3 and X.shape[-1] in (1, 3):
+        # (n, h, 1) or (n, h, 3) are grayscale images 1 or 3 pixels wide only
+        # in theory: it is one image without its batch axis.
+        raise ValueError(
+            f"X has shape {X.shape}: one image (height, width, channels) "
+            "without the batch axis, or grayscale images 1 or 3 pixels wide? "
+            "For one image pass X[np.newaxis] (shape (1, height, width, "
+            "channels)); grayscale images are (n, height, width) or (n, "
+            "height, width, 1)."
+        )
     elif X.ndim == 3:
         X = X[..., np.newaxis]
     if X.ndim != 4 or X.shape[-1] not in (1, 3):

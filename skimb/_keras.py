@@ -387,6 +387,27 @@ def model_params(estimator) -> dict:
     }
 
 
+_JAX_CALLS = threading.RLock()
+
+
+@contextlib.contextmanager
+def one_model_call_at_a_time() -> Iterator[None]:
+    """On the JAX backend, run a model call (predict, a direct call) only
+    while no other thread runs one; on the others, do nothing.
+
+    Keras's JAX trainer is not safe to use from several threads: ``predict``
+    takes the model's variables out and puts them back, and its compiled
+    step donates their buffers to XLA. Threads predicting with one model (a
+    threading-backend search, embedders sharing one cached extractor) failed
+    and could leave the model without weights.
+    """
+    if import_keras().backend.backend() != "jax":
+        yield
+        return
+    with _JAX_CALLS:
+        yield
+
+
 @contextlib.contextmanager
 def private_layer_names() -> Iterator[None]:
     """Run a block with a copy of Keras's counters of automatic names.

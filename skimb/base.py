@@ -555,8 +555,21 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         # Calling a model names its ops; predicting with many models (a
         # search, an ensemble) makes TensorFlow warn about retracing.
-        with _keras.private_layer_names(), _keras.quiet_retracing():
+        with (
+            _keras.private_layer_names(),
+            _keras.quiet_retracing(),
+            _keras.one_model_call_at_a_time(),
+        ):
             outputs = self._forward(X)
+        if not np.isfinite(outputs).all():
+            # TensorFlow raises for input a layer cannot take (an Embedding
+            # index out of range); JAX returns NaN instead.
+            raise ValueError(
+                "The model returned non-finite outputs (NaN or inf) for X, so "
+                "there are no probabilities to give. Check that X holds data "
+                "like the training data (the same features, category codes "
+                "within the ranges the model's layers take, and value ranges)."
+            )
         return self._outputs_to_proba(outputs)
 
     def predict_log_proba(self, X):

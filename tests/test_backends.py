@@ -92,3 +92,56 @@ def test_seeded_fit_on_other_backend(backend):
     assert report.get("tensorflow_seed") is None
     if backend == "torch":
         assert report["torch_random_kept"]
+
+
+JAX_THREADS_AND_NAN = """
+import json, pickle
+from concurrent.futures import ThreadPoolExecutor
+import numpy as np
+import keras
+from sklearn.datasets import make_classification
+from skimb import KerasClassifier, MLPClassifier
+
+X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
+clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X, y)
+X_big = np.resize(X, (2000, X.shape[1]))  # model.predict, not the fast path
+expected = clf.predict_proba(X_big)
+with ThreadPoolExecutor(4) as pool:
+    results = list(pool.map(lambda _: clf.predict_proba(X_big), range(8)))
+report = {
+    "threads_identical": all(np.array_equal(r, expected) for r in results),
+    "pickle_identical": bool(
+        np.array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X_big), expected)
+    ),
+}
+
+def embedding_model():
+    return keras.Sequential([
+        keras.Input((1,)), keras.layers.Embedding(10, 3), keras.layers.Flatten(),
+        keras.layers.Dense(2, activation="softmax"),
+    ])
+
+codes = np.arange(40).reshape(-1, 1) % 10
+fitted = KerasClassifier(embedding_model, epochs=1, random_state=0)
+fitted.fit(codes, codes[:, 0] % 2)
+try:
+    fitted.predict_proba(np.array([[25]]))  # a code the Embedding does not have
+    report["unseen_code"] = "no error"
+except ValueError as exc:
+    report["unseen_code"] = str(exc)
+print(json.dumps(report))
+"""
+
+
+def test_jax_predicts_from_threads_and_refuses_nan_outputs():
+    """On JAX, threads predicting with one model get the sequential results
+    (Keras's JAX predict takes the variables out meanwhile: they failed and
+    left the model without weights), and input a layer cannot take is an
+    error (JAX returns NaN where TensorFlow raises)."""
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("jax is not installed (the test extra installs it).")
+    out = run_python(JAX_THREADS_AND_NAN, env={"KERAS_BACKEND": "jax"}, timeout=600)
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["threads_identical"]
+    assert report["pickle_identical"]
+    assert "non-finite outputs" in report["unseen_code"]

@@ -166,6 +166,11 @@ def test_predict_before_fit_and_feature_mismatch(name):
         ("TransferClassifier", (40, 5), "flattened images need input_shape"),
         ("ImageEmbedder", (40, 5), "flattened images need input_shape"),
         ("TransferClassifier", (40, 2, 4, 4, 3), "Images must have shape"),
+        # One RGB image without its batch axis was read as 32 grayscale
+        # images 3 pixels wide.
+        ("TransferClassifier", (32, 32, 3), r"one image .*X\[np.newaxis\]"),
+        ("ImageEmbedder", (32, 32, 3), r"one image .*X\[np.newaxis\]"),
+        ("ImageEmbedder", (32, 32, 1), r"one image .*X\[np.newaxis\]"),
     ],
 )
 def test_wrong_dimensionality(name, shape, message):

@@ -1793,6 +1793,17 @@ def test_validation_weights_errors_name_validation_data(imbalanced_data):
             _small_clf(epochs=1).fit(X, y, validation_data=(X[:40], y[:40], weights))
 
 
+def test_non_finite_outputs_are_an_error(imbalanced_data):
+    """A network that outputs NaN gives no probabilities (JAX returns NaN
+    for input a layer cannot take, where TensorFlow raises)."""
+    X, y = imbalanced_data
+    clf = _small_clf(epochs=1).fit(X, y)
+    kernel = clf.model_.layers[-1].kernel
+    kernel.assign(np.full(kernel.shape, np.nan))
+    with pytest.raises(ValueError, match="non-finite outputs"):
+        clf.predict_proba(X)
+
+
 def test_partial_fit_classes_must_be_a_list(imbalanced_data):
     X, y = imbalanced_data
     with pytest.raises(ValueError, match=r"classes must list the labels .*got 5"):
