@@ -1094,8 +1094,7 @@ class KerasModelsMixin:
     def __setstate__(self, state):
         state = check_version(state, type(self).__name__)
         name = self._fitted_model_attr
-        if isinstance(
-            state.get(name), bytes
-        ):  # pickles made before _SavedModel (2026-11-26)
+        # Pickles made before _SavedModel (2026-11-26) hold raw bytes.
+        if isinstance(state.get(name), bytes):
             state[name] = model_from_bytes(state[name])
         super().__setstate__(load_model_params(state))

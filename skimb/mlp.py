@@ -429,13 +429,12 @@ class MLPClassifier(KerasClassifier):
         MLP has one phase, so ``resume`` is always None."""
         from ._callbacks import ScikitLearnStopping
 
+        # validation_data alone is only reported (as val_loss), as
+        # scikit-learn watches held-out data only for early_stopping.
+        watch_validation = self.early_stopping and valid is not None
         return [
             ScikitLearnStopping(
-                # validation_data alone is only reported (as val_loss), as
-                # scikit-learn watches held-out data only for early_stopping.
-                monitor="val_loss"
-                if self.early_stopping and valid is not None
-                else "loss",
+                monitor="val_loss" if watch_validation else "loss",
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
                 adaptive=self.solver == "sgd" and self.learning_rate == "adaptive",

@@ -104,7 +104,8 @@ def make_feature_extractor(
         or the path of a weights file for the backbone without its top.
     input_shape : tuple of int, default=(224, 224, 3)
         The height and width the backbone runs at; the channels are the
-        backbone's own (see :func:`_backbone_channels`).
+        backbone's own (3 for a registered backbone; a Keras model's input
+        gives its own, 1 or 3).
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the last feature map.
 
