@@ -749,6 +749,19 @@ def model_to_bytes(model) -> bytes:
 
 
 @contextlib.contextmanager
+def quiet_lazy_optimizer() -> Iterator[None]:
+    """Silence Keras's warning that it skips a saved optimizer's variables.
+
+    Keras gives it when a model compiled but never trained is loaded: the
+    saved optimizer holds only its step count (0) and learning rate, which
+    the loaded one starts from too. A trained optimizer loads in full.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading")
+        yield
+
+
+@contextlib.contextmanager
 def unsafe_deserialization() -> Iterator[None]:
     """Let Keras rebuild ``Lambda`` layers of Python code in this block.
 
@@ -774,12 +787,12 @@ def model_from_bytes(data: bytes):
     from . import _layers, losses  # noqa: F401
 
     try:
-        with warnings.catch_warnings():
-            # Keras warns when optimizer variables are created lazily; the
-            # weights and the optimizer state still load.
-            warnings.filterwarnings("ignore", message="Skipping variable loading")
-            with preserved_global_state(), unsafe_deserialization():
-                return saving_lib.load_model(io.BytesIO(data), compile=True)
+        with (
+            quiet_lazy_optimizer(),
+            preserved_global_state(),
+            unsafe_deserialization(),
+        ):
+            return saving_lib.load_model(io.BytesIO(data), compile=True)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
         raise ValueError(
             "The saved Keras model inside this estimator is corrupt or "
@@ -944,13 +957,20 @@ def _leaves(value, path=()):
 
 def compile_objects(model) -> dict:
     """The user's functions and classes among ``model``'s compile arguments
-    (losses, metrics, optimizer), by the names Keras saves them under."""
+    (losses, metrics, optimizer and its learning-rate schedule), by the
+    names Keras saves them under."""
+    keras = import_keras()
     found = {}
     for _, value in _leaves(_compile_arguments(model)):
         if inspect.isfunction(value):
             found[value.__name__] = value
         elif value is not None and not isinstance(value, (str, int, float, bool)):
             found[type(value).__name__] = type(value)
+            # An optimizer saves its learning-rate schedule by name too; Keras
+            # offers no public handle on the schedule object.
+            schedule = getattr(value, "_learning_rate", None)
+            if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+                found[type(schedule).__name__] = type(schedule)
     return {
         name: value
         for name, value in found.items()
@@ -1006,7 +1026,11 @@ def rebuilding(*models) -> Iterator[None]:
     for model in models:
         check_lambdas_have_source(model)
         objects.update(compile_objects(model))
-    with unsafe_deserialization(), keras.saving.custom_object_scope(objects):
+    with (
+        unsafe_deserialization(),
+        quiet_lazy_optimizer(),  # clone deep-copies models through saving
+        keras.saving.custom_object_scope(objects),
+    ):
         yield
 
 

@@ -1504,6 +1504,57 @@ def test_model_compiled_with_the_users_own_loss_and_metric(imbalanced_data):
         assert list(loaded.history_) == ["loss", "my_metric"]
 
 
+def test_model_compiled_with_the_users_own_learning_rate_schedule(imbalanced_data):
+    """An unregistered LearningRateSchedule of the user's inside the compiled
+    optimizer: copying the model (each fit, clone) and unpickling raised
+    "Could not locate class"; the schedule's class travels with the model
+    like the user's losses, and a loaded estimator trains on with it."""
+    import keras
+
+    class WarmUp(keras.optimizers.schedules.LearningRateSchedule):
+        def __init__(self, peak=1e-2, steps=5):
+            self.peak, self.steps = peak, steps
+
+        def __call__(self, step):
+            warm = (keras.ops.cast(step, "float32") + 1.0) / self.steps
+            return self.peak * keras.ops.minimum(1.0, warm)
+
+        def get_config(self):
+            return {"peak": self.peak, "steps": self.steps}
+
+    X, y = imbalanced_data
+    model = _softmax_model(X.shape[1])
+    model.compile(
+        optimizer=keras.optimizers.Adam(WarmUp()), loss="categorical_crossentropy"
+    )
+    clf = KerasClassifier(model, epochs=2, random_state=0)
+    assert np.isfinite(cross_val_score(clone(clf), X, y, cv=StratifiedKFold(2))).all()
+    fitted = clf.fit(X, y)
+    loaded = pickle.loads(pickle.dumps(fitted))
+    assert type(loaded.model_.optimizer._learning_rate).__name__ == "WarmUp"
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    fitted.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    np.testing.assert_allclose(
+        loaded.predict_proba(X), fitted.predict_proba(X), atol=1e-6
+    )
+
+
+def test_cloning_a_compiled_model_parameter_is_quiet(imbalanced_data):
+    """clone (each fold of a search) deep-copies a compiled, untrained
+    keras.Model through Keras's saving, which warned "Skipping variable
+    loading for optimizer" every time."""
+    X, y = imbalanced_data
+    model = _compiled_with_own_functions(
+        X.shape[1], loss="sparse_categorical_crossentropy", metrics=None
+    )
+    clf = KerasClassifier(model, epochs=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        clone(clf)
+        clone(clf.fit(X, y))
+
+
 def test_model_that_keras_cannot_copy_is_a_clear_error(imbalanced_data):
     """A user's layer whose configuration cannot rebuild it: one ValueError
     that says what to change (it was Keras's error)."""
