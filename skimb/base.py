@@ -1255,8 +1255,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         model (a TensorFlow runtime error, or a message about shapes); other
         errors (a misspelt metric, a bad callback setting) get none."""
         # TensorFlow's InvalidArgumentError: a label or index out of range,
-        # shapes that do not fit (its UnimplementedError is a wrong type).
-        data_error = type(exc).__name__ == "InvalidArgumentError"
+        # shapes that do not fit (its UnimplementedError is a wrong type);
+        # PyTorch's IndexError: an index out of range.
+        data_error = type(exc).__name__ in ("InvalidArgumentError", "IndexError")
         if not data_error and "shape" not in str(exc):
             return ""
         hint = (
@@ -1340,8 +1341,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         _checked_positive_int(kwargs["batch_size"], "predict__batch_size")
         try:
             if n_rows <= self._fast_path_max_rows():
-                outputs = self.model_(_pad_rows(X), training=False)
-                return _keras.to_numpy(outputs)[:n_rows]
+                outputs = _keras.call_on_small_input(self.model_, _pad_rows(X))
+                return outputs[:n_rows]
             return np.asarray(self.model_.predict(X, **kwargs))
         except _keras.invalid_argument_errors() as exc:
             raise ValueError(

@@ -919,8 +919,8 @@ def _embed_batches(extractor, X, *, batch_size, size) -> np.ndarray:
             return np.asarray(extractor.predict(data, verbose=0))
         except Exception as exc:  # tf.errors.* while decoding a file
             raise _images.unreadable_error(X, exc) from exc
-    if len(X) <= batch_size:  # one call, without tracing a graph
-        return _keras.to_numpy(extractor(X, training=False))
+    if len(X) <= batch_size:  # one call, without a data pipeline
+        return _keras.call_on_small_input(extractor, X)
     # Batch by batch through the model's compiled predict step: two to five
     # times faster than calling it eagerly, and each batch is sliced from X
     # (model.predict would copy all of X into its own pipeline first).

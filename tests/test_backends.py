@@ -100,7 +100,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import keras
 from sklearn.datasets import make_classification
-from skimb import KerasClassifier, MLPClassifier
+from skimb import ImageEmbedder, KerasClassifier, MLPClassifier
 
 X, y = make_classification(n_samples=300, weights=[0.9], random_state=0)
 clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=5, random_state=0).fit(X, y)
@@ -121,6 +121,33 @@ def embedding_model():
         keras.layers.Dense(2, activation="softmax"),
     ])
 
+# Small inputs are padded to a power of two rows on JAX (one compilation per
+# power, not per row count): each row's numbers must not depend on that.
+def recording_shapes(model):
+    shapes, predict_on_batch = [], model.predict_on_batch
+    def record(x):
+        shapes.append(len(x))
+        return predict_on_batch(x)
+    model.predict_on_batch = record
+    return shapes
+
+table_shapes = recording_shapes(clf.model_)
+report["table_rows_kept"] = all(
+    np.allclose(clf.predict_proba(X[:n]), expected[:n], atol=1e-6)
+    for n in (1, 3, 5, 70)
+)
+inputs = keras.Input((None, None, 3))
+features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+embedder = ImageEmbedder(keras.Model(inputs, features), weights=None, cache=False)
+images = np.random.default_rng(0).uniform(0, 255, (40, 32, 32, 3)).astype("float32")
+all_rows = embedder.fit(images).transform(images)
+image_shapes = recording_shapes(embedder.extractor_)
+report["image_rows_kept"] = all(
+    np.allclose(embedder.transform(images[:n]), all_rows[:n], atol=1e-5)
+    for n in (1, 3, 5, 6, 7)
+)
+report["shapes"] = [sorted(set(table_shapes)), sorted(set(image_shapes))]
+
 codes = np.arange(40).reshape(-1, 1) % 10
 fitted = KerasClassifier(embedding_model, epochs=1, random_state=0)
 fitted.fit(codes, codes[:, 0] % 2)
@@ -137,11 +164,73 @@ def test_jax_predicts_from_threads_and_refuses_nan_outputs():
     """On JAX, threads predicting with one model get the sequential results
     (Keras's JAX predict takes the variables out meanwhile: they failed and
     left the model without weights), and input a layer cannot take is an
-    error (JAX returns NaN where TensorFlow raises)."""
+    error (JAX returns NaN where TensorFlow raises). Small inputs, padded
+    to a power of two rows on JAX, predict each row as a full batch does."""
     if importlib.util.find_spec("jax") is None:
         pytest.skip("jax is not installed (the test extra installs it).")
     out = run_python(JAX_THREADS_AND_NAN, env={"KERAS_BACKEND": "jax"}, timeout=600)
     report = json.loads(out.strip().splitlines()[-1])
     assert report["threads_identical"]
     assert report["pickle_identical"]
+    assert report["table_rows_kept"]
+    assert report["image_rows_kept"]
+    assert report["shapes"] == [[64, 128], [1, 4, 8]]
     assert "non-finite outputs" in report["unseen_code"]
+
+
+TORCH_ERRORS_AND_GRADIENTS = """
+import json
+import numpy as np
+import keras
+import torch
+from skimb import KerasClassifier
+
+grad_modes = []
+
+class GradMode(keras.layers.Layer):
+    def call(self, x):
+        grad_modes.append(torch.is_grad_enabled())
+        return x
+
+def embedding_model():
+    return keras.Sequential([
+        keras.Input((1,)), keras.layers.Embedding(10, 3), keras.layers.Flatten(),
+        GradMode(), keras.layers.Dense(2, activation="softmax"),
+    ])
+
+codes = np.arange(40).reshape(-1, 1) % 10
+labels = codes[:, 0] % 2
+fitted = KerasClassifier(embedding_model, epochs=1, random_state=0).fit(codes, labels)
+grad_modes.clear()
+fitted.predict_proba(codes[:5])
+report = {"predict_grad_modes": sorted(set(grad_modes))}
+for name, attempt in {
+    "predict": lambda: fitted.predict_proba(np.array([[25]])),
+    "fit": lambda: KerasClassifier(embedding_model, epochs=1).fit(codes + 5, labels),
+}.items():
+    try:
+        attempt()
+        report[name] = "no error"
+    except ValueError as exc:
+        report[name] = str(exc)
+print(json.dumps(report))
+"""
+
+
+def test_torch_index_errors_and_predictions_without_gradients():
+    """On PyTorch, an Embedding code out of range is skimb's ValueError (it
+    was torch's IndexError, at fit and at prediction), and the small-input
+    path runs the model without recording gradients (it kept every
+    activation for a backward pass that never came)."""
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip(
+            "torch is not installed: the test extra leaves it out (see "
+            "test_seeded_fit_on_other_backend)."
+        )
+    out = run_python(
+        TORCH_ERRORS_AND_GRADIENTS, env={"KERAS_BACKEND": "torch"}, timeout=600
+    )
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["predict_grad_modes"] == [False]
+    assert report["predict"].startswith("Keras could not run the model on X")
+    assert report["fit"].startswith("Keras could not fit the model")
