@@ -22,6 +22,7 @@ import sys
 import threading
 import types
 import warnings
+import zlib
 from collections.abc import Iterator
 
 import numpy as np
@@ -819,10 +820,14 @@ def model_from_bytes(data: bytes):
     # Importing these registers skimb's serialisable Keras objects.
     from . import _layers, losses  # noqa: F401
 
+    # Rebuilding the layers draws seeds (Dropout's): from a stream seeded by
+    # the bytes, so every copy loaded from them trains on alike, whatever
+    # the program drew before, and the user's own stream does not move.
+    seeds = random.Random(zlib.crc32(data))
     try:
         with (
             quiet_lazy_optimizer(),
-            preserved_global_state(),
+            preserved_global_state(seeds),
             unsafe_deserialization(),
         ):
             return saving_lib.load_model(io.BytesIO(data), compile=True)

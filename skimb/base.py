@@ -1672,7 +1672,7 @@ def _instantiate_callbacks(callbacks, routed: dict) -> list:
                 "class to have the parameters routed to it."
             )
         else:
-            result.append(copy.deepcopy(callback))
+            result.append(_copied_callback(callback, key))
     has_class = any(isinstance(callback, type) for _, callback in pairs)
     if unused or (shared and not has_class):
         names = sorted(unused) if unused else sorted(shared)
@@ -1682,6 +1682,22 @@ def _instantiate_callbacks(callbacks, routed: dict) -> list:
             "and address one with callbacks__<index or key>__name."
         )
     return result
+
+
+def _copied_callback(callback, key):
+    """A deep copy of a callback object, so that fits do not share its
+    state (an EarlyStopping's best epoch), with a clear error if it cannot
+    be copied."""
+    try:
+        return copy.deepcopy(callback)
+    except (TypeError, copy.Error, AttributeError) as exc:
+        raise ValueError(
+            f"skimb copies each callback object for every fit, and the callback "
+            f"{key!r} ({type(callback).__name__}) cannot be copied: {reason(exc)}. "
+            "Pass its class instead (callbacks=[Class], with callbacks__name=... "
+            "for its parameters) or keep what cannot be copied (locks, open "
+            "files) out of it."
+        ) from exc
 
 
 def _strip_prefix(params: dict, prefix: str) -> dict:

@@ -266,6 +266,24 @@ def test_fit_time_callbacks_must_be_callback_objects(imbalanced_data):
         )
 
 
+def test_callback_that_cannot_be_copied_is_a_clear_error(imbalanced_data):
+    """Each fit copies the callback objects; one holding a lock failed with
+    copy's bare "cannot pickle '_thread.lock' object"."""
+    import threading
+
+    import keras
+
+    class Locked(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.lock = threading.Lock()
+
+    X, y = imbalanced_data
+    message = "the callback 0 (Locked) cannot be copied: cannot pickle"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _small_clf(epochs=1, callbacks=[Locked()]).fit(X, y)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
