@@ -434,6 +434,15 @@ def call_on_small_input(model, X: np.ndarray) -> np.ndarray:
             return to_numpy(model(X, training=False))
     if backend != "jax":
         return to_numpy(model(X, training=False))
+    return predict_on_batch(model, X)
+
+
+def predict_on_batch(model, X: np.ndarray) -> np.ndarray:
+    """``model.predict_on_batch(X)``; on JAX, with ``X`` padded with zero
+    rows to a power of two, so that batches of new sizes (a last, partial
+    batch) compile once per power of two, not once per size."""
+    if import_keras().backend.backend() != "jax":
+        return np.asarray(model.predict_on_batch(X))
     n_rows = len(X)
     n_padded = 1 << max(n_rows - 1, 0).bit_length()
     if n_padded > n_rows:

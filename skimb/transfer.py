@@ -925,7 +925,7 @@ def _embed_batches(extractor, X, *, batch_size, size) -> np.ndarray:
     # times faster than calling it eagerly, and each batch is sliced from X
     # (model.predict would copy all of X into its own pipeline first).
     batches = [
-        np.asarray(extractor.predict_on_batch(X[start : start + batch_size]))
+        _keras.predict_on_batch(extractor, X[start : start + batch_size])
         for start in range(0, len(X), batch_size)
     ]
     return np.concatenate(batches)
