@@ -279,6 +279,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
     )
 
     _check_strategies([strategy])
+    _check_not_an_input(model_out, "--model-out", data, "training data")
     _writable_file(model_out)
     embedder, preprocessor = None, None
     if Path(data).is_dir():  # the network learns on the images' embeddings
@@ -325,6 +326,8 @@ def predict(model_file, data, output):
     import joblib
     import pandas as pd
 
+    _check_not_an_input(output, "--output", model_file, "model file")
+    _check_not_an_input(output, "--output", data, "data file")
     _writable_file(output)
     saved = _load_model_file(model_file, joblib)
     model = saved["model"]
@@ -370,6 +373,19 @@ def _writable_folder(folder) -> None:
 def _writable_file(file) -> None:
     """Create the folder of ``file`` now, before any long work."""
     _writable_folder(Path(file).parent)
+
+
+def _check_not_an_input(output, option, path, what) -> None:
+    """Refuse to write ``output`` over the input file ``path``."""
+    if (
+        Path(output).is_file()
+        and Path(path).is_file()
+        and os.path.samefile(output, path)
+    ):
+        raise ValueError(
+            f"{option} {output} is the {what} {path}: writing there would "
+            f"replace it. Give {option} another file name"
+        )
 
 
 def _parse_strategies(text):
@@ -635,13 +651,45 @@ def _load_model_file(path, joblib):
             f"cannot load the model file {path} ({exc}); was it saved with other "
             "versions of skimb and its libraries?"
         ) from exc
-    except Exception as exc:  # not a pickle; pickle raises many kinds of errors
-        raise not_a_model from exc
+    except Exception as exc:  # pickle raises many kinds of errors
+        if isinstance(exc, ValueError) and _raised_by_skimb(exc):
+            # skimb's own message: a damaged Keras model inside, say.
+            raise ValueError(
+                f"cannot read the model file {path}: {reason(exc)}"
+            ) from exc
+        if not _is_pickle(path):
+            raise not_a_model from exc
+        # A pickle that breaks off or is damaged: a copy or download that
+        # stopped short, most likely.
+        detail = f": {reason(exc)}" if str(exc) else ": it ends too early"
+        raise ValueError(
+            f"cannot read the model file {path}: it is truncated or corrupt "
+            f"({type(exc).__name__}{detail}). Copy the file again, or fit the "
+            "model again with 'skimb fit'"
+        ) from exc
     if not isinstance(saved, dict) or "skimb_model" not in saved:
         raise not_a_model
     if not hasattr(saved.get("model"), "predict_proba"):  # a crafted file
         raise not_a_model
     return saved
+
+
+def _is_pickle(path) -> bool:
+    """True if the file starts as a pickle does (protocol 2 or later), as
+    the files that 'skimb fit' saves do."""
+    with open(path, "rb") as file:
+        head = file.read(2)
+    return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
+
+
+def _raised_by_skimb(exc) -> bool:
+    """True if skimb's own code raised ``exc`` (not pickle, joblib or NumPy)."""
+    trace = exc.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    if trace is None:
+        return False
+    return Path(trace.tb_frame.f_code.co_filename).parent == Path(__file__).parent
 
 
 def _numeric_columns(model) -> list:

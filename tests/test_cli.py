@@ -398,6 +398,90 @@ def test_predict_names_a_non_numeric_cell(hard_csv, tmp_path):
     assert not output.exists()
 
 
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory):
+    """A model saved by 'skimb fit' from a 40-row table of a, b, c and label;
+    train.csv is in the same folder."""
+    folder = tmp_path_factory.mktemp("small")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(40, 3)), columns=list("abc"))
+    frame["label"] = np.where(np.arange(40) % 5 == 0, "rare", "common")
+    frame.to_csv(folder / "train.csv", index=False)
+    model = folder / "model.joblib"
+    args = ["--target", "label", "--strategy", "none", "--model-out", str(model)]
+    result = _run("fit", str(folder / "train.csv"), *args)
+    assert result.exit_code == 0, result.output
+    return model
+
+
+def test_predict_with_a_damaged_model_file(small_model, tmp_path, monkeypatch):
+    """A model file cut short, or with a damaged Keras model inside, says so
+    (with skimb's own message for the latter); both were called "not a
+    model saved by 'skimb fit'"."""
+    import joblib
+
+    from skimb import _keras
+
+    new = _write(tmp_path / "new.csv", "a,b,c\n0.1,0.2,0.3\n")
+    output = tmp_path / "preds.csv"
+    cut = tmp_path / "cut.joblib"
+    cut.write_bytes(small_model.read_bytes()[:3000])  # head -c 3000
+    result = _run("predict", str(cut), new, "--output", str(output))
+    assert result.exit_code == 2
+    assert (
+        f"error: cannot read the model file {cut}: it is truncated or corrupt"
+        in result.stderr
+    )
+    assert "not a model saved" not in result.stderr
+    getstate = _keras._SavedModel.__getstate__
+
+    def half(self):  # the Keras model's bytes cut in half
+        state = getstate(self)
+        return {**state, "data": state["data"][: len(state["data"]) // 2]}
+
+    saved = joblib.load(small_model)
+    damaged = tmp_path / "damaged.joblib"
+    monkeypatch.setattr(_keras._SavedModel, "__getstate__", half)
+    joblib.dump(saved, damaged)
+    monkeypatch.undo()
+    result = _run("predict", str(damaged), new, "--output", str(output))
+    assert result.exit_code == 2
+    assert (
+        f"error: cannot read the model file {damaged}: The saved Keras model "
+        "inside this estimator is corrupt or truncated" in result.stderr
+    )
+    assert not output.exists()
+
+
+def test_outputs_do_not_overwrite_inputs(small_model, tmp_path):
+    """--output or --model-out naming an input file is an error naming both;
+    the model file or the data was silently replaced."""
+    model = tmp_path / "m.joblib"
+    model.write_bytes(small_model.read_bytes())
+    train = tmp_path / "train.csv"
+    train.write_bytes((small_model.parent / "train.csv").read_bytes())
+    new = tmp_path / "new.csv"
+    new.write_text("a,b,c\n0.1,0.2,0.3\n")
+    cases = [
+        (["predict", model, new, "--output", model], f"--output {model} is the model"),
+        # The same file under another spelling.
+        (
+            ["predict", model, new, "--output", tmp_path / "." / "new.csv"],
+            f"is the data file {new}",
+        ),
+        (
+            ["fit", train, "--target", "label", "--model-out", train],
+            f"--model-out {train} is the training data {train}",
+        ),
+    ]
+    for args, message in cases:
+        before = {path: path.read_bytes() for path in (model, train, new)}
+        result = _run(*map(str, args))
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and "another file name" in result.stderr
+        assert before == {path: path.read_bytes() for path in before}
+
+
 def test_target_with_an_image_folder_is_an_error(image_folder, tmp_path):
     """--target names a CSV column; with images it was silently ignored."""
     for args in (
