@@ -341,12 +341,14 @@ def predict(model_file, data, output):
         X = _read_csv(data)
         if saved["target"] in X.columns:
             X = X.drop(columns=[saved["target"]])
+        _check_columns(X, model, data)
         _check_numbers(
             X,
             _numeric_columns(model),
             data,
             "but the model was fitted on numbers there",
         )
+        _check_finite(X, data)
     proba = model.predict_proba(X)
     out["prediction"] = model.classes_[proba.argmax(axis=1)]
     for j, label in enumerate(model.classes_):
@@ -427,17 +429,29 @@ _MISSING_MARKERS = ["?"]
 
 
 def _read_csv(path):
-    """The CSV file as a DataFrame; ``;`` or tab separators are detected."""
+    """The CSV file as a DataFrame; ``;`` or tab separators are detected.
+
+    Columns of the same name are an error.
+    """
     import pandas as pd
 
     if not Path(path).is_file():
         raise ValueError(f"file not found: {path}")
+    options = {"na_values": _MISSING_MARKERS}
     try:
-        frame = pd.read_csv(path, na_values=_MISSING_MARKERS)
-        if frame.shape[1] == 1 and re.search(r"[;\t]", str(frame.columns[0])):
-            frame = pd.read_csv(
-                path, sep=None, engine="python", na_values=_MISSING_MARKERS
-            )
+        frame = pd.read_csv(path, **options)
+        first = str(frame.columns[0])
+        if frame.shape[1] == 1 and re.search(r"[;\t]", first):
+            options["sep"] = ";" if first.count(";") >= first.count("\t") else "\t"
+            frame = pd.read_csv(path, **options)
+        header = pd.read_csv(  # the names as written, "?" and all
+            path,
+            sep=options.get("sep", ","),
+            header=None,
+            nrows=1,
+            dtype=str,
+            keep_default_na=False,
+        ).iloc[0]
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"the CSV file {path} is empty") from exc
     except pd.errors.ParserError as exc:
@@ -447,9 +461,29 @@ def _read_csv(path):
             f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save "
             "it as UTF-8 CSV"
         ) from exc
+    _check_unique_names(list(header), path)
     if frame.empty:
         raise ValueError(f"the CSV file {path} has no rows")
     return frame
+
+
+def _check_unique_names(names, path) -> None:
+    """Refuse two columns of one name: pandas renames the second ``label.1``,
+    which would then be a feature (the target itself, if it is ``label``)."""
+    seen = {}
+    for number, name in enumerate(names, start=1):
+        if name.strip():  # pandas names empty headers apart ("Unnamed: 3")
+            seen.setdefault(name, []).append(number)
+    repeated = {name: numbers for name, numbers in seen.items() if len(numbers) > 1}
+    if repeated:
+        listed = "; ".join(
+            f"{name!r} (columns {', '.join(map(str, numbers))})"
+            for name, numbers in repeated.items()
+        )
+        raise ValueError(
+            f"{path} has more than one column of the same name: {listed}. "
+            "Rename or remove the repeated columns"
+        )
 
 
 def _load_csv(path, target, *, named_by="--csv"):
@@ -690,6 +724,21 @@ def _raised_by_skimb(exc) -> bool:
     if trace is None:
         return False
     return Path(trace.tb_frame.f_code.co_filename).parent == Path(__file__).parent
+
+
+def _check_columns(X, model, path) -> None:
+    """Name the columns that the model was fitted on and the file lacks."""
+    fitted = getattr(model, "feature_names_in_", None)
+    if fitted is None:
+        return
+    missing = [str(column) for column in fitted if column not in X.columns]
+    if missing:
+        s = "s" if len(missing) > 1 else ""
+        raise ValueError(
+            f"{path} lacks the column{s} {', '.join(map(repr, missing))} that the "
+            f"model was fitted on; add {'them' if s else 'it'} (empty cells are "
+            "imputed)"
+        )
 
 
 def _numeric_columns(model) -> list:

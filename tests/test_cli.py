@@ -482,6 +482,30 @@ def test_outputs_do_not_overwrite_inputs(small_model, tmp_path):
         assert before == {path: path.read_bytes() for path in before}
 
 
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "a,b,c\n0.1,0.2,0.3\n0.4,inf,0.6\n",
+            "the column 'b' of {} holds inf in data row 2; numbers must be finite",
+        ),
+        ("a,c\n0.1,0.3\n", "{} lacks the column 'b' that the model was fitted on"),
+        ("a\n0.1\n", "{} lacks the columns 'b', 'c' that the model was fitted on"),
+    ],
+    ids=["infinite cell", "missing column", "missing columns"],
+)
+def test_predict_names_the_file_and_column(small_model, tmp_path, text, message):
+    """An infinite cell or a missing column: predict names the file and the
+    column, as fit does; it gave scikit-learn's "Input X contains infinity
+    ..." and "columns are missing: {'b'}"."""
+    data = _write(tmp_path / "new.csv", text)
+    output = tmp_path / "preds.csv"
+    result = _run("predict", str(small_model), data, "--output", str(output))
+    assert result.exit_code == 2, result.output
+    assert f"error: {message.format(data)}" in result.stderr
+    assert not output.exists()
+
+
 def test_target_with_an_image_folder_is_an_error(image_folder, tmp_path):
     """--target names a CSV column; with images it was silently ignored."""
     for args in (
@@ -646,6 +670,20 @@ def test_a_word_among_numbers_is_named(tmp_path):
     rows = "".join(f"{'red' if i % 3 else 7},{i % 2}\n" for i in range(10))
     X, *_ = _load_csv(_csv(tmp_path / "words.csv", "colour,label\n" + rows), "label")
     assert not pd.api.types.is_numeric_dtype(X["colour"])
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_repeated_column_names_are_an_error(tmp_path, separator):
+    """Two columns of one name are an error naming them: pandas renamed the
+    second 'label.1', a feature that leaked the target."""
+    from skimb.cli import _load_csv
+
+    rows = "".join(f"{i},{i % 2},{i % 2}\n" for i in range(8))
+    text = ("x,label,label\n" + rows).replace(",", separator)
+    path = _csv(tmp_path / "dup.csv", text)
+    message = r"more than one column of the same name: 'label' \(columns 2, 3\)"
+    with pytest.raises(ValueError, match=message):
+        _load_csv(path, "label")
 
 
 def test_integer_labels_with_gaps_stay_integers(tmp_path):
