@@ -431,7 +431,9 @@ _MISSING_MARKERS = ["?"]
 def _read_csv(path):
     """The CSV file as a DataFrame; ``;`` or tab separators are detected.
 
-    Columns of the same name are an error.
+    With ``;``, decimal commas (``0,25``) are read as numbers. A first
+    column with no name (pandas's ``to_csv`` writes its index so) is left
+    out, with a note; columns of the same name are an error.
     """
     import pandas as pd
 
@@ -444,6 +446,10 @@ def _read_csv(path):
         if frame.shape[1] == 1 and re.search(r"[;\t]", first):
             options["sep"] = ";" if first.count(";") >= first.count("\t") else "\t"
             frame = pd.read_csv(path, **options)
+            if options["sep"] == ";":  # a European export: 0,25 for 0.25?
+                commas = pd.read_csv(path, decimal=",", **options)
+                if _number_columns(commas) > _number_columns(frame):
+                    frame = commas
         header = pd.read_csv(  # the names as written, "?" and all
             path,
             sep=options.get("sep", ","),
@@ -462,9 +468,20 @@ def _read_csv(path):
             "it as UTF-8 CSV"
         ) from exc
     _check_unique_names(list(header), path)
+    if frame.shape[1] > 1 and not str(header.iloc[0]).strip():
+        frame = frame.drop(columns=frame.columns[0])
+        click.echo(
+            f"note: the first column of {path} has no name; it is read as the "
+            "row index and not used as a feature",
+            err=True,
+        )
     if frame.empty:
         raise ValueError(f"the CSV file {path} has no rows")
     return frame
+
+
+def _number_columns(frame) -> int:
+    return frame.select_dtypes("number").shape[1]
 
 
 def _check_unique_names(names, path) -> None:

@@ -506,6 +506,40 @@ def test_predict_names_the_file_and_column(small_model, tmp_path, text, message)
     assert not output.exists()
 
 
+def test_first_column_without_a_name_is_the_row_index(small_model, tmp_path):
+    """A CSV file written by pandas's to_csv keeps the index as a first
+    column with no name: fit and predict leave it out, with a note (fit
+    trained on it as the feature 'Unnamed: 0', and predict then needed it)."""
+    import joblib
+
+    train = pd.read_csv(small_model.parent / "train.csv")
+    indexed = tmp_path / "indexed.csv"
+    train.to_csv(indexed)  # pandas's default: the index is written
+    model = tmp_path / "m.joblib"
+    args = ["--target", "label", "--strategy", "none", "--model-out", str(model)]
+    result = _run("fit", str(indexed), *args)
+    assert result.exit_code == 0, result.output
+    note = (
+        f"note: the first column of {indexed} has no name; it is read as the "
+        "row index and not used as a feature"
+    )
+    assert note in result.stderr
+    assert list(joblib.load(model)["model"].feature_names_in_) == ["a", "b", "c"]
+    new = train.drop(columns="label").iloc[[3, 1, 2]]
+    new.to_csv(tmp_path / "new_indexed.csv")
+    new.to_csv(tmp_path / "new.csv", index=False)
+    predictions = []
+    for name in ("new_indexed.csv", "new.csv"):
+        output = tmp_path / f"preds_{name}"
+        result = _run(
+            "predict", str(model), str(tmp_path / name), "--output", str(output)
+        )
+        assert result.exit_code == 0, result.output
+        assert ("note: the first column of" in result.stderr) == (name != "new.csv")
+        predictions.append(pd.read_csv(output))
+    pd.testing.assert_frame_equal(*predictions)
+
+
 def test_target_with_an_image_folder_is_an_error(image_folder, tmp_path):
     """--target names a CSV column; with images it was silently ignored."""
     for args in (
@@ -670,6 +704,21 @@ def test_a_word_among_numbers_is_named(tmp_path):
     rows = "".join(f"{'red' if i % 3 else 7},{i % 2}\n" for i in range(10))
     X, *_ = _load_csv(_csv(tmp_path / "words.csv", "colour,label\n" + rows), "label")
     assert not pd.api.types.is_numeric_dtype(X["colour"])
+
+
+def test_semicolon_file_with_decimal_commas(tmp_path):
+    """A ';' file with decimal commas (a European spreadsheet's export) has
+    numbers, not categories (0,1257 was one-hot encoded); with decimal
+    points it is read as before."""
+    from skimb.cli import _read_csv
+
+    frame = pd.DataFrame(
+        {"a": [0.1257, -1.5, 2.0], "n": [1, 2, 3], "label": ["x", "y", "x"]}
+    )
+    frame.to_csv(tmp_path / "commas.csv", sep=";", decimal=",", index=False)
+    pd.testing.assert_frame_equal(_read_csv(tmp_path / "commas.csv"), frame)
+    frame.to_csv(tmp_path / "points.csv", sep=";", index=False)
+    pd.testing.assert_frame_equal(_read_csv(tmp_path / "points.csv"), frame)
 
 
 @pytest.mark.parametrize("separator", [",", ";"])
