@@ -13,10 +13,13 @@ the positive class (`skimb.metrics.imbalanced_scoring()`), on
   eight.
 
 Peers: logistic regression and histogram gradient boosting with balanced
-class weights, imblearn's BalancedRandomForest, scikit-learn's MLP (plain and
-after SMOTE) and scikeras's KerasClassifier with skimb's default network
-(with and without balanced weights). skimb: its defaults, each loss, each
-class-weight strategy, balanced batches, SMOTE + skimb and balanced bagging.
+class weights, imblearn's BalancedRandomForest, scikit-learn's MLP (plain,
+after SMOTE and after RandomOverSampler) and scikeras's KerasClassifier with
+skimb's default network (with and without balanced weights). skimb: its
+defaults, each loss, each class-weight strategy, balanced batches, SMOTE +
+skimb, RandomOverSampler + skimb and balanced bagging. The RandomOverSampler
+rows copy minority rows up to the majority's count, as many rows as SMOTE
+makes but no interpolated ones: a control for what SMOTE's rows add.
 
     python benchmarks/quality.py                      # everything (long)
     python benchmarks/quality.py --quick              # smoke run, seconds
@@ -218,7 +221,7 @@ def make_model(name: str, epochs: int | None, seed: int):
         BalancedBaggingClassifier,
         BalancedRandomForestClassifier,
     )
-    from imblearn.over_sampling import SMOTE
+    from imblearn.over_sampling import SMOTE, RandomOverSampler
     from imblearn.pipeline import make_pipeline
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -244,6 +247,9 @@ def make_model(name: str, epochs: int | None, seed: int):
         ),
         "sk_mlp": sk_mlp,
         "sk_mlp_smote": lambda: make_pipeline(SMOTE(random_state=seed), sk_mlp()),
+        "sk_mlp_ros": lambda: make_pipeline(
+            RandomOverSampler(random_state=seed), sk_mlp()
+        ),
         "scikeras": lambda: make_scikeras(None, epochs or 200, seed),
         "scikeras_balanced": lambda: make_scikeras("balanced", epochs or 200, seed),
         "skimb": lambda: skimb_mlp(),
@@ -254,6 +260,9 @@ def make_model(name: str, epochs: int | None, seed: int):
         "skimb_cw_effective": lambda: skimb_mlp(class_weight="effective"),
         "skimb_balanced_batches": lambda: skimb_mlp(batch_sampler="balanced"),
         "skimb_smote": lambda: make_pipeline(SMOTE(random_state=seed), skimb_mlp()),
+        "skimb_ros": lambda: make_pipeline(
+            RandomOverSampler(random_state=seed), skimb_mlp()
+        ),
         "skimb_bagging": lambda: BalancedBaggingClassifier(
             skimb_mlp(),
             n_estimators=2 if epochs else BAGGING_ESTIMATORS,
@@ -270,6 +279,7 @@ MODELS = {
     "hgb": "HistGradientBoostingClassifier(class_weight='balanced')",
     "sk_mlp": "sklearn MLPClassifier",
     "sk_mlp_smote": "SMOTE + sklearn MLPClassifier",
+    "sk_mlp_ros": "RandomOverSampler + sklearn MLPClassifier",
     "skimb": "skimb.MLPClassifier() defaults (class_weight='balanced')",
     "scikeras": "scikeras KerasClassifier, skimb's default network",
     "scikeras_balanced": "scikeras KerasClassifier, class_weight='balanced'",
@@ -280,6 +290,7 @@ MODELS = {
     "skimb_cw_effective": "skimb, class_weight='effective'",
     "skimb_balanced_batches": "skimb, batch_sampler='balanced'",
     "skimb_smote": "SMOTE + skimb",
+    "skimb_ros": "RandomOverSampler + skimb (copies rows, no interpolation)",
     "skimb_bagging": (
         f"BalancedBaggingClassifier(skimb, n_estimators={BAGGING_ESTIMATORS})"
     ),
