@@ -39,9 +39,14 @@ machine's cores are shared, and spinning OpenMP threads made its fits up to
 and Keras, and scikit-learn's MLP warns when it stops at `max_iter`; those
 warnings are silenced here (they say nothing about the scores). scikeras is
 not recognised as a classifier by scikit-learn >= 1.6, so every model gets an
-explicit `StratifiedKFold`; a scikeras fit with `random_state` also leaves
-TensorFlow's op determinism on, which this script switches off again after
-each scikeras cross-validation.
+explicit `StratifiedKFold`. (A scikeras fit with `random_state` turns
+TensorFlow's op determinism on for the fit and restores the earlier state
+after it, so the models after it run as before.)
+
+Each cell of `--output` records the versions and the git commit that made it
+(`provenance`) and a digest of each test fold's rows (`test_folds`): a
+resumed file keeps the records of its older cells, and cells of one data set
+whose folds differ are refused.
 """
 
 from __future__ import annotations
@@ -332,17 +337,21 @@ def evaluate(model_name, X, y, *, folds, epochs, seed) -> dict:
             scoring=imbalanced_scoring(),
             n_jobs=1,
             error_score="raise",
+            return_indices=True,
         )
-    if model_name.startswith("scikeras"):
-        # scikeras seeds through TF_DETERMINISTIC_OPS, which TensorFlow reads
-        # once and then keeps: switch op determinism off again for the rest.
-        from tensorflow.python.framework import config as tf_config
-
-        if tf_config.is_op_determinism_enabled():
-            tf_config.disable_op_determinism()
     result = {key: scores[f"test_{key}"].tolist() for key, _ in METRICS}
     result["fit_time"] = scores["fit_time"].tolist()
+    result["test_folds"] = [fold_digest(rows) for rows in scores["indices"]["test"]]
     return result
+
+
+def fold_digest(rows) -> str:
+    """A short digest of one test fold's row indices (the same rows in the
+    same order give the same digest)."""
+    import hashlib
+
+    data = np.asarray(rows, dtype=np.int64).tobytes()
+    return hashlib.sha1(data).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------
@@ -501,6 +510,39 @@ def versions() -> dict:
     return info
 
 
+def git_commit(path) -> dict:
+    """The commit of the git checkout holding `path`, and whether its tracked
+    files differ from it; None for each when `path` is not in a checkout."""
+    import subprocess
+
+    def git(*args):
+        try:
+            out = subprocess.run(
+                ["git", "-C", str(path), *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return out.stdout.strip() if out.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"git_commit": commit, "git_dirty": None if status is None else bool(status)}
+
+
+def provenance() -> dict:
+    """What made a cell: the versions, skimb's git commit, when."""
+    import skimb
+
+    return {
+        **versions(),
+        **git_commit(Path(skimb.__file__).resolve().parent),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -597,7 +639,11 @@ def main(argv=None) -> int:
                 file=sys.stderr,
             )
             return 2
-    record["config"] = {**settings, "versions": versions()}
+    # The settings are every cell's; what made a cell (versions, commit) is
+    # in the cell, so resumed cells keep theirs. Files written before that
+    # have one config["versions"], the last run's, kept as it was.
+    record["config"] = {**record.get("config", {}), **settings}
+    made_by = provenance()
     results = record["results"]
     info = {}
     data = {}
@@ -614,6 +660,22 @@ def main(argv=None) -> int:
             X, y = data[name]
             t0 = time.perf_counter()
             cell = evaluate(model, X, y, folds=folds, epochs=epochs, seed=args.seed)
+            cell["provenance"] = made_by
+            other = next(
+                (
+                    (m, c["test_folds"])
+                    for m, c in results.get(name, {}).items()
+                    if "test_folds" in c
+                ),
+                None,
+            )
+            if other and other[1] != cell["test_folds"]:
+                print(
+                    f"error: {model} on {name} was tested on other folds than "
+                    f"{other[0]}; the cells of one table must share their folds",
+                    file=sys.stderr,
+                )
+                return 2
             results.setdefault(name, {})[model] = cell
             print(
                 f"[{time.perf_counter() - start:7.0f} s] {model:24s} {name:14s} "

@@ -1,5 +1,6 @@
 """Smoke tests of the quality benchmark, `benchmarks/quality.py`."""
 
+import importlib.util
 import json
 import os
 import re
@@ -106,3 +107,124 @@ def test_resume_refuses_results_of_other_settings(tmp_path):
         assert output.read_text() == before
     full = run(["--datasets", "table", "--models", "logreg", "--output", str(output)])
     assert full.returncode == 0  # without --resume: a new file
+
+
+@pytest.fixture(scope="module")
+def quality():
+    """benchmarks/quality.py as a module (its main does not run)."""
+    spec = importlib.util.spec_from_file_location("quality_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mean_ranks_give_the_best_score_rank_one_and_average_ties(quality):
+    results = {
+        # a is best (mean 0.8), b and c tie for second and third.
+        "d1": {"a": {"f1": [0.9, 0.7]}, "b": {"f1": [0.5]}, "c": {"f1": [0.5]}},
+        # c is best, a worst.
+        "d2": {"a": {"f1": [0.1]}, "b": {"f1": [0.2]}, "c": {"f1": [0.3]}},
+    }
+    ranks = quality.mean_ranks(results, ["d1", "d2"], ["a", "b", "c"], "f1")
+    assert ranks == pytest.approx({"a": 2.0, "b": 2.25, "c": 1.75})
+
+
+def test_scikeras_peer_builds_skimbs_default_network(quality):
+    """The scikeras rows are meant as skimb's default network fitted by
+    scikeras: same layers, regulariser, initialisers, optimizer and loss."""
+    import warnings
+
+    import keras
+    import numpy as np
+
+    import skimb
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = np.r_[np.zeros(34, int), np.ones(6, int)]
+    ours = skimb.MLPClassifier(random_state=0, max_iter=1).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer = quality.make_scikeras("balanced", 1, 0).fit(X, y)
+
+    def network(model):
+        layers = [
+            {k: v for k, v in layer.get_config().items() if k != "name"}
+            for layer in model.layers
+        ]
+        optimizer = {
+            k: v for k, v in model.optimizer.get_config().items() if k != "name"
+        }
+        return layers, type(model.optimizer), optimizer, keras.losses.get(model.loss)
+
+    layers, optimizer_class, optimizer, loss = network(ours.model_)
+    assert network(peer.model_) == (layers, optimizer_class, optimizer, loss)
+    # What the comparison covers: Dense(100, relu) and softmax, both with
+    # scikit-learn's L2 on a 40-row batch, Adam 1e-3 with epsilon 1e-8.
+    assert [(c["units"], c["activation"]) for c in layers] == [
+        (100, "relu"),
+        (2, "softmax"),
+    ]
+    assert all(c["kernel_regularizer"]["config"]["l2"] > 0 for c in layers)
+    assert optimizer_class is keras.optimizers.Adam
+    assert optimizer["learning_rate"] == pytest.approx(1e-3)
+    assert optimizer["epsilon"] == 1e-8
+    assert loss is keras.losses.sparse_categorical_crossentropy
+    # The same batches and class weights.
+    assert peer.batch_size == ours._batch_size(10_000) == 200
+    assert peer.class_weight == ours.class_weight == "balanced"
+
+
+def test_every_model_is_scored_on_the_same_folds(quality, monkeypatch):
+    """evaluate() gives every model the seed's shuffled, stratified folds."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    y = np.r_[np.zeros(50, int), np.ones(10, int)]
+    # A fast stand-in for each model: what is checked is the split.
+    monkeypatch.setattr(
+        quality, "make_model", lambda name, epochs, seed: LogisticRegression()
+    )
+    for seed in (0, 1):
+        expected = [
+            quality.fold_digest(test)
+            for _, test in StratifiedKFold(3, shuffle=True, random_state=seed).split(
+                X, y
+            )
+        ]
+        for model in quality.MODELS:
+            cell = quality.evaluate(model, X, y, folds=3, epochs=1, seed=seed)
+            assert cell["test_folds"] == expected, (model, seed)
+
+
+def test_resume_keeps_each_cells_provenance_and_refuses_other_folds(tmp_path):
+    output = tmp_path / "results.json"
+    args = ["--quick", "--datasets", "table", "--output", str(output)]
+    first = run(args + ["--models", "logreg"])
+    assert first.returncode == 0, first.stderr[-3000:]
+    record = json.loads(output.read_text())
+    made_by = record["results"]["table"]["logreg"]["provenance"]
+    assert {"skimb", "tensorflow", "scikit-learn", "git_commit"} <= set(made_by)
+    # As if an older version of the code had made the logreg cell.
+    record["results"]["table"]["logreg"]["provenance"] = {"skimb": "0.0.old"}
+    output.write_text(json.dumps(record))
+
+    second = run(args + ["--models", "logreg,hgb", "--resume"])
+    assert second.returncode == 0, second.stderr[-3000:]
+    cells = json.loads(output.read_text())["results"]["table"]
+    assert cells["logreg"]["provenance"] == {"skimb": "0.0.old"}
+    assert cells["hgb"]["provenance"]["skimb"] == made_by["skimb"]
+    assert cells["hgb"]["test_folds"] == cells["logreg"]["test_folds"]
+
+    # A cell tested on other folds does not join the table.
+    record = json.loads(output.read_text())
+    record["results"]["table"]["hgb"]["test_folds"] = ["0" * 16, "1" * 16]
+    record["results"]["table"].pop("logreg")
+    output.write_text(json.dumps(record))
+    third = run(args + ["--models", "logreg", "--resume"])
+    assert third.returncode == 2
+    assert "logreg on table was tested on other folds than hgb" in third.stderr
+    assert "logreg" not in json.loads(output.read_text())["results"]["table"]
