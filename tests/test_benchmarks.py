@@ -32,7 +32,8 @@ EXPECTED = {
         r"^\s+1 .* True$",
         r"^\s+32 .* True$",
         r"3\. predict_proba on 20,000 rows: .* skimb/raw [\d.]+",
-        r"4\. fit on 20,000 x 20 float32: peak extra memory [\d.]+ x",
+        r"4\. fit on 20,000 x 20 float32, peak extra memory .* raw Keras [\d.]+, "
+        r"skimb [\d.]+, skimb/raw [\d.]+",
     ],
     "search_parallel.py": [
         r"GridSearchCV: 2 configurations x 3 folds on 300 x 20",
