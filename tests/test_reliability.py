@@ -493,7 +493,7 @@ def test_fit_memory_stays_under_twice_the_data():
     fresh process with a thread sampling RSS."""
     code = (
         f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); "
-        "from performance import memory; print(memory(2_000_000))"
+        "from performance import memory; print(memory(2_000_000, 'skimb'))"
     )
     out = run_python(code, timeout=900)
     ratio = float(out.strip().splitlines()[-1])
