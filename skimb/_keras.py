@@ -427,14 +427,16 @@ def call_on_small_input(model, X: np.ndarray) -> np.ndarray:
     compilation per power of two, as many as the largest input has bits.
     """
     backend = import_keras().backend.backend()
+    if backend == "jax":
+        return predict_on_batch(model, X)
     if backend == "torch":
         import torch
 
-        with torch.no_grad():  # keeps no activations for a backward pass
-            return to_numpy(model(X, training=False))
-    if backend != "jax":
+        no_gradients = torch.no_grad()  # no activations kept for a backward pass
+    else:
+        no_gradients = contextlib.nullcontext()
+    with no_gradients:
         return to_numpy(model(X, training=False))
-    return predict_on_batch(model, X)
 
 
 def predict_on_batch(model, X: np.ndarray) -> np.ndarray:
@@ -444,11 +446,31 @@ def predict_on_batch(model, X: np.ndarray) -> np.ndarray:
     if import_keras().backend.backend() != "jax":
         return np.asarray(model.predict_on_batch(X))
     n_rows = len(X)
-    n_padded = 1 << max(n_rows - 1, 0).bit_length()
-    if n_padded > n_rows:
-        padding = np.zeros((n_padded - n_rows, *X.shape[1:]), dtype=X.dtype)
-        X = np.concatenate([X, padding])
-    return np.asarray(model.predict_on_batch(X))[:n_rows]
+    padded = pad_rows_to(X, 1 << max(n_rows - 1, 0).bit_length())
+    return np.asarray(model.predict_on_batch(padded))[:n_rows]
+
+
+def pad_rows_to(X: np.ndarray, n_rows: int) -> np.ndarray:
+    """``X`` with zero rows appended up to ``n_rows`` rows (``X`` itself if
+    it has that many)."""
+    n_missing = n_rows - len(X)
+    if n_missing <= 0:
+        return X
+    return np.concatenate([X, np.zeros((n_missing, *X.shape[1:]), dtype=X.dtype)])
+
+
+@contextlib.contextmanager
+def predicting() -> Iterator[None]:
+    """Run a prediction with a model that skimb fitted or holds.
+
+    Calling a model names its ops (kept off the user's counters by
+    :func:`private_layer_names`); predicting with many models (a search, an
+    ensemble) would make TensorFlow warn about retracing
+    (:func:`quiet_retracing`); and on JAX one model call runs at a time
+    (:func:`one_model_call_at_a_time`).
+    """
+    with private_layer_names(), quiet_retracing(), one_model_call_at_a_time():
+        yield
 
 
 @contextlib.contextmanager
@@ -820,8 +842,17 @@ def unsafe_deserialization() -> Iterator[None]:
         yield
 
 
+class UnreadableModelError(ValueError):
+    """A Keras model saved inside an estimator that cannot be rebuilt: its
+    bytes are damaged, or a class it needs is not registered. The CLI tells
+    it from pickle's own errors by this class."""
+
+
 def model_from_bytes(data: bytes):
-    """Rebuild a Keras model saved by :func:`model_to_bytes`."""
+    """Rebuild a Keras model saved by :func:`model_to_bytes`.
+
+    Raises :class:`UnreadableModelError` if it cannot.
+    """
     import zipfile
 
     from keras.src.saving import saving_lib
@@ -841,7 +872,7 @@ def model_from_bytes(data: bytes):
         ):
             return saving_lib.load_model(io.BytesIO(data), compile=True)
     except (zipfile.BadZipFile, OSError, KeyError, EOFError) as exc:
-        raise ValueError(
+        raise UnreadableModelError(
             "The saved Keras model inside this estimator is corrupt or "
             f"truncated ({type(exc).__name__}: {exc}). Refit the estimator "
             "or load an intact copy of the file."
@@ -850,7 +881,7 @@ def model_from_bytes(data: bytes):
         # Keras's message carries the whole model config; keep its point.
         located = re.search(r"Could not locate \w+ '[^']*'", str(exc))
         reason = located[0] if located else str(exc).splitlines()[0]
-        raise ValueError(
+        raise UnreadableModelError(
             f"Keras could not rebuild the model inside this estimator ({reason}). "
             "Custom layers, losses and other objects must be registered with "
             "keras.saving.register_keras_serializable and imported before "

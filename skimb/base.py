@@ -553,13 +553,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         X = self._validate_X(X, reset=False)
-        # Calling a model names its ops; predicting with many models (a
-        # search, an ensemble) makes TensorFlow warn about retracing.
-        with (
-            _keras.private_layer_names(),
-            _keras.quiet_retracing(),
-            _keras.one_model_call_at_a_time(),
-        ):
+        with _keras.predicting():
             outputs = self._forward(X)
         if not np.isfinite(outputs).all():
             # TensorFlow raises for input a layer cannot take (an Embedding
@@ -1385,10 +1379,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
 def _pad_rows(X: np.ndarray) -> np.ndarray:
     """Pad a 2-D X with zero rows to a multiple of ``_ROW_BLOCK`` rows."""
-    n_missing = -len(X) % _ROW_BLOCK
-    if X.ndim != 2 or not n_missing:
+    if X.ndim != 2:
         return X
-    return np.concatenate([X, np.zeros((n_missing, X.shape[1]), dtype=X.dtype)])
+    return _keras.pad_rows_to(X, len(X) + -len(X) % _ROW_BLOCK)
 
 
 #: keras.Model.fit arguments that skimb sets, and where a user sets them.

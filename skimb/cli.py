@@ -439,25 +439,14 @@ def _read_csv(path):
 
     if not Path(path).is_file():
         raise ValueError(f"file not found: {path}")
-    options = {"na_values": _MISSING_MARKERS}
     try:
+        header, separator = _read_header(path)
+        options = {"na_values": _MISSING_MARKERS, "sep": separator}
         frame = pd.read_csv(path, **options)
-        first = str(frame.columns[0])
-        if frame.shape[1] == 1 and re.search(r"[;\t]", first):
-            options["sep"] = ";" if first.count(";") >= first.count("\t") else "\t"
-            frame = pd.read_csv(path, **options)
-            if options["sep"] == ";":  # a European export: 0,25 for 0.25?
-                commas = pd.read_csv(path, decimal=",", **options)
-                if _number_columns(commas) > _number_columns(frame):
-                    frame = commas
-        header = pd.read_csv(  # the names as written, "?" and all
-            path,
-            sep=options.get("sep", ","),
-            header=None,
-            nrows=1,
-            dtype=str,
-            keep_default_na=False,
-        ).iloc[0]
+        if separator == ";":  # a European export: 0,25 for 0.25?
+            commas = pd.read_csv(path, decimal=",", **options)
+            if _number_columns(commas) > _number_columns(frame):
+                frame = commas
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"the CSV file {path} is empty") from exc
     except pd.errors.ParserError as exc:
@@ -467,8 +456,8 @@ def _read_csv(path):
             f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save "
             "it as UTF-8 CSV"
         ) from exc
-    _check_unique_names(list(header), path)
-    if frame.shape[1] > 1 and not str(header.iloc[0]).strip():
+    _check_unique_names(header, path)
+    if frame.shape[1] > 1 and not header[0].strip():
         frame = frame.drop(columns=frame.columns[0])
         click.echo(
             f"note: the first column of {path} has no name; it is read as the "
@@ -478,6 +467,25 @@ def _read_csv(path):
     if frame.empty:
         raise ValueError(f"the CSV file {path} has no rows")
     return frame
+
+
+def _read_header(path) -> tuple[list[str], str]:
+    """The column names of a CSV file as written ("?" and all), and its
+    separator: ``,``, or ``;`` or tab if the first line has no comma outside
+    quotes but has those."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        # pandas skips blank lines before the header too
+        first_line = next((line for line in file if line.strip()), None)
+    if first_line is None:
+        raise ValueError(f"the CSV file {path} is empty")
+    names = next(csv.reader([first_line]))
+    separator = ","
+    if len(names) == 1 and re.search(r"[;\t]", names[0]):
+        separator = ";" if names[0].count(";") >= names[0].count("\t") else "\t"
+        names = next(csv.reader([first_line], delimiter=separator))
+    return names, separator
 
 
 def _number_columns(frame) -> int:
@@ -689,6 +697,8 @@ def _image_files(folder) -> list[str]:
 
 
 def _load_model_file(path, joblib):
+    from . import _keras
+
     if not Path(path).is_file():
         raise ValueError(f"model file not found: {path}")
     not_a_model = ValueError(
@@ -703,7 +713,7 @@ def _load_model_file(path, joblib):
             "versions of skimb and its libraries?"
         ) from exc
     except Exception as exc:  # pickle raises many kinds of errors
-        if isinstance(exc, ValueError) and _raised_by_skimb(exc):
+        if isinstance(exc, _keras.UnreadableModelError):
             # skimb's own message: a damaged Keras model inside, say.
             raise ValueError(
                 f"cannot read the model file {path}: {reason(exc)}"
@@ -731,16 +741,6 @@ def _is_pickle(path) -> bool:
     with open(path, "rb") as file:
         head = file.read(2)
     return len(head) == 2 and head[0] == 0x80 and 2 <= head[1] <= 5
-
-
-def _raised_by_skimb(exc) -> bool:
-    """True if skimb's own code raised ``exc`` (not pickle, joblib or NumPy)."""
-    trace = exc.__traceback__
-    while trace is not None and trace.tb_next is not None:
-        trace = trace.tb_next
-    if trace is None:
-        return False
-    return Path(trace.tb_frame.f_code.co_filename).parent == Path(__file__).parent
 
 
 def _check_columns(X, model, path) -> None:

@@ -901,11 +901,7 @@ def _default_size(backbone) -> int:
 
 def _embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
     """Run ``extractor`` over images (array or paths), batch by batch."""
-    with (
-        _keras.private_layer_names(),
-        _keras.quiet_retracing(),
-        _keras.one_model_call_at_a_time(),
-    ):
+    with _keras.predicting():
         embeddings = _embed_batches(extractor, X, batch_size=batch_size, size=size)
     _warn_if_features_vanish(embeddings)
     return embeddings
