@@ -201,9 +201,11 @@ def embedding_model():
 codes = np.arange(40).reshape(-1, 1) % 10
 labels = codes[:, 0] % 2
 fitted = KerasClassifier(embedding_model, epochs=1, random_state=0).fit(codes, labels)
+weights = fitted.model_.trainable_variables
+report = {"gradients_kept": sum(w.value.grad is not None for w in weights)}
 grad_modes.clear()
 fitted.predict_proba(codes[:5])
-report = {"predict_grad_modes": sorted(set(grad_modes))}
+report["predict_grad_modes"] = sorted(set(grad_modes))
 for name, attempt in {
     "predict": lambda: fitted.predict_proba(np.array([[25]])),
     "fit": lambda: KerasClassifier(embedding_model, epochs=1).fit(codes + 5, labels),
@@ -221,7 +223,8 @@ def test_torch_index_errors_and_predictions_without_gradients():
     """On PyTorch, an Embedding code out of range is skimb's ValueError (it
     was torch's IndexError, at fit and at prediction), and the small-input
     path runs the model without recording gradients (it kept every
-    activation for a backward pass that never came)."""
+    activation for a backward pass that never came). A fit leaves no
+    gradients on the model's weights."""
     if importlib.util.find_spec("torch") is None:
         pytest.skip(
             "torch is not installed: the test extra leaves it out (see "
@@ -231,6 +234,7 @@ def test_torch_index_errors_and_predictions_without_gradients():
         TORCH_ERRORS_AND_GRADIENTS, env={"KERAS_BACKEND": "torch"}, timeout=600
     )
     report = json.loads(out.strip().splitlines()[-1])
+    assert report["gradients_kept"] == 0  # the last train step's are freed
     assert report["predict_grad_modes"] == [False]
     assert report["predict"].startswith("Keras could not run the model on X")
     assert report["fit"].startswith("Keras could not fit the model")
