@@ -22,6 +22,7 @@ import sys
 import threading
 import types
 import warnings
+import weakref
 import zlib
 from collections.abc import Iterator
 
@@ -392,24 +393,29 @@ def model_params(estimator) -> dict:
     }
 
 
-_JAX_CALLS = threading.RLock()
+#: One lock per model, for :func:`one_model_call_at_a_time` on JAX.
+_JAX_CALLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_JAX_CALLS_GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def one_model_call_at_a_time() -> Iterator[None]:
-    """On the JAX backend, run a model call (predict, a direct call) only
-    while no other thread runs one; on the others, do nothing.
+def one_model_call_at_a_time(model) -> Iterator[None]:
+    """On the JAX backend, run a call of ``model`` (predict, a direct call)
+    only while no other thread runs one of it; on the others, do nothing.
 
     Keras's JAX trainer is not safe to use from several threads: ``predict``
     takes the model's variables out and puts them back, and its compiled
     step donates their buffers to XLA. Threads predicting with one model (a
     threading-backend search, embedders sharing one cached extractor) failed
-    and could leave the model without weights.
+    and could leave the model without weights. Calls of other models do
+    not wait.
     """
     if import_keras().backend.backend() != "jax":
         yield
         return
-    with _JAX_CALLS:
+    with _JAX_CALLS_GUARD:
+        lock = _JAX_CALLS.setdefault(model, threading.RLock())
+    with lock:
         yield
 
 
@@ -460,8 +466,8 @@ def pad_rows_to(X: np.ndarray, n_rows: int) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def predicting() -> Iterator[None]:
-    """Run a prediction with a model that skimb fitted or holds.
+def predicting(model) -> Iterator[None]:
+    """Run a prediction with ``model``, which skimb fitted or holds.
 
     Calling a model names its ops (kept off the user's counters by
     :func:`private_layer_names`); predicting with many models (a search, an
@@ -469,7 +475,7 @@ def predicting() -> Iterator[None]:
     (:func:`quiet_retracing`); and on JAX one model call runs at a time
     (:func:`one_model_call_at_a_time`).
     """
-    with private_layer_names(), quiet_retracing(), one_model_call_at_a_time():
+    with private_layer_names(), quiet_retracing(), one_model_call_at_a_time(model):
         yield
 
 

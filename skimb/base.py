@@ -553,7 +553,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "model_")
         X = self._validate_X(X, reset=False)
-        with _keras.predicting():
+        with _keras.predicting(self.model_):
             outputs = self._forward(X)
         if not np.isfinite(outputs).all():
             # TensorFlow raises for input a layer cannot take (an Embedding

@@ -901,7 +901,7 @@ def _default_size(backbone) -> int:
 
 def _embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
     """Run ``extractor`` over images (array or paths), batch by batch."""
-    with _keras.predicting():
+    with _keras.predicting(extractor):
         embeddings = _embed_batches(extractor, X, batch_size=batch_size, size=size)
     _warn_if_features_vanish(embeddings)
     return embeddings

@@ -108,7 +108,33 @@ X_big = np.resize(X, (2000, X.shape[1]))  # model.predict, not the fast path
 expected = clf.predict_proba(X_big)
 with ThreadPoolExecutor(4) as pool:
     results = list(pool.map(lambda _: clf.predict_proba(X_big), range(8)))
+# Calls of one model wait for each other; calls of another model do not.
+from skimb import _keras
+import threading
+
+def enter(model, entered):
+    with _keras.one_model_call_at_a_time(model):
+        entered.set()
+
+other_clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=1).fit(X, y)
+with _keras.one_model_call_at_a_time(clf.model_):
+    other_model, same_model = threading.Event(), threading.Event()
+    threading.Thread(target=enter, args=(other_clf.model_, other_model)).start()
+    waiter = threading.Thread(target=enter, args=(clf.model_, same_model))
+    waiter.start()
+    other_model_ran = other_model.wait(30)
+    same_model_waited = not same_model.wait(1)
+waiter.join(30)
+other_expected = other_clf.predict_proba(X_big)
+with ThreadPoolExecutor(4) as pool:
+    mixed = list(pool.map(
+        lambda i: (i % 2, (clf, other_clf)[i % 2].predict_proba(X_big)), range(8)
+    ))
 report = {
+    "lock_per_model": [other_model_ran, same_model_waited, same_model.is_set()],
+    "two_models_identical": all(
+        np.array_equal(r, (expected, other_expected)[i]) for i, r in mixed
+    ),
     "threads_identical": all(np.array_equal(r, expected) for r in results),
     "pickle_identical": bool(
         np.array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X_big), expected)
@@ -163,7 +189,8 @@ print(json.dumps(report))
 def test_jax_predicts_from_threads_and_refuses_nan_outputs():
     """On JAX, threads predicting with one model get the sequential results
     (Keras's JAX predict takes the variables out meanwhile: they failed and
-    left the model without weights), and input a layer cannot take is an
+    left the model without weights; calls of another model do not wait),
+    and input a layer cannot take is an
     error (JAX returns NaN where TensorFlow raises). Small inputs, padded
     to a power of two rows on JAX, predict each row as a full batch does."""
     if importlib.util.find_spec("jax") is None:
@@ -171,6 +198,8 @@ def test_jax_predicts_from_threads_and_refuses_nan_outputs():
     out = run_python(JAX_THREADS_AND_NAN, env={"KERAS_BACKEND": "jax"}, timeout=600)
     report = json.loads(out.strip().splitlines()[-1])
     assert report["threads_identical"]
+    assert report["lock_per_model"] == [True, True, True]
+    assert report["two_models_identical"]
     assert report["pickle_identical"]
     assert report["table_rows_kept"]
     assert report["image_rows_kept"]
