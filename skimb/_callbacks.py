@@ -38,6 +38,11 @@ class ScikitLearnStopping(keras.callbacks.Callback):
         Divide the learning rate by 5 instead of stopping.
     restore_best_weights : bool, default=False
         Keep the weights of the best epoch.
+    state : dict or None, default=None
+        Where the best loss and the count of epochs without improvement are
+        kept (keys ``"best_loss"`` and ``"no_improvement_count"``). A dict
+        that already holds them is gone on from, as ``partial_fit`` calls
+        do; an empty one starts afresh. ``None`` starts afresh too.
     """
 
     def __init__(
@@ -47,6 +52,7 @@ class ScikitLearnStopping(keras.callbacks.Callback):
         n_iter_no_change,
         adaptive=False,
         restore_best_weights=False,
+        state=None,
     ):
         super().__init__()
         self.monitor = monitor
@@ -54,25 +60,27 @@ class ScikitLearnStopping(keras.callbacks.Callback):
         self.n_iter_no_change = n_iter_no_change
         self.adaptive = adaptive
         self.restore_best_weights = restore_best_weights
+        self.state = {} if state is None else state
 
     def on_train_begin(self, logs=None):
-        self.best_loss = math.inf
-        self.no_improvement_count = 0
+        self.state.setdefault("best_loss", math.inf)
+        self.state.setdefault("no_improvement_count", 0)
         self.best_weights = None
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get(self.monitor)
         if loss is None:
             return
-        if loss > self.best_loss - self.tol:
-            self.no_improvement_count += 1
+        state = self.state
+        if loss > state["best_loss"] - self.tol:
+            state["no_improvement_count"] += 1
         else:
-            self.no_improvement_count = 0
-        if loss < self.best_loss:
-            self.best_loss = loss
+            state["no_improvement_count"] = 0
+        if loss < state["best_loss"]:
+            state["best_loss"] = loss
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
-        if self.no_improvement_count > self.n_iter_no_change:
+        if state["no_improvement_count"] > self.n_iter_no_change:
             self._on_plateau()
 
     def _on_plateau(self):
@@ -81,7 +89,7 @@ class ScikitLearnStopping(keras.callbacks.Callback):
             self.model.stop_training = True
             return
         self.model.optimizer.learning_rate = rate / 5.0
-        self.no_improvement_count = 0
+        self.state["no_improvement_count"] = 0
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:

@@ -1192,7 +1192,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         _check_fit_kwargs(user_kwargs, model)
         # partial_fit runs the user's callbacks, without early stopping.
         callbacks = (
-            self._user_callbacks()
+            self._user_callbacks() + self._incremental_callbacks()
             if incremental
             else self._make_callbacks(valid, resume=resume)
         )
@@ -1280,6 +1280,10 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     def _user_callbacks(self) -> list:
         """The user's callbacks, copied or created for this fit."""
         return _instantiate_callbacks(self.callbacks, self._routed_params("callbacks"))
+
+    def _incremental_callbacks(self) -> list:
+        """skimb's own callbacks for a ``partial_fit`` call: none here."""
+        return []
 
     def _make_callbacks(self, valid, resume=None) -> list:
         """The user's callbacks, plus early stopping (from ``resume``)."""

@@ -51,7 +51,9 @@ class MLPClassifier(KerasClassifier):
     learning_rate : {"constant", "adaptive"}, default="constant"
         With ``solver="sgd"``, ``"adaptive"`` divides the learning rate by 5
         where training would stop (see ``tol``), and stops once the rate is
-        at or below 1e-6, as in scikit-learn. Like there, the ``"adam"``
+        at or below 1e-6, as in scikit-learn. ``partial_fit`` calls count
+        their epochs towards that plateau, going on from earlier calls and
+        the fit, and lower the rate likewise. Like there, the ``"adam"``
         solver ignores it.
 
     learning_rate_init : float, default=0.001
@@ -432,15 +434,42 @@ class MLPClassifier(KerasClassifier):
         # validation_data alone is only reported (as val_loss), as
         # scikit-learn watches held-out data only for early_stopping.
         watch_validation = self.early_stopping and valid is not None
+        # A fit starts the count of epochs without improvement afresh;
+        # partial_fit calls go on from it (_incremental_callbacks).
+        self._loss_plateau = {}
         return [
             ScikitLearnStopping(
                 monitor="val_loss" if watch_validation else "loss",
                 tol=self.tol,
                 n_iter_no_change=self.n_iter_no_change,
-                adaptive=self.solver == "sgd" and self.learning_rate == "adaptive",
+                adaptive=self._adaptive_rate(),
                 restore_best_weights=self.early_stopping,
+                state=self._loss_plateau,
             )
         ]
+
+    def _incremental_callbacks(self) -> list:
+        """With ``learning_rate="adaptive"``, as in scikit-learn, each
+        ``partial_fit`` call counts its epoch towards the plateau that divides
+        the rate by 5, going on from the earlier calls (and the fit)."""
+        if not self._adaptive_rate():
+            return []
+        from ._callbacks import ScikitLearnStopping
+
+        if not hasattr(self, "_loss_plateau"):  # a first call, or an older pickle
+            self._loss_plateau = {}
+        return [
+            ScikitLearnStopping(
+                monitor="loss",
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                adaptive=True,
+                state=self._loss_plateau,
+            )
+        ]
+
+    def _adaptive_rate(self) -> bool:
+        return self.solver == "sgd" and self.learning_rate == "adaptive"
 
     def _store_fit_results(self, model, history, warm):
         super()._store_fit_results(model, history, warm)

@@ -2,9 +2,11 @@
 
 import inspect
 import re
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import f1_score, recall_score
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLP
@@ -166,6 +168,43 @@ def test_adaptive_learning_rate_as_in_sklearn(imbalanced_data):
     assert float(clf.model_.optimizer.learning_rate) == pytest.approx(
         theirs._optimizer.learning_rate
     )
+
+
+def test_adaptive_learning_rate_over_partial_fit_as_in_sklearn(imbalanced_data):
+    """partial_fit calls, each one epoch, go on counting the epochs without
+    improvement (from the fit before them, too), so learning_rate='adaptive'
+    divides the rate by 5 on the calls where scikit-learn's does; it used to
+    start a fresh count at each call and never lower the rate."""
+    X, y = imbalanced_data
+    params = {
+        "solver": "sgd",
+        "learning_rate": "adaptive",
+        "learning_rate_init": 0.01,
+        "tol": 10.0,  # no epoch improves by 10: a plateau every 2 epochs
+        "n_iter_no_change": 1,
+    }
+    ours = _fast_mlp(**params)
+    theirs = SklearnMLP(hidden_layer_sizes=(16,), random_state=0, **params)
+    ours_rates, their_rates = [], []
+    for _ in range(5):
+        ours.partial_fit(X, y, classes=[0, 1])
+        theirs.partial_fit(X, y, classes=[0, 1])
+        ours_rates.append(float(ours.model_.optimizer.learning_rate))
+        their_rates.append(theirs._optimizer.learning_rate)
+    assert their_rates == pytest.approx([0.01, 0.01, 0.002, 0.002, 0.0004])
+    assert ours_rates == pytest.approx(their_rates)
+    # After a fit of 2 epochs (one without improvement), the first call
+    # reaches the plateau.
+    ours = _fast_mlp(**params, max_iter=2)
+    theirs = SklearnMLP(hidden_layer_sizes=(16,), random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 2 epochs only
+        ours.fit(X, y)
+        theirs.set_params(max_iter=2).fit(X, y)
+    ours.partial_fit(X, y)
+    theirs.partial_fit(X, y)
+    assert float(ours.model_.optimizer.learning_rate) == pytest.approx(0.002)
+    assert theirs._optimizer.learning_rate == pytest.approx(0.002)
 
 
 def test_adam_ignores_adaptive(imbalanced_data):
