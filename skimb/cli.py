@@ -117,6 +117,21 @@ def _backbone_options(function):
     return function
 
 
+def _no_dash(why, instead):
+    """A callback that refuses ``-`` (standard output, to many Unix tools)
+    for an option that writes files: click would write a file named ``-``."""
+
+    def callback(ctx, param, value):
+        if value == "-":
+            raise click.BadParameter(
+                f"'-' would be standard output, but {why}; give a name "
+                f"instead, such as {instead}"
+            )
+        return value
+
+    return callback
+
+
 def _data_options(function):
     options = [
         click.option(
@@ -173,6 +188,11 @@ def _data_options(function):
 @click.option(
     "--output",
     type=click.Path(file_okay=False),
+    callback=_no_dash(
+        "--output is the folder for results.json and pr_curve.png (the table "
+        "is printed on standard output anyway)",
+        "--output results",
+    ),
     help="Write results.json and pr_curve.png into this folder.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar; the table only.")
@@ -251,6 +271,7 @@ def strategies():
     "--model-out",
     required=True,
     type=click.Path(dir_okay=False),
+    callback=_no_dash("the model is a binary joblib file", "--model-out model.joblib"),
     help="Where to save the fitted model (joblib).",
 )
 @click.option(
@@ -311,8 +332,9 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
 @click.option(
     "--output",
     required=True,
-    type=click.Path(dir_okay=False),
-    help="CSV file for the predictions and class probabilities.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="CSV file for the predictions and class probabilities; - writes "
+    "them to standard output.",
 )
 @_guard
 def predict(model_file, data, output):
@@ -326,9 +348,11 @@ def predict(model_file, data, output):
     import joblib
     import pandas as pd
 
-    _check_not_an_input(output, "--output", model_file, "model file")
-    _check_not_an_input(output, "--output", data, "data file")
-    _writable_file(output)
+    to_stdout = output == "-"  # as in many Unix tools
+    if not to_stdout:
+        _check_not_an_input(output, "--output", model_file, "model file")
+        _check_not_an_input(output, "--output", data, "data file")
+        _writable_file(output)
     saved = _load_model_file(model_file, joblib)
     model = saved["model"]
     out = pd.DataFrame()
@@ -353,6 +377,9 @@ def predict(model_file, data, output):
     out["prediction"] = model.classes_[proba.argmax(axis=1)]
     for j, label in enumerate(model.classes_):
         out[f"proba_{label}"] = proba[:, j]
+    if to_stdout:  # the CSV alone, so that it can be piped
+        click.echo(out.to_csv(index=False), nl=False)
+        return
     out.to_csv(output, index=False)
     click.echo(f"wrote {len(out)} predictions to {output}")
 

@@ -1,5 +1,6 @@
 """Tests of the skimb command line and the strategy comparison behind it."""
 
+import io
 import json
 import subprocess
 import sys
@@ -480,6 +481,56 @@ def test_outputs_do_not_overwrite_inputs(small_model, tmp_path):
         assert result.exit_code == 2, result.output
         assert message in result.stderr and "another file name" in result.stderr
         assert before == {path: path.read_bytes() for path in before}
+
+
+def test_predict_output_dash_is_standard_output(small_model, tmp_path, monkeypatch):
+    """predict --output - writes the CSV, and only the CSV, to standard
+    output, as many Unix tools do; it wrote a file named '-'. Without
+    --output, predict still stops with click's missing-option error."""
+    monkeypatch.chdir(tmp_path)
+    new = _write(tmp_path / "new.csv", "a,b,c\n0.1,0.2,0.3\n-1,0.5,2\n")
+    result = _run("predict", str(small_model), new, "--output", "-")
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "-").exists()
+    result_file = _run("predict", str(small_model), new, "--output", "preds.csv")
+    assert result_file.exit_code == 0, result_file.output
+    assert result.stdout == (tmp_path / "preds.csv").read_text()
+    assert list(pd.read_csv(io.StringIO(result.stdout)).columns) == [
+        "prediction",
+        "proba_common",
+        "proba_rare",
+    ]
+    result = _run("predict", str(small_model), new)
+    assert result.exit_code == 2
+    assert "Missing option '--output'" in result.stderr
+
+
+def test_dash_is_refused_where_files_are_written(small_model, tmp_path, monkeypatch):
+    """compare's --output (a folder) and fit's --model-out (a binary file)
+    cannot be standard output: '-' is a usage error that says what to give;
+    both wrote a file named '-'."""
+    monkeypatch.chdir(tmp_path)
+    train = str(small_model.parent / "train.csv")
+    cases = [
+        (
+            ["compare", "--strategies", "none", "--quiet", "--output", "-"],
+            "Invalid value for '--output': '-' would be standard output, but "
+            "--output is the folder for results.json and pr_curve.png",
+            "give a name instead, such as --output results",
+        ),
+        (
+            ["fit", train, "--target", "label", "--model-out", "-"],
+            "Invalid value for '--model-out': '-' would be standard output, but "
+            "the model is a binary joblib file",
+            "give a name instead, such as --model-out model.joblib",
+        ),
+    ]
+    for args, message, instead in cases:
+        result = _run(*args)
+        assert result.exit_code == 2, result.output
+        assert "Usage: " in result.stderr
+        assert message in result.stderr and instead in result.stderr
+        assert not (tmp_path / "-").exists()
 
 
 @pytest.mark.parametrize(
