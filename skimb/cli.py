@@ -307,6 +307,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
         _check_no_target(target)
         embedder, X, y, _ = _embed_folder(data, backbone, weights)
     else:
+        _check_no_backbone(f"DATA {data} is not a folder")
         X, y, preprocessor, _, _ = _load_csv(
             data, target, named_by=f"the CSV file {data}"
         )
@@ -433,9 +434,11 @@ def _load_data(csv_path, target, images_dir, backbone, weights):
         _check_no_target(target)
         return _load_images(images_dir, backbone, weights)
     if csv_path:
+        _check_no_backbone(f"--csv {csv_path} is a CSV table")
         return _load_csv(csv_path, target)
     if target:
         raise ValueError("--target needs --csv")
+    _check_no_backbone("without --csv or --images compare runs on its built-in table")
     from .datasets import make_imbalanced_table
 
     X, y = make_imbalanced_table()
@@ -448,6 +451,26 @@ def _check_no_target(target):
             "--target names the label column of a CSV file; an image folder's "
             "labels are its subfolder names. Leave --target out."
         )
+
+
+def _check_no_backbone(why):
+    """Refuse --backbone or --weights given with table data: they were
+    silently ignored there."""
+    given = [f"--{name}" for name in ("backbone", "weights") if _given(name)]
+    if given:
+        options = " and ".join(given)
+        applies = "applies" if len(given) == 1 else "apply"
+        raise ValueError(
+            f"{options} {applies} to image folders only, and {why}. Leave {options} out"
+        )
+
+
+def _given(name) -> bool:
+    """True if the option ``name`` was given, not left at its default."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
 
 
 #: Cells read as missing besides pandas's defaults (empty, NA, NaN, ...):

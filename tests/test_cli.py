@@ -602,6 +602,41 @@ def test_target_with_an_image_folder_is_an_error(image_folder, tmp_path):
         assert "an image folder's labels are its subfolder names" in result.stderr
 
 
+def test_backbone_with_table_data_is_an_error(small_model, tmp_path):
+    """--backbone and --weights apply to image folders; given with a CSV
+    file (fit, compare --csv) or the built-in table they were silently
+    ignored. Given means given: the default value spelt out counts too."""
+    train = str(small_model.parent / "train.csv")
+    model = tmp_path / "m.joblib"
+    fit = ["fit", train, "--target", "label", "--model-out", str(model)]
+    compare = ["compare", "--strategies", "none", "--folds", "2", "--quiet"]
+    csv = ["--csv", train, "--target", "label"]
+    not_a_folder = f"and DATA {train} is not a folder"
+    cases = [
+        (fit + ["--backbone", "resnet50"], "--backbone applies", not_a_folder),
+        (fit + ["--weights", "none"], "--weights applies", not_a_folder),
+        (fit + ["--backbone", "mobilenet_v2"], "--backbone applies", not_a_folder),
+        (
+            compare + csv + ["--backbone", "resnet50", "--weights", "none"],
+            "--backbone and --weights apply",
+            f"and --csv {train} is a CSV table. Leave --backbone and --weights out\n",
+        ),
+        (
+            compare + ["--weights", "imagenet"],
+            "--weights applies",
+            "and without --csv or --images compare runs on its built-in table",
+        ),
+    ]
+    for args, options, why in cases:
+        result = _run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith(
+            f"error: {options} to image folders only, {why}"
+        ), result.stderr
+        assert "skimb compare:" not in result.output  # nothing was fitted
+        assert not model.exists()
+
+
 def test_warnings_are_one_line_in_the_option_spelling(image_folder, tmp_path):
     """The library's warnings print as 'warning: ...' in --option terms,
     without Python's file:line prefix and source line."""
