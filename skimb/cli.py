@@ -1,9 +1,10 @@
 """The ``skimb`` command: compare imbalance strategies, fit and predict.
 
-``skimb compare`` runs on the built-in 90:10 table with no arguments, on a
-CSV table with ``--csv FILE --target COLUMN``, or on a folder of class
-subfolders of images with ``--images DIR``. Bad input ends with one
-``error:`` line on stderr and exit code 2, never a traceback.
+``skimb compare`` runs on the built-in 90:10 table with no arguments, or on
+DATA as ``skimb fit`` takes it: a CSV table (``DATA --target COLUMN``, or
+``--csv FILE --target COLUMN``) or a folder of class subfolders of images
+(``DATA``, or ``--images DIR``). Bad input ends with one ``error:`` line on
+stderr and exit code 2, never a traceback.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -154,6 +155,7 @@ def _data_options(function):
 
 
 @main.command()
+@click.argument("data", required=False, type=click.Path())
 @_data_options
 @click.option(
     "--strategies",
@@ -198,6 +200,7 @@ def _data_options(function):
 @click.option("--quiet", is_flag=True, help="No progress bar; the table only.")
 @_guard
 def compare(
+    data,
     csv_path,
     target,
     images_dir,
@@ -212,8 +215,9 @@ def compare(
 ):
     """Compare imbalance strategies with stratified cross-validation.
 
-    With no data option it runs on the built-in 90:10 table (1,000 rows,
-    20 features).
+    DATA is a CSV file (with --target) or an image folder, as for 'skimb
+    fit'; --csv FILE or --images DIR name the data instead. Without any of
+    them it runs on the built-in 90:10 table (1,000 rows, 20 features).
     """
     from .compare import STRATEGIES, compare_strategies
 
@@ -226,7 +230,7 @@ def compare(
     if output:
         _writable_folder(output)
     X, y, preprocessor, params, source = _load_data(
-        csv_path, target, images_dir, backbone, weights
+        data, csv_path, target, images_dir, backbone, weights
     )
     result = _run_with_progress(
         compare_strategies,
@@ -426,19 +430,35 @@ def _parse_strategies(text):
     return _check_strategies([name.strip() for name in text.split(",") if name.strip()])
 
 
-def _load_data(csv_path, target, images_dir, backbone, weights):
-    """X, y, the preprocessing step, network params and a description."""
+def _load_data(data, csv_path, target, images_dir, backbone, weights):
+    """X, y, the preprocessing step, network params and a description.
+
+    DATA is read as 'skimb fit' reads it: an image folder if it is a folder,
+    a CSV file otherwise.
+    """
     if csv_path and images_dir:
         raise ValueError("give either --csv or --images, not both")
+    if data and (csv_path or images_dir):
+        option = f"--csv {csv_path}" if csv_path else f"--images {images_dir}"
+        raise ValueError(
+            f"DATA {data} and {option} both name the data; give one of them"
+        )
+    if data and Path(data).is_dir():
+        images_dir = data
     if images_dir:
         _check_no_target(target)
         return _load_images(images_dir, backbone, weights)
+    if data:
+        _check_no_backbone(f"DATA {data} is not a folder")
+        return _load_csv(data, target, named_by=f"the CSV file {data}")
     if csv_path:
         _check_no_backbone(f"--csv {csv_path} is a CSV table")
         return _load_csv(csv_path, target)
     if target:
-        raise ValueError("--target needs --csv")
-    _check_no_backbone("without --csv or --images compare runs on its built-in table")
+        raise ValueError("--target needs a CSV file: DATA or --csv FILE")
+    _check_no_backbone(
+        "without DATA, --csv or --images compare runs on its built-in table"
+    )
     from .datasets import make_imbalanced_table
 
     X, y = make_imbalanced_table()

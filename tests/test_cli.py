@@ -609,7 +609,16 @@ def test_backbone_with_table_data_is_an_error(small_model, tmp_path):
     train = str(small_model.parent / "train.csv")
     model = tmp_path / "m.joblib"
     fit = ["fit", train, "--target", "label", "--model-out", str(model)]
-    compare = ["compare", "--strategies", "none", "--folds", "2", "--quiet"]
+    compare = [
+        "compare",
+        "--strategies",
+        "none",
+        "--folds",
+        "2",
+        "--n-jobs",
+        "1",
+        "--quiet",
+    ]
     csv = ["--csv", train, "--target", "label"]
     not_a_folder = f"and DATA {train} is not a folder"
     cases = [
@@ -624,7 +633,7 @@ def test_backbone_with_table_data_is_an_error(small_model, tmp_path):
         (
             compare + ["--weights", "imagenet"],
             "--weights applies",
-            "and without --csv or --images compare runs on its built-in table",
+            "and without DATA, --csv or --images compare runs on its built-in table",
         ),
     ]
     for args, options, why in cases:
@@ -635,6 +644,58 @@ def test_backbone_with_table_data_is_an_error(small_model, tmp_path):
         ), result.stderr
         assert "skimb compare:" not in result.output  # nothing was fitted
         assert not model.exists()
+
+
+def test_compare_takes_data_as_fit_does(small_model, tmp_path, monkeypatch):
+    """compare takes DATA as fit does, a CSV file or an image folder, beside
+    --csv and --images (which keep working); DATA with either is an error.
+    compare took --csv and --images only, fit a positional DATA only."""
+    from skimb import cli
+    from skimb.datasets import make_imbalanced_table
+
+    train = str(small_model.parent / "train.csv")
+    quick = ["--strategies", "none", "--folds", "2", "--n-jobs", "1", "--quiet"]
+    result = _run("compare", train, "--target", "label", *quick)
+    assert result.exit_code == 0, result.output
+    assert f"skimb compare: {train} (target 'label')" in " ".join(result.stdout.split())
+    # A folder goes where --images goes (embedding it is the slow test's job).
+    calls = []
+
+    def load_images(*args):
+        calls.append(args)
+        return *make_imbalanced_table(n_samples=60), None, None, "stub images"
+
+    monkeypatch.setattr(cli, "_load_images", load_images)
+    result = _run("compare", str(tmp_path), *_OFFLINE_BACKBONE, *quick)
+    assert result.exit_code == 0, result.output
+    assert calls == [(str(tmp_path), "resnet50", "none")]
+    assert "skimb compare: stub images" in result.stdout
+    monkeypatch.undo()
+    cases = [
+        # A folder is an image folder, as for fit: it has no --target.
+        (
+            [str(tmp_path), "--target", "label"],
+            "an image folder's labels are its subfolder names",
+        ),
+        ([train], f"the CSV file {train} needs --target COLUMN"),
+        (
+            [train, "--csv", train, "--target", "label"],
+            f"DATA {train} and --csv {train} both name the data; give one of them",
+        ),
+        (
+            [train, "--images", str(tmp_path)],
+            f"DATA {train} and --images {tmp_path} both name the data",
+        ),
+        (["--target", "label"], "--target needs a CSV file: DATA or --csv FILE"),
+        (
+            [train, "--target", "label", "--backbone", "resnet50"],
+            f"--backbone applies to image folders only, and DATA {train} is not",
+        ),
+    ]
+    for args, message in cases:
+        result = _run("compare", *args, *quick)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("error: ") and message in result.stderr
 
 
 def test_warnings_are_one_line_in_the_option_spelling(image_folder, tmp_path):
