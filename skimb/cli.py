@@ -307,6 +307,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
     _check_not_an_input(model_out, "--model-out", data, "training data")
     _writable_file(model_out)
     embedder, preprocessor = None, None
+    _check_data_exists(data)
     if Path(data).is_dir():  # the network learns on the images' embeddings
         _check_no_target(target)
         embedder, X, y, _ = _embed_folder(data, backbone, weights)
@@ -443,6 +444,8 @@ def _load_data(data, csv_path, target, images_dir, backbone, weights):
         raise ValueError(
             f"DATA {data} and {option} both name the data; give one of them"
         )
+    if data is not None:
+        _check_data_exists(data)
     if data and Path(data).is_dir():
         images_dir = data
     if images_dir:
@@ -470,6 +473,19 @@ def _check_no_target(target):
         raise ValueError(
             "--target names the label column of a CSV file; an image folder's "
             "labels are its subfolder names. Leave --target out."
+        )
+
+
+def _check_data_exists(data) -> None:
+    """DATA must name a file or a folder: a mistyped folder would otherwise
+    be read as a CSV file (and asked for --target), an empty name as the
+    current folder."""
+    if not str(data).strip():
+        raise ValueError("DATA is empty; give a CSV file or an image folder")
+    if not Path(data).exists():
+        raise ValueError(
+            f"DATA {data} does not exist; give a CSV file or a folder with one "
+            "subfolder of images per class"
         )
 
 

@@ -698,6 +698,22 @@ def test_compare_takes_data_as_fit_does(small_model, tmp_path, monkeypatch):
         assert result.stderr.startswith("error: ") and message in result.stderr
 
 
+@pytest.mark.parametrize("command", ["fit", "compare"])
+def test_data_that_does_not_exist(command, tmp_path):
+    """A mistyped folder was read as a CSV file (fit asked for --target), and
+    an empty DATA was the current folder for fit, the built-in table for
+    compare; both say what DATA must be."""
+    extra = ["--model-out", str(tmp_path / "m.joblib")] if command == "fit" else []
+    missing = str(tmp_path / "photoz")
+    for data, message in [
+        (missing, f"DATA {missing} does not exist; give a CSV file or a folder"),
+        ("", "DATA is empty; give a CSV file or an image folder"),
+    ]:
+        result = _run(command, data, *extra)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith("error: ") and message in result.stderr
+
+
 def test_warnings_are_one_line_in_the_option_spelling(image_folder, tmp_path):
     """The library's warnings print as 'warning: ...' in --option terms,
     without Python's file:line prefix and source line."""
