@@ -899,6 +899,24 @@ def model_from_bytes(data: bytes):
         ) from exc
 
 
+def training_state_restorer(model):
+    """A function that puts ``model``'s weights, and its optimizer's
+    variables (step count, learning rate, moments), back as they are now.
+
+    Variables that the optimizer creates later are left as they will be.
+    """
+    weights = model.get_weights()
+    optimizer = getattr(model, "optimizer", None)
+    saved = [(v, to_numpy(v)) for v in getattr(optimizer, "variables", None) or []]
+
+    def restore() -> None:
+        model.set_weights(weights)
+        for variable, value in saved:
+            variable.assign(value)
+
+    return restore
+
+
 def to_numpy(tensor) -> np.ndarray:
     """Convert a backend tensor to a NumPy array."""
     keras = import_keras()

@@ -606,17 +606,18 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
         An error, a failing callback or a KeyboardInterrupt during fit puts
         back the previous attributes (and, when warm-starting, the previous
-        weights), so the estimator is never half-fitted.
+        weights and optimizer state: step count, learning rate, moments), so
+        the estimator is never half-fitted.
         """
         state = dict(vars(self))
-        weights = self.model_.get_weights() if warm else None
+        restore_model = _keras.training_state_restorer(self.model_) if warm else None
         try:
             return self._fit_steps(X, y, warm=warm, **kwargs)
         except BaseException:
             vars(self).clear()
             vars(self).update(state)
-            if weights is not None:
-                self.model_.set_weights(weights)
+            if restore_model is not None:
+                restore_model()
             raise
 
     def _fit_steps(
@@ -1190,7 +1191,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         user_kwargs = {**routed, **fit_params}
         user_kwargs.pop("validation_data", None)  # already in ``valid``
         _check_fit_kwargs(user_kwargs, model)
-        # partial_fit runs the user's callbacks, without early stopping.
+        # partial_fit runs the user's callbacks and the estimator's
+        # incremental ones (MLPClassifier's adaptive rate), without early
+        # stopping.
         callbacks = (
             self._user_callbacks() + self._incremental_callbacks()
             if incremental

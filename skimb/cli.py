@@ -354,6 +354,7 @@ def predict(model_file, data, output):
     import joblib
     import pandas as pd
 
+    _check_data_exists(data, "a CSV file, an image folder or an image file")
     to_stdout = output == "-"  # as in many Unix tools
     if not to_stdout:
         _check_not_an_input(output, "--output", model_file, "model file")
@@ -476,17 +477,16 @@ def _check_no_target(target):
         )
 
 
-def _check_data_exists(data) -> None:
+def _check_data_exists(
+    data, kinds="a CSV file or a folder with one subfolder of images per class"
+) -> None:
     """DATA must name a file or a folder: a mistyped folder would otherwise
     be read as a CSV file (and asked for --target), an empty name as the
     current folder."""
     if not str(data).strip():
-        raise ValueError("DATA is empty; give a CSV file or an image folder")
+        raise ValueError(f"DATA is empty; give {kinds}")
     if not Path(data).exists():
-        raise ValueError(
-            f"DATA {data} does not exist; give a CSV file or a folder with one "
-            "subfolder of images per class"
-        )
+        raise ValueError(f"DATA {data} does not exist; give {kinds}")
 
 
 def _check_no_backbone(why):
@@ -559,19 +559,31 @@ def _read_header(path) -> tuple[list[str], str]:
     """The column names of a CSV file as written ("?" and all), and its
     separator: ``,``, or ``;`` or tab if the first line has no comma outside
     quotes but has those."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        # pandas skips blank lines before the header too
-        first_line = next((line for line in file if line.strip()), None)
-    if first_line is None:
-        raise ValueError(f"the CSV file {path} is empty")
-    names = next(csv.reader([first_line]))
+    names = _first_record(path, ",")
     separator = ","
     if len(names) == 1 and re.search(r"[;\t]", names[0]):
         separator = ";" if names[0].count(";") >= names[0].count("\t") else "\t"
-        names = next(csv.reader([first_line], delimiter=separator))
+        names = _first_record(path, separator)
     return names, separator
+
+
+def _first_record(path, separator) -> list[str]:
+    """The fields of the first record of a CSV file (a quoted field may span
+    lines); blank lines before it are skipped, as pandas skips them."""
+    import csv
+    import itertools
+
+    with open(path, newline="", encoding="utf-8-sig") as file:
+        lines = itertools.dropwhile(lambda line: not line.strip(), file)
+        try:
+            record = next(csv.reader(lines, delimiter=separator), None)
+        except csv.Error as exc:  # a header field over csv's size limit, say
+            raise ValueError(
+                f"cannot parse the header of {path} as CSV: {exc}"
+            ) from exc
+    if record is None:
+        raise ValueError(f"the CSV file {path} is empty")
+    return record
 
 
 def _number_columns(frame) -> int:

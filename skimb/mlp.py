@@ -456,8 +456,9 @@ class MLPClassifier(KerasClassifier):
             return []
         from ._callbacks import ScikitLearnStopping
 
-        if not hasattr(self, "_loss_plateau"):  # a first call, or an older pickle
-            self._loss_plateau = {}
+        # A copy (absent: a first call, or an older pickle): a call that
+        # fails puts the attribute back, and with it the count before it.
+        self._loss_plateau = dict(getattr(self, "_loss_plateau", {}))
         return [
             ScikitLearnStopping(
                 monitor="loss",

@@ -832,11 +832,17 @@ def test_interrupted_fit_leaves_previous_state(imbalanced_data, exception):
     assert not hasattr(clf, "model_") and not hasattr(clf, "classes_")
     clf.set_params(callbacks=None).fit(X, y)  # a refit afterwards works
     expected = clf.predict_proba(X)
+    optimizer = clf.model_.optimizer
+    optimizer_state = [np.array(v) for v in optimizer.variables]
     clf.set_params(callbacks=[_Interrupt(exception)], warm_start=True)
     with pytest.raises(type(exception)):
         clf.fit(X, np.where(y == 1, 1, 0))
     np.testing.assert_array_equal(clf.predict_proba(X), expected)
     assert len(clf.history_["loss"]) == 5
+    # The optimizer's step count and moments are put back with the weights.
+    assert clf.model_.optimizer is optimizer
+    for variable, before in zip(optimizer.variables, optimizer_state, strict=True):
+        np.testing.assert_array_equal(np.array(variable), before)
 
 
 def test_diverged_fit_is_an_error(imbalanced_data):

@@ -698,20 +698,46 @@ def test_compare_takes_data_as_fit_does(small_model, tmp_path, monkeypatch):
         assert result.stderr.startswith("error: ") and message in result.stderr
 
 
-@pytest.mark.parametrize("command", ["fit", "compare"])
-def test_data_that_does_not_exist(command, tmp_path):
+@pytest.mark.parametrize("command", ["fit", "compare", "predict"])
+def test_data_that_does_not_exist(command, small_model, tmp_path):
     """A mistyped folder was read as a CSV file (fit asked for --target), and
-    an empty DATA was the current folder for fit, the built-in table for
-    compare; both say what DATA must be."""
-    extra = ["--model-out", str(tmp_path / "m.joblib")] if command == "fit" else []
+    an empty DATA was the current folder for fit and predict, the built-in
+    table for compare; all three say what DATA must be."""
+    before, after = [], []
+    if command == "fit":
+        after = ["--model-out", str(tmp_path / "m.joblib")]
+    if command == "predict":
+        before, after = [str(small_model)], ["--output", str(tmp_path / "p.csv")]
     missing = str(tmp_path / "photoz")
     for data, message in [
-        (missing, f"DATA {missing} does not exist; give a CSV file or a folder"),
-        ("", "DATA is empty; give a CSV file or an image folder"),
+        (missing, f"DATA {missing} does not exist; give a CSV file"),
+        ("", "DATA is empty; give a CSV file"),
     ]:
-        result = _run(command, data, *extra)
+        result = _run(command, *before, data, *after)
         assert result.exit_code == 2, result.output
         assert result.stderr.startswith("error: ") and message in result.stderr
+
+
+def test_csv_header_quoted_over_lines_and_too_long(tmp_path):
+    """The header is one CSV record: a quoted name may span lines (a ';' file
+    so named was read as one column), and a header field past the csv
+    module's size limit is an error line, not csv.Error's traceback."""
+    from skimb.cli import _read_csv
+
+    spanning = tmp_path / "spanning.csv"
+    spanning.write_text('"a\nb";c;label\n1,5;2;x\n3;4;y\n')
+    frame = _read_csv(spanning)
+    assert list(frame.columns) == ["a\nb", "c", "label"]
+    assert frame["a\nb"].tolist() == [1.5, 3.0]
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text('"x\ny",a,a\n1,2,3\n')
+    with pytest.raises(ValueError, match="more than one column of the same name"):
+        _read_csv(repeated)
+    huge = tmp_path / "huge.csv"
+    huge.write_text("a" * 200_000 + "\n1\n")
+    result = _run("fit", str(huge), "--target", "label", "--model-out", "m.joblib")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: cannot parse the header of {huge}")
 
 
 def test_warnings_are_one_line_in_the_option_spelling(image_folder, tmp_path):

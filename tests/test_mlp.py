@@ -207,6 +207,32 @@ def test_adaptive_learning_rate_over_partial_fit_as_in_sklearn(imbalanced_data):
     assert theirs._optimizer.learning_rate == pytest.approx(0.002)
 
 
+def test_failed_partial_fit_keeps_the_adaptive_rate(imbalanced_data, monkeypatch):
+    """A partial_fit call that fails after its epoch leaves the count of
+    epochs without improvement and the learning rate as they were, with the
+    weights: the failed call's plateau does not lower the rate."""
+    from skimb import base
+
+    X, y = imbalanced_data
+    clf = _fast_mlp(solver="sgd", learning_rate="adaptive", tol=10.0)
+    clf.set_params(n_iter_no_change=1)
+    for _ in range(2):  # the count is at 1: the next epoch lowers the rate
+        clf.partial_fit(X, y, classes=[0, 1])
+    plateau = dict(clf._loss_plateau)
+
+    def fail(model, history):
+        raise RuntimeError("failed after the epoch")
+
+    monkeypatch.setattr(base, "_check_training_converged", fail)
+    with pytest.raises(RuntimeError, match="failed after the epoch"):
+        clf.partial_fit(X, y)
+    assert clf._loss_plateau == plateau
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.01)
+    monkeypatch.undo()
+    clf.partial_fit(X, y)  # the same call, succeeding, lowers it
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.002)
+
+
 def test_adam_ignores_adaptive(imbalanced_data):
     """As in scikit-learn, learning_rate applies to the sgd solver only."""
     X, y = imbalanced_data
