@@ -3,14 +3,16 @@
 ``skimb compare`` runs on the built-in 90:10 table with no arguments, or on
 DATA as ``skimb fit`` takes it: a CSV table (``DATA --target COLUMN``, or
 ``--csv FILE --target COLUMN``) or a folder of class subfolders of images
-(``DATA``, or ``--images DIR``). Bad input ends with one ``error:`` line on
-stderr and exit code 2, never a traceback.
+(``DATA``, or ``--images DIR``). ``-`` as a CSV file (DATA, or ``--csv``)
+reads the table from standard input. Bad input ends with one ``error:`` line
+on stderr and exit code 2, never a traceback.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -138,8 +140,8 @@ def _data_options(function):
         click.option(
             "--csv",
             "csv_path",
-            type=click.Path(dir_okay=False),
-            help="A CSV table; needs --target.",
+            type=click.Path(dir_okay=False, allow_dash=True),
+            help="A CSV table; needs --target. - reads it from standard input.",
         ),
         click.option("--target", help="The label column of the CSV table."),
         click.option(
@@ -155,7 +157,7 @@ def _data_options(function):
 
 
 @main.command()
-@click.argument("data", required=False, type=click.Path())
+@click.argument("data", required=False, type=click.Path(allow_dash=True))
 @_data_options
 @click.option(
     "--strategies",
@@ -215,9 +217,10 @@ def compare(
 ):
     """Compare imbalance strategies with stratified cross-validation.
 
-    DATA is a CSV file (with --target) or an image folder, as for 'skimb
-    fit'; --csv FILE or --images DIR name the data instead. Without any of
-    them it runs on the built-in 90:10 table (1,000 rows, 20 features).
+    DATA is a CSV file (with --target; - reads it from standard input) or an
+    image folder, as for 'skimb fit'; --csv FILE or --images DIR name the
+    data instead. Without any of them it runs on the built-in 90:10 table
+    (1,000 rows, 20 features).
     """
     from .compare import STRATEGIES, compare_strategies
 
@@ -263,7 +266,7 @@ def strategies():
 
 
 @main.command()
-@click.argument("data", type=click.Path(dir_okay=True))
+@click.argument("data", type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("--target", help="The label column (CSV data).")
 @click.option(
     "--strategy",
@@ -290,8 +293,9 @@ def strategies():
 def fit(data, target, strategy, model_out, random_state, backbone, weights):
     """Fit one strategy on DATA (a CSV file, or an image folder) and save it.
 
-    For an image folder (one subfolder per class), the saved model embeds
-    images with the frozen backbone and classifies the embeddings.
+    DATA - reads the CSV table from standard input. For an image folder
+    (one subfolder per class), the saved model embeds images with the frozen
+    backbone and classifies the embeddings.
     """
     import joblib
 
@@ -308,14 +312,12 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
     _writable_file(model_out)
     embedder, preprocessor = None, None
     _check_data_exists(data)
-    if Path(data).is_dir():  # the network learns on the images' embeddings
+    if not _is_stdin(data) and Path(data).is_dir():  # learns on the embeddings
         _check_no_target(target)
         embedder, X, y, _ = _embed_folder(data, backbone, weights)
     else:
-        _check_no_backbone(f"DATA {data} is not a folder")
-        X, y, preprocessor, _, _ = _load_csv(
-            data, target, named_by=f"the CSV file {data}"
-        )
+        _check_no_backbone(_not_a_folder(data))
+        X, y, preprocessor, _, _ = _load_csv(data, target, named_by=_the_csv(data))
     _check_folds(y, 1)  # no folds here: this checks for two classes at least
     model = make_strategy(
         strategy,
@@ -334,7 +336,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
 
 @main.command()
 @click.argument("model_file", type=click.Path(dir_okay=False))
-@click.argument("data", type=click.Path())
+@click.argument("data", type=click.Path(allow_dash=True))
 @click.option(
     "--output",
     required=True,
@@ -346,10 +348,10 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
 def predict(model_file, data, output):
     """Predict DATA with a model saved by 'skimb fit'.
 
-    DATA is a CSV file (the target column, if present, is ignored) or, for a
-    model fitted on images, a folder or one image file: every image file in
-    the folder and its subfolders is predicted, and the output starts with a
-    'path' column.
+    DATA is a CSV file (the target column, if present, is ignored; - reads it
+    from standard input) or, for a model fitted on images, a folder or one
+    image file: every image file in the folder and its subfolders is
+    predicted, and the output starts with a 'path' column.
     """
     import joblib
     import pandas as pd
@@ -372,14 +374,14 @@ def predict(model_file, data, output):
         X = _read_csv(data)
         if saved["target"] in X.columns:
             X = X.drop(columns=[saved["target"]])
-        _check_columns(X, model, data)
+        _check_columns(X, model, _name(data))
         _check_numbers(
             X,
             _numeric_columns(model),
-            data,
+            _name(data),
             "but the model was fitted on numbers there",
         )
-        _check_finite(X, data)
+        _check_finite(X, _name(data))
     proba = model.predict_proba(X)
     out["prediction"] = model.classes_[proba.argmax(axis=1)]
     for j, label in enumerate(model.classes_):
@@ -414,7 +416,8 @@ def _writable_file(file) -> None:
 def _check_not_an_input(output, option, path, what) -> None:
     """Refuse to write ``output`` over the input file ``path``."""
     if (
-        Path(output).is_file()
+        not _is_stdin(path)
+        and Path(output).is_file()
         and Path(path).is_file()
         and os.path.samefile(output, path)
     ):
@@ -442,21 +445,35 @@ def _load_data(data, csv_path, target, images_dir, backbone, weights):
         raise ValueError("give either --csv or --images, not both")
     if data and (csv_path or images_dir):
         option = f"--csv {csv_path}" if csv_path else f"--images {images_dir}"
+        if _is_stdin(csv_path):
+            option += " (standard input)"
+        stdin = " (standard input)" if _is_stdin(data) else ""
         raise ValueError(
-            f"DATA {data} and {option} both name the data; give one of them"
+            f"DATA {data}{stdin} and {option} both name the data; give one of them"
+        )
+    if _is_stdin(images_dir):
+        raise ValueError(
+            "--images - would be standard input, but an image folder cannot "
+            "come from standard input (a CSV table can: --csv -); give the "
+            "folder's name"
         )
     if data is not None:
         _check_data_exists(data)
-    if data and Path(data).is_dir():
+    if data and not _is_stdin(data) and Path(data).is_dir():
         images_dir = data
     if images_dir:
         _check_no_target(target)
         return _load_images(images_dir, backbone, weights)
     if data:
-        _check_no_backbone(f"DATA {data} is not a folder")
-        return _load_csv(data, target, named_by=f"the CSV file {data}")
+        _check_no_backbone(_not_a_folder(data))
+        return _load_csv(data, target, named_by=_the_csv(data))
     if csv_path:
-        _check_no_backbone(f"--csv {csv_path} is a CSV table")
+        reads = "reads a CSV table from standard input"
+        _check_no_backbone(
+            f"--csv - {reads}"
+            if _is_stdin(csv_path)
+            else f"--csv {csv_path} is a CSV table"
+        )
         return _load_csv(csv_path, target)
     if target:
         raise ValueError("--target needs a CSV file: DATA or --csv FILE")
@@ -482,10 +499,10 @@ def _check_data_exists(
 ) -> None:
     """DATA must name a file or a folder: a mistyped folder would otherwise
     be read as a CSV file (and asked for --target), an empty name as the
-    current folder."""
+    current folder. ``-`` is standard input."""
     if not str(data).strip():
         raise ValueError(f"DATA is empty; give {kinds}")
-    if not Path(data).exists():
+    if not _is_stdin(data) and not Path(data).exists():
         raise ValueError(f"DATA {data} does not exist; give {kinds}")
 
 
@@ -514,75 +531,140 @@ def _given(name) -> bool:
 _MISSING_MARKERS = ["?"]
 
 
+def _is_stdin(path) -> bool:
+    """True for ``-``, standard input as many Unix tools read it (a file
+    named ``-`` is ``./-``)."""
+    return isinstance(path, str) and path == "-"
+
+
+def _name(path) -> str:
+    """The data's name in messages: its path, or "standard input"."""
+    return "standard input" if _is_stdin(path) else str(path)
+
+
+def _the_csv(path) -> str:
+    """ "the CSV file data.csv", or "the CSV table on standard input"."""
+    if _is_stdin(path):
+        return "the CSV table on standard input"
+    return f"the CSV file {path}"
+
+
+def _not_a_folder(data) -> str:
+    """Why --backbone and --weights do not apply to DATA."""
+    if _is_stdin(data):
+        return "DATA - is standard input, a CSV table"
+    return f"DATA {data} is not a folder"
+
+
+def _read_stdin() -> str:
+    """Standard input as text, read once (UTF-8, a byte-order mark left out)."""
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:  # a text stream with no bytes under it (io.StringIO)
+        return sys.stdin.read().removeprefix("\ufeff")
+    # Decoded here, not by sys.stdin: its encoding follows the locale.
+    return binary.read().decode("utf-8-sig")  # UnicodeDecodeError: _read_csv
+
+
 def _read_csv(path):
-    """The CSV file as a DataFrame; ``;`` or tab separators are detected.
+    """The CSV file (or standard input, for ``-``) as a DataFrame; ``;`` or
+    tab separators are detected.
 
     With ``;``, decimal commas (``0,25``) are read as numbers. A first
     column with no name (pandas's ``to_csv`` writes its index so) is left
-    out, with a note; columns of the same name are an error.
+    out, with a note; columns of the same name are an error. Standard input
+    is read once, into memory, and parsed as a file is.
     """
     import pandas as pd
 
-    if not Path(path).is_file():
+    name = _name(path)
+    if not _is_stdin(path) and not Path(path).is_file():
         raise ValueError(f"file not found: {path}")
     try:
-        header, separator = _read_header(path)
+        if _is_stdin(path):
+            text = _read_stdin()
+            header, separator = _read_header(io.StringIO(text), path)
+
+            def source():
+                return io.StringIO(text)
+
+        else:
+            with open(path, newline="", encoding="utf-8-sig") as file:
+                header, separator = _read_header(file, path)
+
+            def source():
+                return path
+
         options = {"na_values": _MISSING_MARKERS, "sep": separator}
-        frame = pd.read_csv(path, **options)
+        frame = pd.read_csv(source(), **options)
         if separator == ";":  # a European export: 0,25 for 0.25?
-            commas = pd.read_csv(path, decimal=",", **options)
+            commas = pd.read_csv(source(), decimal=",", **options)
             if _number_columns(commas) > _number_columns(frame):
                 frame = commas
     except pd.errors.EmptyDataError as exc:
-        raise ValueError(f"the CSV file {path} is empty") from exc
+        raise ValueError(f"{_the_csv(path)} is empty") from exc
     except pd.errors.ParserError as exc:
-        raise ValueError(f"cannot parse {path} as CSV: {exc}") from exc
+        raise ValueError(f"cannot parse {name} as CSV: {exc}") from exc
     except UnicodeDecodeError as exc:
+        fix = (
+            "convert it to UTF-8 first (iconv -t UTF-8, say)"
+            if _is_stdin(path)
+            else "save it as UTF-8 CSV"
+        )
         raise ValueError(
-            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save "
-            "it as UTF-8 CSV"
+            f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}); {fix}"
         ) from exc
-    _check_unique_names(header, path)
+    _check_unique_names(header, name)
     if frame.shape[1] > 1 and not header[0].strip():
         frame = frame.drop(columns=frame.columns[0])
         click.echo(
-            f"note: the first column of {path} has no name; it is read as the "
+            f"note: the first column of {name} has no name; it is read as the "
             "row index and not used as a feature",
             err=True,
         )
     if frame.empty:
-        raise ValueError(f"the CSV file {path} has no rows")
+        raise ValueError(f"{_the_csv(path)} has no rows")
     return frame
 
 
-def _read_header(path) -> tuple[list[str], str]:
-    """The column names of a CSV file as written ("?" and all), and its
-    separator: ``,``, or ``;`` or tab if the first line has no comma outside
-    quotes but has those."""
-    names = _first_record(path, ",")
+def _read_header(file, path) -> tuple[list[str], str]:
+    """The column names of a CSV text stream as written ("?" and all), and
+    its separator: ``,``, or ``;`` or tab if the first record has no comma
+    outside quotes but has those. ``path`` names the data in messages.
+
+    The header's lines are read from ``file`` once: reading it again with
+    the separator found replays them (standard input cannot be read twice).
+    """
+    seen = []
+
+    def lines():
+        yield from seen
+        for line in file:
+            seen.append(line)
+            yield line
+
+    names = _first_record(lines(), ",", path)
     separator = ","
     if len(names) == 1 and re.search(r"[;\t]", names[0]):
         separator = ";" if names[0].count(";") >= names[0].count("\t") else "\t"
-        names = _first_record(path, separator)
+        names = _first_record(lines(), separator, path)
     return names, separator
 
 
-def _first_record(path, separator) -> list[str]:
-    """The fields of the first record of a CSV file (a quoted field may span
-    lines); blank lines before it are skipped, as pandas skips them."""
+def _first_record(lines, separator, path) -> list[str]:
+    """The fields of the first CSV record in ``lines`` (a quoted field may
+    span lines); blank lines before it are skipped, as pandas skips them."""
     import csv
     import itertools
 
-    with open(path, newline="", encoding="utf-8-sig") as file:
-        lines = itertools.dropwhile(lambda line: not line.strip(), file)
-        try:
-            record = next(csv.reader(lines, delimiter=separator), None)
-        except csv.Error as exc:  # a header field over csv's size limit, say
-            raise ValueError(
-                f"cannot parse the header of {path} as CSV: {exc}"
-            ) from exc
+    lines = itertools.dropwhile(lambda line: not line.strip(), lines)
+    try:
+        record = next(csv.reader(lines, delimiter=separator), None)
+    except csv.Error as exc:  # a header field over csv's size limit, say
+        raise ValueError(
+            f"cannot parse the header of {_name(path)} as CSV: {exc}"
+        ) from exc
     if record is None:
-        raise ValueError(f"the CSV file {path} is empty")
+        raise ValueError(f"{_the_csv(path)} is empty")
     return record
 
 
@@ -614,21 +696,22 @@ def _load_csv(path, target, *, named_by="--csv"):
     if not target:
         raise ValueError(f"{named_by} needs --target COLUMN, the label column")
     frame = _read_csv(path)
+    name = _name(path)  # in messages: the file, or standard input
     if target not in frame.columns:
         raise ValueError(
-            f"target column {target!r} is not in {path}; its columns are "
+            f"target column {target!r} is not in {name}; its columns are "
             f"{', '.join(map(repr, frame.columns))}"
         )
     frame = frame.dropna(subset=[target])  # rows without a label
     if frame.empty:
-        raise ValueError(f"the target column {target!r} of {path} has no values")
+        raise ValueError(f"the target column {target!r} of {name} has no values")
     X, y = frame.drop(columns=[target]), _labels(frame[target])
     if X.shape[1] == 0:
-        raise ValueError(f"{path} has no feature columns besides {target!r}")
-    _check_numbers(X, _mostly_numbers(X), path, "among numbers")
-    _check_finite(X, path)
-    _check_class_labels(y, target, path)
-    return X, y, _table_preprocessor(X), None, f"{path} (target {target!r})"
+        raise ValueError(f"{name} has no feature columns besides {target!r}")
+    _check_numbers(X, _mostly_numbers(X), name, "among numbers")
+    _check_finite(X, name)
+    _check_class_labels(y, target, name)
+    return X, y, _table_preprocessor(X), None, f"{name} (target {target!r})"
 
 
 def _check_finite(X, path):
@@ -750,6 +833,8 @@ def _image_input(data) -> bool:
     """True if DATA is a folder or an image file rather than a CSV file."""
     from ._images import IMAGE_SUFFIXES
 
+    if _is_stdin(data):  # standard input holds a CSV table, not images
+        return False
     path = Path(data)
     return path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES
 
@@ -763,6 +848,12 @@ def _check_data_kind(model_file, model, data, images: bool) -> None:
         raise ValueError(
             f"{data} is an image folder or file, but {model_file} was fitted on "
             "a CSV table. Pass a CSV file with the columns it was fitted on."
+        )
+    if fitted_on_images and _is_stdin(data):
+        raise ValueError(
+            f"{model_file} was fitted on images, but DATA - is standard input, "
+            "which can hold a CSV table only: images cannot come from standard "
+            "input. Pass a folder of images or one image file."
         )
     if fitted_on_images and not images:
         raise ValueError(

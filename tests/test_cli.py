@@ -19,8 +19,8 @@ from skimb.compare import STRATEGIES, compare_strategies, make_strategy
 _PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def _run(*args):
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+def _run(*args, input=None):
+    result = CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
     return result
 
 
@@ -533,6 +533,137 @@ def test_dash_is_refused_where_files_are_written(small_model, tmp_path, monkeypa
         assert not (tmp_path / "-").exists()
 
 
+def test_predict_reads_standard_input(small_model, tmp_path):
+    """DATA - reads the CSV table from standard input (with --output -, the
+    predictions go to standard output): the same predictions as from the
+    file. '-' was "DATA - does not exist"."""
+    text = "a,b,c\n0.1,0.2,0.3\n-1,0.5,2\n"
+    new = _write(tmp_path / "new.csv", text)
+    from_file = _run("predict", str(small_model), new, "--output", "-")
+    assert from_file.exit_code == 0, from_file.output
+    result = _run("predict", str(small_model), "-", "--output", "-", input=text)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == from_file.stdout
+    output = tmp_path / "preds.csv"
+    result = _run("predict", str(small_model), "-", "--output", str(output), input=text)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote 2 predictions to {output}\n"
+    assert output.read_text() == from_file.stdout
+
+
+def test_fit_and_compare_read_standard_input(small_model, tmp_path):
+    """fit - and compare - (or compare --csv -) read the training table from
+    standard input, and name it so; the model is the one fitted on the file."""
+    import joblib
+
+    train = small_model.parent / "train.csv"
+    text = train.read_text()
+    model = tmp_path / "m.joblib"
+    args = ["--target", "label", "--strategy", "none", "--model-out", str(model)]
+    result = _run("fit", "-", *args, input=text)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"fitted 'none' on 40 rows; saved to {model}\n"
+    saved = joblib.load(model)
+    assert saved["target"] == "label"
+    assert list(saved["model"].feature_names_in_) == ["a", "b", "c"]
+    predictions = [
+        _run("predict", str(path), str(train), "--output", "-").stdout
+        for path in (small_model, model)
+    ]
+    assert predictions[0] == predictions[1]
+    quick = ["--strategies", "none", "--folds", "2", "--n-jobs", "1", "--quiet"]
+    for data in (["-"], ["--csv", "-"]):
+        result = _run("compare", *data, "--target", "label", *quick, input=text)
+        assert result.exit_code == 0, result.output
+        title = " ".join(result.stdout.split())
+        assert "skimb compare: standard input (target 'label'), 2-fold" in title
+
+
+def test_semicolon_table_with_decimal_commas_from_standard_input(small_model):
+    """A ';' table with decimal commas and pandas's index column, on standard
+    input, is read as the same file is: numbers, the index left out with a
+    note that names standard input."""
+    new = pd.read_csv(small_model.parent / "train.csv").drop(columns="label")[:5]
+    plain = _run(
+        "predict", str(small_model), "-", "--output", "-", input=new.to_csv(index=False)
+    )
+    assert plain.exit_code == 0, plain.output
+    european = new.to_csv(sep=";", decimal=",")  # 0,1257;-1,5 and an index
+    assert ";" in european and "," in european
+    result = _run("predict", str(small_model), "-", "--output", "-", input=european)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == plain.stdout
+    assert (
+        "note: the first column of standard input has no name; it is read as "
+        "the row index" in result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "the CSV table on standard input is empty"),
+        (b"\n\n", "the CSV table on standard input is empty"),
+        (b"a,b,c\n", "the CSV table on standard input has no rows"),
+        (
+            "a,b,c\n1,2,caf\xe9\n".encode("latin-1"),
+            "standard input is not UTF-8 text (invalid continuation byte at byte "
+            "13); convert it to UTF-8 first",
+        ),
+        (
+            b"a,b,a\n1,2,3\n",
+            "standard input has more than one column of the same name: 'a'",
+        ),
+        (b"a,b,c\n1,2,inf\n", "the column 'c' of standard input holds inf"),
+        (b"a,c\n1,2\n", "standard input lacks the column 'b'"),
+    ],
+    ids=["empty", "blank lines", "no rows", "latin-1", "repeated", "inf", "lacks"],
+)
+def test_bad_standard_input_is_named(small_model, tmp_path, data, message):
+    """The checks of a CSV file hold for standard input, whose messages say
+    "standard input" (not '-'), and nothing is written."""
+    output = tmp_path / "preds.csv"
+    result = _run("predict", str(small_model), "-", "--output", str(output), input=data)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {message}"), result.stderr
+    assert not output.exists()
+    if message.endswith("is empty"):  # fit says the same
+        model = tmp_path / "m.joblib"
+        args = ["--target", "label", "--model-out", str(model)]
+        result = _run("fit", "-", *args, input=data)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == f"error: {message}\n"
+
+
+def test_images_cannot_come_from_standard_input(small_model, tmp_path):
+    """A model fitted on images, given DATA -, says that images cannot come
+    from standard input (it said that '-' does not exist), and so does
+    compare --images -."""
+    import joblib
+    from sklearn.pipeline import make_pipeline
+
+    from skimb import ImageEmbedder
+
+    saved = joblib.load(small_model)
+    embedder = ImageEmbedder("resnet50", weights=None)  # never fitted or run
+    saved["model"] = make_pipeline(embedder, saved["model"])
+    model = tmp_path / "images.joblib"
+    joblib.dump(saved, model)
+    result = _run("predict", str(model), "-", "--output", "-", input="a,b,c\n1,2,3\n")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: {model} was fitted on images, but DATA - is standard input, "
+        "which can hold a CSV table only: images cannot come from standard "
+        "input. Pass a folder of images or one image file\n"
+    )
+    result = _run("compare", "--images", "-", "--quiet")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "error: --images - would be standard input, but an image folder cannot "
+        "come from standard input"
+    )
+
+
 @pytest.mark.parametrize(
     "text, message",
     [
@@ -738,6 +869,23 @@ def test_csv_header_quoted_over_lines_and_too_long(tmp_path):
     result = _run("fit", str(huge), "--target", "label", "--model-out", "m.joblib")
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: cannot parse the header of {huge}")
+
+
+def test_csv_header_is_read_once():
+    """The header is read from the stream once, for ',' and for the ';' or
+    tab found then (the file was opened twice; standard input cannot be)."""
+    from skimb.cli import _read_header
+
+    read = []
+
+    class Once(io.StringIO):
+        def __next__(self):
+            read.append(super().__next__())
+            return read[-1]
+
+    text = '\n"a\nb";c;label\n1,5;2;x\n'
+    assert _read_header(Once(text), "x.csv") == (["a\nb", "c", "label"], ";")
+    assert read == ["\n", '"a\n', 'b";c;label\n']  # each line once
 
 
 def test_warnings_are_one_line_in_the_option_spelling(image_folder, tmp_path):
