@@ -92,6 +92,8 @@ def main():
     # Quiet TensorFlow's C++ start-up logs (the library itself never does
     # this), for this command only: called in-process (main([...]) from a
     # script or a test), the caller's environment is put back at the end.
+    # The lines that TensorFlow 2.21 logs while its libraries load (oneDNN,
+    # cudart_stub) ignore every environment setting: see docs/decisions.md.
     if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
         click.get_current_context().call_on_close(
