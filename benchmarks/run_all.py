@@ -17,6 +17,7 @@ SCRIPTS = {
     "search_parallel.py": ["--smoke"],
     "embedding_cache.py": ["--smoke"],
     "repeated_fits.py": ["--fits", "2", "--warm-up", "2"],
+    "partial_fit_overhead.py": ["--smoke"],
 }
 
 

@@ -6,7 +6,7 @@ change to skimb that breaks a benchmark fails here instead of at the next
 measurement. Their times mean nothing at these sizes and are not checked;
 what each script checks about correctness is: the same probabilities as the
 raw model, the same scores with one or two workers, identical scores with and
-without the embedding cache.
+without the embedding cache, the model of a failed ``partial_fit`` put back.
 """
 
 import os
@@ -48,6 +48,12 @@ EXPECTED = {
     "repeated_fits.py": [
         r"^\s+keras\s+-?[\d.]+ MB$",
         r"^\s+skimb\s+-?[\d.]+ MB$",
+    ],
+    "partial_fit_overhead.py": [
+        # model, parameters, rows, five times, three ratios, two shares and
+        # whether a failed call put the weights and optimizer state back.
+        rf"^\s+{name}\s+[\d,]+\s+\d+" + r"\s+-?[\d.]+" * 10 + r" True$"
+        for name in ("small MLP", "large dense", "small CNN")
     ],
 }
 
