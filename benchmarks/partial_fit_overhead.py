@@ -156,9 +156,10 @@ def failed_call_restores(clf, X, y):
 
 
 def measure(build, shape, rows, rounds):
-    """Median seconds per call of raw Keras, skimb, skimb without the
-    snapshot and the snapshot alone; the number of parameters; whether a
-    failed call restores the model."""
+    """Median seconds per call of raw Keras (a step, a step with the
+    snapshot held over it, a fit), skimb, skimb without the snapshot and
+    the snapshot alone, and the snapshot's paired costs; the number of
+    parameters; whether a failed call restores the model."""
     import keras
     from sklearn.utils.class_weight import compute_sample_weight
 
