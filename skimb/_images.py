@@ -156,6 +156,16 @@ def check_image_array(X, *, input_shape=None, backbone=None) -> np.ndarray:
             "channels)); grayscale images are (n, height, width) or (n, "
             "height, width, 1)."
         )
+    elif X.ndim == 3 and X.shape[-1] in (2, 4):
+        # np.asarray(PIL.Image.open(...)) of a PNG with transparency.
+        raise ValueError(
+            f"X has shape {X.shape}: one image with an alpha channel (RGBA or "
+            "grayscale + alpha) without the batch axis, or grayscale images 2 "
+            "or 4 pixels wide? Images take 1 or 3 channels: drop the alpha "
+            "channel (image[..., :3], or image.convert('RGB') in PIL) and pass "
+            "one image as image[np.newaxis]; grayscale images are (n, height, "
+            "width, 1)."
+        )
     elif X.ndim == 3:
         X = X[..., np.newaxis]
     if X.ndim != 4 or X.shape[-1] not in (1, 3):
@@ -163,6 +173,11 @@ def check_image_array(X, *, input_shape=None, backbone=None) -> np.ndarray:
             f"Images must have shape (n, height, width, channels) with 1 or 3 "
             f"channels, (n, height, width) for grayscale, or (n, h*w*c) with "
             f"input_shape. Got an array of shape {X.shape} instead."
+        )
+    if 0 in X.shape[1:3]:
+        raise ValueError(
+            f"X has shape {X.shape}: images of height or width 0 have no "
+            "pixels. Pass images at least one pixel high and wide."
         )
     warn_if_unit_range(X, backbone)
     return X
@@ -245,7 +260,16 @@ def warn_if_unit_range(X: np.ndarray, backbone) -> None:
 
 
 def _as_array(X):
-    """Turn a list of images into one array; mixed shapes are an error."""
+    """Turn a list of images into one array; mixed shapes are an error.
+
+    A pandas Series or a 1-D object array of images counts as a list.
+    """
+    _check_container(X)
+    if (
+        getattr(X, "ndim", None) == 1
+        and getattr(getattr(X, "dtype", None), "kind", None) == "O"
+    ):
+        X = list(X)  # numpy would not stack its items
     if isinstance(X, (list, tuple)) and X and hasattr(X[0], "shape"):
         if any(isinstance(item, (str, bytes, os.PathLike)) for item in X):
             return X  # paths among images: check_image_array says so
@@ -257,6 +281,24 @@ def _as_array(X):
                 "file paths, which are resized to input_shape."
             )
     return X
+
+
+def _check_container(X) -> None:
+    """Refuse containers that hold images but are not sequences of them."""
+    if type(X).__module__.startswith("tensorflow") and hasattr(X, "element_spec"):
+        raise TypeError(
+            "X is a tf.data.Dataset; skimb takes images as an array or as file "
+            "paths, and streams paths with tf.data itself. Pass the arrays "
+            "(np.stack of the images) or the file paths, with y beside them."
+        )
+    if isinstance(X, (dict, set, frozenset)) or (
+        hasattr(X, "__next__") and not hasattr(X, "__len__")
+    ):
+        raise TypeError(
+            f"X is a {type(X).__name__}; images must be an array (n, height, "
+            "width, channels) or a list of images or file paths. Turn it into "
+            "a list first."
+        )
 
 
 def checked_input_shape(input_shape) -> tuple:

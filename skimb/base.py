@@ -1224,7 +1224,6 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         )
         kwargs = {"steps_per_epoch": steps, "shuffle": False, **kwargs}
         if valid is not None:
-            X_valid, y_valid, w_valid = valid
             # A routed fit__validation_batch_size wins over the parameter,
             # which subclasses with parameters of their own (MLPClassifier) lack.
             valid_batch = kwargs.pop("validation_batch_size", None)
@@ -1235,10 +1234,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 "validation_batch_size",
             )
             kwargs["validation_data"], kwargs["validation_steps"] = (
-                _keras.array_dataset(
-                    (X_valid, self._targets_for_model(model, y_valid), w_valid),
-                    batch_size=valid_batch,
-                )
+                self._validation_dataset(model, valid, valid_batch)
             )
         try:
             return model.fit(data, **kwargs)
@@ -1246,6 +1242,15 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"Keras could not fit the model: {reason(exc)}.{self._shape_hint(exc)}"
             ) from exc
+
+    def _validation_dataset(self, model, valid, batch_size):
+        """The validation set ``(X, y, w)`` as a ``tf.data`` feed for
+        ``model.fit``, and its number of steps (None: Keras counts them)."""
+        X_valid, y_valid, w_valid = valid
+        return _keras.array_dataset(
+            (X_valid, self._targets_for_model(model, y_valid), w_valid),
+            batch_size=batch_size,
+        )
 
     def _shape_hint(self, exc: Exception) -> str:
         """What to check after a Keras error about data that does not fit the

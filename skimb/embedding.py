@@ -279,7 +279,8 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "extractor_")
         X = self._validate_images(X, self.input_shape_[-1])
         if not self.cache and self.memory is None:
-            return self._embed(X)
+            # float32 also under a mixed_float16 policy (float16 features)
+            return self._embed(X).astype(np.float32, copy=False)
         keys = [f"{self.fingerprint_}:{key}" for key in _images.image_fingerprints(X)]
         found = _CACHE.get_many(keys) if self.cache else {}
         missing = [i for i, key in enumerate(keys) if key not in found]
@@ -312,6 +313,8 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.requires_fit = True
+        # transform gives float32 whatever the input's float type
+        tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
 
     def _recipe(self, seed) -> tuple | None:

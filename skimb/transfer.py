@@ -630,8 +630,9 @@ class TransferClassifier(KerasClassifier):
         return keras.optimizers.Adam(learning_rate=float(self.learning_rate))
 
     def _trains_on_embeddings(self) -> bool:
-        """Frozen backbone, no augmentation: train the head on embeddings."""
-        return self.augmentation is None
+        """Frozen backbone, no augmentation (None, or an empty list of
+        layers): train the head on embeddings."""
+        return not self.augmentation
 
     def _train(self, train, valid, *, warm, epochs, fit_params, incremental):
         if fit_params:  # validation_data was taken out into ``valid``
@@ -746,6 +747,8 @@ class TransferClassifier(KerasClassifier):
         self, extractor, head, train, valid, epochs, incremental
     ):
         """Fit the compiled head on the backbone's embeddings of the images."""
+        if epochs == 0:  # initialize: the network is built, nothing to embed
+            return {}
         X, y, w = train
         embedded_train = (self._embed(extractor, X), y, w)
         embedded_valid = None
@@ -773,49 +776,68 @@ class TransferClassifier(KerasClassifier):
         """Fit the whole network on pixels (arrays) or streamed files;
         ``resume`` goes to early stopping (see :meth:`_fine_tune`)."""
         X = train[0]
-        if X.dtype.kind not in "US":
-            history = self._fit_keras_model(
-                model,
-                train,
-                valid,
-                epochs=epochs,
-                fit_params={},
-                incremental=incremental,
-                resume=resume,
-            )
+        # Training and validation images may each be pixels or file paths.
+        valid_files = valid[0] if valid is not None and _are_paths(valid[0]) else None
+        if not _are_paths(X):
+            try:
+                history = self._fit_keras_model(
+                    model,
+                    train,
+                    valid,
+                    epochs=epochs,
+                    fit_params={},
+                    incremental=incremental,
+                    resume=resume,
+                )
+            except ValueError as exc:  # a validation file that does not decode?
+                if valid_files is not None and _images.find_unreadable(valid_files):
+                    raise _images.unreadable_error(valid_files, exc) from exc
+                raise
             return history.history
-        size, channels = self.input_shape_[:2], self.input_shape_[-1]
         data = _images.path_dataset(
             X,
-            size,
+            self.input_shape_[:2],
             self.batch_size,
-            channels=channels,
+            channels=self.input_shape_[-1],
             labels=train[1],
             weights=train[2],
             seed=self._fit_seed,
         )
-        valid_data = None
-        if valid is not None:
-            valid_data = _images.path_dataset(
-                valid[0],
-                size,
-                self.batch_size,
-                channels=channels,
-                labels=valid[1],
-                weights=valid[2],
+        valid_data = valid_steps = None
+        if valid is not None:  # a repeating feed of pixels has its steps
+            valid_data, valid_steps = self._validation_dataset(
+                model, valid, self.batch_size
             )
         try:
             history = model.fit(
                 data,
                 validation_data=valid_data,
+                validation_steps=valid_steps,
                 epochs=epochs,
                 shuffle=False,  # the dataset shuffles itself
                 verbose=self.verbose,
                 callbacks=[] if incremental else self._make_callbacks(valid, resume),
             )
         except Exception as exc:  # tf.errors.* while decoding a file
-            raise _images.unreadable_error(X, exc) from exc
+            files = X if valid_files is None else np.concatenate([X, valid_files])
+            raise _images.unreadable_error(files, exc) from exc
         return history.history
+
+    def _validation_dataset(self, model, valid, batch_size):
+        """Validation images as pixels (the base class's feed) or as files,
+        whatever the training images are."""
+        if not _are_paths(valid[0]):
+            return super()._validation_dataset(model, valid, batch_size)
+        X_valid, y_valid, w_valid = valid
+        data = _images.path_dataset(
+            X_valid,
+            self.input_shape_[:2],
+            batch_size,
+            channels=self.input_shape_[-1],
+            labels=self._targets_for_model(model, y_valid),
+            weights=w_valid,
+        )
+        return data, None
 
     def _fine_tune(self, model, train, valid, head_history) -> dict:
         """Unfreeze the backbone's top layers and train at a lower rate.
@@ -844,7 +866,7 @@ class TransferClassifier(KerasClassifier):
     # Prediction --------------------------------------------------------------
 
     def _forward(self, X) -> np.ndarray:
-        if X.dtype.kind in "US":
+        if _are_paths(X):
             data = _images.path_dataset(
                 X,
                 self.input_shape_[:2],
@@ -908,7 +930,7 @@ def _embed_images(extractor, X, *, batch_size, size) -> np.ndarray:
 
 
 def _embed_batches(extractor, X, *, batch_size, size) -> np.ndarray:
-    if X.dtype.kind in "US":
+    if _are_paths(X):
         channels = int(extractor.input_shape[-1])
         data = _images.path_dataset(X, size, batch_size, channels=channels)
         try:
@@ -974,6 +996,11 @@ def _unfreeze_top_layers(backbone, n_layers: int) -> None:
     for layer in backbone._flatten_layers(include_self=False):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
+
+
+def _are_paths(X: np.ndarray) -> bool:
+    """True for validated file paths (a str array), False for pixels."""
+    return X.dtype.kind in "US"
 
 
 def _leaf_layers(model) -> list:

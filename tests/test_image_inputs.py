@@ -265,3 +265,174 @@ def test_a_failure_that_is_not_a_file_is_not_blamed_on_one(
         "Running the network on the image files failed: RuntimeError: out of "
         "memory. Every file decodes as an image, so the files are not the cause."
     )
+
+
+# ---------------------------------------------------------------------------
+# Pixels and paths side by side, and odd containers (a review, 2026-11-27).
+
+
+def _pixels(paths) -> np.ndarray:
+    """The PNG files' pixels, as the arrays a user would pass instead."""
+    import tensorflow as tf
+
+    return np.stack(
+        [tf.io.decode_png(tf.io.read_file(path)).numpy() for path in paths]
+    ).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"augmentation": "default"}, {"trainable_layers": 1, "fine_tune_epochs": 1}],
+    ids=["augmentation", "fine_tuning"],
+)
+@pytest.mark.parametrize("train_on", ["paths", "pixels"])
+def test_validation_images_need_not_be_of_the_training_kind(
+    image_table, setting, train_on
+):
+    """Training on files with validation pixels, or the reverse, when the
+    network trains on images (not on cached embeddings)."""
+    _, paths, labels = image_table
+    pixels = _pixels(paths)
+    X, X_val = (paths, pixels) if train_on == "paths" else (pixels, paths)
+    clf = TransferClassifier(
+        _tiny_backbone(),
+        weights=None,
+        epochs=1,
+        input_shape=(16, 16),
+        random_state=0,
+        **setting,
+    )
+    clf.fit(X, labels, validation_data=(X_val, labels))
+    assert np.isfinite(clf.history_["val_loss"]).all()
+    assert clf.predict(X_val).shape == (len(labels),)
+
+
+def test_an_unreadable_validation_file_is_named(image_table, tmp_path):
+    _, paths, labels = image_table
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    clf = TransferClassifier(
+        _tiny_backbone(),
+        weights=None,
+        epochs=1,
+        input_shape=(16, 16),
+        augmentation="default",
+        random_state=0,
+    )
+    with pytest.raises(
+        ValueError, match=re.escape(f"Cannot read image file {str(bad)!r}")
+    ):
+        clf.fit(paths, labels, validation_data=([*paths[:3], str(bad)], labels[:4]))
+
+
+def test_initialize_does_not_run_the_backbone(image_table, monkeypatch):
+    """initialize builds the network; it embeds no image (a folder of
+    thousands of files would be read for nothing)."""
+    import skimb.transfer
+
+    _, paths, labels = image_table
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("initialize embedded the images")
+
+    monkeypatch.setattr(skimb.transfer, "_embed_images", refuse)
+    clf = TransferClassifier(_tiny_backbone(), weights=None, input_shape=(16, 16))
+    clf.initialize(paths, labels)
+    assert clf.n_iter_ == 0
+    monkeypatch.undo()
+    assert clf.predict_proba(paths).shape == (len(paths), 2)
+
+
+def test_an_empty_augmentation_list_trains_on_embeddings(image_table, monkeypatch):
+    """augmentation=[] augments nothing, so the head trains on embeddings,
+    as with None: the backbone runs once per image, not once per epoch."""
+    import skimb.transfer
+
+    _, paths, labels = image_table
+    calls = []
+    embed = skimb.transfer._embed_images
+    monkeypatch.setattr(
+        skimb.transfer,
+        "_embed_images",
+        lambda *args, **kwargs: calls.append(1) or embed(*args, **kwargs),
+    )
+    probas = []
+    for augmentation in (None, []):
+        clf = TransferClassifier(
+            _tiny_backbone(),
+            weights=None,
+            epochs=3,
+            input_shape=(16, 16),
+            augmentation=augmentation,
+            random_state=0,
+        ).fit(paths, labels)
+        probas.append(clf.predict_proba(paths))
+    assert len(calls) == 2  # one pass over the images in each fit
+    np.testing.assert_allclose(probas[0], probas[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [2, 4])
+def test_one_image_with_an_alpha_channel_is_refused(fitted, channels):
+    """np.asarray(PIL.Image.open(png)) of a PNG with transparency is
+    (h, w, 4); read as 16 grayscale images 4 pixels wide it gave 16
+    predictions."""
+    clf, embedder = fitted
+    image = np.full((16, 16, channels), 128.0)
+    for method in (clf.predict, embedder.transform):
+        with pytest.raises(ValueError, match="alpha channel"):
+            method(image)
+
+
+def test_images_without_pixels_are_refused(fitted):
+    clf, embedder = fitted
+    for X in (np.zeros((2, 16, 0, 3)), np.zeros((2, 0, 16))):
+        for method in (clf.predict, embedder.transform):
+            with pytest.raises(ValueError, match="height or width 0"):
+                method(X)
+
+
+def test_a_series_or_object_array_of_images_is_a_list_of_them(image_table, fitted):
+    _, paths, _ = image_table
+    clf, embedder = fitted
+    images = list(_pixels(paths[:3]))
+    expected = embedder.transform(np.stack(images))
+    objects = np.empty(3, dtype=object)
+    objects[:] = images
+    for X in (pd.Series(images), objects):
+        np.testing.assert_allclose(embedder.transform(X), expected, rtol=1e-5)
+    mixed = pd.Series([images[0], images[1][:8]])
+    with pytest.raises(ValueError, match="mixed shapes"):
+        clf.predict(mixed)
+
+
+def test_containers_that_are_not_sequences_get_a_clear_error(image_table, fitted):
+    import tensorflow as tf
+
+    _, paths, _ = image_table
+    clf, embedder = fitted
+    images = _pixels(paths[:3])
+    cases = {
+        "tf.data.Dataset": tf.data.Dataset.from_tensor_slices(images),
+        "generator": (image for image in images),
+        "dict": {"a": images[0]},
+    }
+    for name, X in cases.items():
+        with pytest.raises(TypeError, match=re.escape(f"X is a {name};")):
+            embedder.transform(X)
+
+
+def test_embeddings_are_float32_whatever_the_input_and_policy(image_table):
+    import keras
+
+    _, paths, _ = image_table
+    pixels = _pixels(paths[:3]).astype(np.float64)
+    policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        embedder = ImageEmbedder(
+            _tiny_backbone(), weights=None, input_shape=(16, 16), cache=False
+        ).fit(pixels)
+        assert embedder.transform(pixels).dtype == np.float32
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    assert embedder.__sklearn_tags__().transformer_tags.preserves_dtype == ["float32"]
