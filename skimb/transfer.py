@@ -387,6 +387,7 @@ class TransferClassifier(KerasClassifier):
     augmentation : None, "default" or list of keras layers, default=None
         Random augmentation applied only while training: ``"default"`` is a
         horizontal flip, a 10% rotation, a 10% zoom and a 10% contrast change.
+        None or an empty list: none, and the head trains on embeddings.
 
     learning_rate : float, default=0.001
         Adam's learning rate for the head.

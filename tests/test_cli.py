@@ -95,15 +95,25 @@ def test_entry_point_quiets_tensorflow_info_lines(small_model, tmp_path):
     new = _write(tmp_path / "new.csv", "a,b,c\n0.1,0.2,0.3\n")
     command = [str(script), "predict", str(small_model), new, "--output", "-"]
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    for level, shown in ((None, False), ("0", True)):
+    stderr = {}
+    for level in ("0", None):  # the user's own level first, then none set
         if level is not None:
             env["TF_CPP_MIN_LOG_LEVEL"] = level
+        else:
+            del env["TF_CPP_MIN_LOG_LEVEL"]
         result = subprocess.run(
             command, capture_output=True, text=True, timeout=300, env=env
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("prediction,proba_common,proba_rare\n")
-        assert ("cpu_feature_guard" in result.stderr) == shown, result.stderr
+        stderr[level] = result.stderr
+    if "cpu_feature_guard" not in stderr["0"]:
+        pytest.skip(
+            "TensorFlow logs no cpu_feature_guard line on this CPU (it names "
+            "instructions the CPU has and the binary does not use), so there "
+            "is no line for the level to hide"
+        )
+    assert "cpu_feature_guard" not in stderr[None], stderr[None]
 
 
 def test_compare_on_builtin_data(tmp_path):

@@ -349,6 +349,15 @@ def test_fine_tuning_keeps_batchnorm_statistics(imbalanced_digits):
         )
 
 
+def _pass_through():
+    """An augmentation that changes nothing: the network trains on the images
+    (through the backbone at every epoch), not on cached embeddings as with
+    augmentation=None or []."""
+    import keras
+
+    return [keras.layers.Identity()]
+
+
 def test_fine_tuning_uses_fine_tune_learning_rate(
     pretrained_backbone, imbalanced_digits, monkeypatch
 ):
@@ -371,7 +380,8 @@ def test_fine_tuning_uses_fine_tune_learning_rate(
     clf = TransferClassifier(
         pretrained_backbone,
         weights=None,
-        augmentation=[],  # both phases train on images, through _fit_on_images
+        # both phases train on images, through _fit_on_images
+        augmentation=_pass_through(),
         epochs=1,
         learning_rate=0.01,
         trainable_layers=1,
@@ -1114,7 +1124,11 @@ def test_initialize_builds_without_training(
     backbone's weights untouched, and trains nothing, not even the
     fine-tuning epochs of fit."""
     X, y = _few(*imbalanced_digits)
-    tuning = {"augmentation": [], "trainable_layers": 2, "fine_tune_epochs": 1}
+    tuning = {
+        "augmentation": _pass_through(),
+        "trainable_layers": 2,
+        "fine_tune_epochs": 1,
+    }
     clf = TransferClassifier(
         pretrained_backbone,
         weights=None,
@@ -1134,7 +1148,7 @@ def test_partial_fit_trains_the_head_only(pretrained_backbone, imbalanced_digits
     clf = TransferClassifier(
         pretrained_backbone,
         weights=None,
-        augmentation=[],  # trains through the whole network, on the images
+        augmentation=_pass_through(),  # trains the whole network, on the images
         trainable_layers=2,
         fine_tune_epochs=1,
         random_state=0,
@@ -1335,11 +1349,11 @@ def test_weights_file_that_fits_is_loaded(tmp_path):
 
 
 def _fine_tuned(backbone, X, y, **params):
-    """A TransferClassifier fitted on images (augmentation=[]) and fine-tuned
-    for an epoch at 0.01, with ``params`` on top."""
+    """A TransferClassifier fitted on images (an augmentation that changes
+    nothing) and fine-tuned for an epoch at 0.01, with ``params`` on top."""
     defaults = {
         "weights": None,
-        "augmentation": [],
+        "augmentation": _pass_through(),
         "epochs": 1,
         "fine_tune_epochs": 1,
         "fine_tune_learning_rate": 0.01,
