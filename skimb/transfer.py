@@ -800,7 +800,7 @@ class TransferClassifier(KerasClassifier):
             self.input_shape_[:2],
             self.batch_size,
             channels=self.input_shape_[-1],
-            labels=train[1],
+            labels=self._targets_for_model(model, train[1]),
             weights=train[2],
             seed=self._fit_seed,
         )

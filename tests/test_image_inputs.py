@@ -436,3 +436,29 @@ def test_embeddings_are_float32_whatever_the_input_and_policy(image_table):
     finally:
         keras.mixed_precision.set_global_policy(policy)
     assert embedder.__sklearn_tags__().transformer_tags.preserves_dtype == ["float32"]
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [{"augmentation": "default"}, {"trainable_layers": 1, "fine_tune_epochs": 1}],
+    ids=["augmentation", "fine_tuning"],
+)
+def test_a_one_hot_loss_trains_on_files(image_table, setting):
+    """A categorical (one-hot) loss gets one-hot targets from image files as
+    from pixels: the file feed passed integer labels (Keras: target and
+    output must have the same rank)."""
+    _, paths, labels = image_table
+    probas = []
+    for X in (paths, _pixels(paths)):
+        clf = TransferClassifier(
+            _tiny_backbone(),
+            weights=None,
+            epochs=1,
+            input_shape=(16, 16),
+            loss="categorical_crossentropy",
+            random_state=0,
+            **setting,
+        ).fit(X, labels, validation_data=(X, labels))
+        assert np.isfinite(clf.history_["val_loss"]).all()
+        probas.append(clf.predict_proba(X))
+    assert probas[0].shape == probas[1].shape == (len(labels), 2)
