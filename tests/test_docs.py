@@ -293,3 +293,29 @@ After the table.
     assert checker["missing_rows"](rows, printed) == [["bagging", "0.459", "0.822"]]
     printed = "network     0.731   0.664\nbagging     0.459   0.822\n"
     assert checker["missing_rows"](rows, printed) == []
+
+
+def test_a_table_that_varies_by_cpu_is_marked_so():
+    """A marker ending in "(varies by CPU)" names the example as any marker
+    does, and only its tables are left out of the number check."""
+    checker = _table_checker()
+    page = """.. example-output: plot_x (varies by CPU)
+
+.. list-table::
+
+   * - network
+     - 0.731
+
+.. example-output: plot_y
+
+.. list-table::
+
+   * - bagging
+     - 0.459
+"""
+    tables = checker["marked_tables"](page)
+    assert [(line, example) for line, example, _ in tables] == [
+        (1, "plot_x"),
+        (8, "plot_y"),
+    ]
+    assert checker["varies_by_cpu"](page) == {1}
