@@ -322,7 +322,9 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         or None when that cannot be told cheaply (then nothing is reused).
 
         The seed counts only where the weights are drawn at random (a
-        registered backbone with ``weights=None``); a weights file counts by
+        registered backbone with ``weights=None``); a registered backbone
+        by its name and its entry in ``BACKBONES`` (which a user may
+        replace); a weights file by
         a hash of its content (its size and modification time survive a copy
         of other weights with ``cp -p``); a model backbone by its fingerprint
         (configuration and weights). Keras's float type and dtype policy
@@ -335,6 +337,10 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
                 backbone = ("model", _model_fingerprint(backbone))
             except (AttributeError, TypeError, ValueError):  # e.g. not built
                 return None
+        else:
+            from .transfer import BACKBONES
+
+            backbone = (backbone, repr(BACKBONES.get(backbone)))
         if weights is not None and weights != "imagenet":
             try:
                 weights = ("file", _file_digest(weights))

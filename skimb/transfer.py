@@ -61,7 +61,8 @@ class BackboneSpec:
     options: dict = field(default_factory=dict)
 
 
-#: The registered backbones: name -> :class:`BackboneSpec`.
+#: The registered backbones: name -> :class:`BackboneSpec`. Add an entry to
+#: register another ``keras.applications`` model.
 BACKBONES = {
     "mobilenet_v2": BackboneSpec("MobileNetV2", "tf"),
     "mobilenet_v3_small": BackboneSpec(

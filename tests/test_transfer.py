@@ -1036,6 +1036,32 @@ def test_embedder_fingerprint_tracks_weights():
     assert a.extractor_ is b.extractor_ and c.extractor_ is not a.extractor_
 
 
+def test_embedder_follows_a_replaced_backbone_entry(monkeypatch):
+    """Replacing a name's entry in BACKBONES builds the new backbone: the
+    extractor built for the old entry is not reused under the same name."""
+    from skimb.transfer import BackboneSpec
+
+    X = np.random.RandomState(0).uniform(0, 255, (2, 32, 32, 3))
+    options = {"include_preprocessing": True}
+    monkeypatch.setitem(
+        BACKBONES,
+        "test_small",
+        BackboneSpec("MobileNetV3Small", "none", options=options),
+    )
+    first = ImageEmbedder("test_small", weights=None, random_state=0).fit(X)
+    options = {**options, "minimalistic": True}
+    monkeypatch.setitem(
+        BACKBONES,
+        "test_small",
+        BackboneSpec("MobileNetV3Small", "none", options=options),
+    )
+    second = ImageEmbedder("test_small", weights=None, random_state=0).fit(X)
+    assert second.extractor_ is not first.extractor_
+    assert second.fingerprint_ != first.fingerprint_
+    # The replaced entry's network (minimalistic: no squeeze-and-excite blocks)
+    assert second.extractor_.count_params() < first.extractor_.count_params()
+
+
 def _embeddings_cached_and_not(embedder, X):
     """Embeddings of a fitted embedder through the cache, then without it."""
     cached = embedder.set_params(cache=True).transform(X)
