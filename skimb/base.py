@@ -1260,7 +1260,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         # shapes that do not fit (its UnimplementedError is a wrong type);
         # PyTorch's IndexError: an index out of range.
         data_error = type(exc).__name__ in ("InvalidArgumentError", "IndexError")
-        if not data_error and "shape" not in str(exc):
+        # "dimension": PyTorch's words for shapes that do not fit
+        if not data_error and not any(w in str(exc) for w in ("shape", "dimension")):
             return ""
         hint = (
             f" Check that the model's input accepts {self._input_shape()}, that "

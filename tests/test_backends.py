@@ -238,6 +238,11 @@ report["predict_grad_modes"] = sorted(set(grad_modes))
 for name, attempt in {
     "predict": lambda: fitted.predict_proba(np.array([[25]])),
     "fit": lambda: KerasClassifier(embedding_model, epochs=1).fit(codes + 5, labels),
+    # class indices for a metric that takes one-hot rows: torch speaks of a
+    # "leading dimension", not of shapes
+    "metric": lambda: KerasClassifier(
+        embedding_model, metrics=[keras.metrics.AUC()], epochs=1
+    ).fit(codes, labels),
 }.items():
     try:
         attempt()
@@ -253,7 +258,8 @@ def test_torch_index_errors_and_predictions_without_gradients():
     was torch's IndexError, at fit and at prediction), and the small-input
     path runs the model without recording gradients (it kept every
     activation for a backward pass that never came). A fit leaves no
-    gradients on the model's weights."""
+    gradients on the model's weights. A metric that cannot take class
+    indices gets the hint about metrics, as on TensorFlow."""
     if importlib.util.find_spec("torch") is None:
         pytest.skip(
             "torch is not installed: the test extra leaves it out (see "
@@ -267,3 +273,4 @@ def test_torch_index_errors_and_predictions_without_gradients():
     assert report["predict_grad_modes"] == [False]
     assert report["predict"].startswith("Keras could not run the model on X")
     assert report["fit"].startswith("Keras could not fit the model")
+    assert "Metrics must suit the labels too" in report["metric"]
