@@ -279,7 +279,7 @@ class _GlobalRandomState:
 
 
 @contextlib.contextmanager
-def seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int, warm_model=None) -> Iterator[_Seeding]:
     """Run a block with the random state that Keras draws from seeded by
     ``seed``.
 
@@ -293,6 +293,12 @@ def seeded(seed: int) -> Iterator[None]:
     would. TensorFlow's op determinism is never switched on: on CPU,
     seeding is enough for reproducible fits.
 
+    ``warm_model`` is the model that the block goes on training (a warm
+    ``partial_fit`` or warm-started fit), None when the block builds a new
+    one; a block that builds one passes it to the yielded object's
+    ``track``. Both decide whether seeding may keep TensorFlow's kernel
+    cache (see :func:`_set_tensorflow_seed`).
+
     The lock serialises seeded blocks between threads of one process, since
     Keras's and TensorFlow's seeds are process-wide.
     """
@@ -304,12 +310,157 @@ def seeded(seed: int) -> Iterator[None]:
     with preserved_global_state(random.Random(int(seed))):
         global_state.set_global_attribute("global_random_seed", int(seed))
         global_state.set_global_attribute("global_seed_generator", None)
-        _set_tensorflow_seed(int(seed))
+        seeding = _Seeding(warm_model)
+        _set_tensorflow_seed(int(seed), keep_kernels=seeding.may_keep_kernels())
         if import_keras().backend.backend() == "torch":
             import torch
 
             torch.manual_seed(int(seed))
+        try:
+            yield seeding
+        except BaseException:
+            seeding.finish(failed=True)
+            raise
+        seeding.finish(failed=False)
+
+
+#: For each model that a seeded block built (by :meth:`_Seeding.track`):
+#: True while every TensorFlow function traced during skimb's calls with it
+#: (its fits and predictions) is free of stateful random ops with seeds, so
+#: that seeding may keep TensorFlow's kernel cache when training it further.
+#: Keyed by the model object: a copy (pickle, deepcopy, clone) or another
+#: model is not in it, and is seeded as a new one.
+_KERNELS_REUSABLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_KERNELS_LOCK = threading.Lock()
+
+
+class _Seeding:
+    """The kernel-cache bookkeeping of one :func:`seeded` block."""
+
+    def __init__(self, warm_model) -> None:
+        # On JAX and PyTorch TensorFlow serves tf.data only: always clear.
+        self._active = import_keras().backend.backend() == "tensorflow"
+        self._warm_model = warm_model
+        self._tracked = [warm_model] if self._active and warm_model is not None else []
+        self._functions = _function_names() if self._active else None
+
+    def track(self, model) -> None:
+        """Record ``model``, built in the block, for later seeded blocks."""
+        if self._active:
+            self._tracked.append(model)
+
+    def may_keep_kernels(self) -> bool:
+        """Whether this block can set TensorFlow's seed without clearing
+        its kernel cache and still train as after a clear."""
+        model = self._warm_model
+        if model is None or self._functions is None:
+            return False  # a new model (its first traces), or no way to tell
+        with _KERNELS_LOCK:
+            if not _KERNELS_REUSABLE.get(model, False):
+                return False
+        try:
+            import tensorflow as tf
+            from tensorflow.python.eager import context
+
+            return (
+                context.executing_eagerly()
+                and not tf.config.functions_run_eagerly()
+                and not getattr(model, "run_eagerly", True)
+                and getattr(model, "train_function", None) is not None
+            )
+        except Exception:  # another TensorFlow or Keras: clear, as before
+            return False
+
+    def finish(self, *, failed: bool) -> None:
+        """Record whether the functions the block traced keep the kernel
+        cache safe to keep for the tracked models."""
+        if not self._tracked:
+            return
+        clean = not failed and _traced_without_seeded_random_ops(self._functions)
+        with _KERNELS_LOCK:
+            for model in self._tracked:
+                if model is self._warm_model:
+                    clean_before = _KERNELS_REUSABLE.get(model, False)
+                    _KERNELS_REUSABLE[model] = clean_before and clean
+                else:
+                    _KERNELS_REUSABLE[model] = clean
+
+
+@contextlib.contextmanager
+def _watching_traces(model) -> Iterator[None]:
+    """Run a block (a prediction) with ``model`` and forget that seeding
+    may keep the kernel cache for it if the block traced a function with a
+    stateful seeded random op (or failed, or the functions cannot be read)."""
+    with _KERNELS_LOCK:
+        watched = _KERNELS_REUSABLE.get(model, False)
+    if not watched:  # unknown, or already known to need the clear
         yield
+        return
+    before = _function_names()
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        clean = not failed and _traced_without_seeded_random_ops(before)
+        if not clean:
+            with _KERNELS_LOCK:
+                if model in _KERNELS_REUSABLE:
+                    _KERNELS_REUSABLE[model] = False
+
+
+def _function_names() -> frozenset | None:
+    """The names of the functions in TensorFlow's eager context, or None if
+    TensorFlow is not loaded or they cannot be listed."""
+    if _tensorflow_or_none() is None:
+        return None
+    try:
+        from tensorflow.python.eager import context
+
+        return frozenset(context.context().list_function_names())
+    except Exception:
+        return None
+
+
+def _traced_without_seeded_random_ops(before: frozenset | None) -> bool:
+    """Whether the functions added to TensorFlow's eager context since
+    ``before`` was listed, and the functions they call, hold no stateful
+    op with ``seed`` and ``seed2`` attributes (``tf.random.normal``,
+    ``tf.random.shuffle``, ``tf.nn.dropout``...: the ops whose kernels keep
+    a random sequence that a cleared kernel cache restarts). False when in
+    doubt: a function or op that cannot be read, or any error.
+
+    Functions that other threads traced meanwhile are scanned too, which
+    can only make the answer False more often.
+    """
+    after = _function_names()
+    if before is None or after is None:
+        return False
+    try:
+        from tensorflow.python.eager import context
+        from tensorflow.python.framework import op_def_registry
+
+        ctx = context.context()
+        pending, seen = list(after - before), set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for node in ctx.get_function_def(name).node_def:
+                op = op_def_registry.get(node.op)
+                if op is None:  # a call of a function by its name
+                    pending.append(node.op)
+                    continue
+                if op.is_stateful and {"seed", "seed2"} <= {a.name for a in op.attr}:
+                    return False
+                for value in node.attr.values():  # calls and control flow
+                    if value.HasField("func"):
+                        pending.append(value.func.name)
+                    pending.extend(func.name for func in value.list.func)
+        return True
+    except Exception:  # a function that is gone, another TensorFlow
+        return False
 
 
 class _ThreadRandom:
@@ -328,20 +479,70 @@ class _ThreadRandom:
         return getattr(self.in_this_thread(), name)
 
 
-def _set_tensorflow_seed(seed: int) -> None:
+def _set_tensorflow_seed(seed: int, *, keep_kernels: bool = False) -> None:
     """TensorFlow's global seed (``tf.random.set_seed``), if it is loaded.
 
-    Setting it clears TensorFlow's kernel cache, so the user's own eager
-    op-seeded random sequences (``tf.random.uniform(..., seed=7)``) start
-    over after a fit, as after ``keras.utils.set_random_seed``. Keeping the
-    cache was tried: a model whose layers use TensorFlow's stateful random
-    ops eagerly (an initializer calling ``tf.random.normal``) then continued
-    the previous fit's kernels, and equal ``random_state`` gave different
-    fits.
+    Setting it clears TensorFlow's eager kernel cache: every stateful
+    random kernel (``tf.random.normal`` in a traced train step or run
+    eagerly) starts its sequence over, and every traced function is
+    instantiated again on its next call (tens of milliseconds for a small
+    model: most of a warm one-batch ``partial_fit``, and the user's own
+    next ``train_on_batch``). The user's own eager op-seeded random
+    sequences (``tf.random.uniform(..., seed=7)``) start over too, as after
+    ``keras.utils.set_random_seed``.
+
+    With ``keep_kernels`` (a warm call whose model's traced functions hold
+    no stateful seeded random op, see :class:`_Seeding`), only the global
+    seed and the generator of eager op seeds are set, as ``set_seed`` does,
+    and the cache is kept: the training is the one after a clear, since
+    nothing in it reads a kernel's random sequence. Should the block draw
+    an eager op seed (a stateful random op run eagerly with no seed of its
+    own, as a user's callback may), the cache is cleared at that first draw,
+    before the op makes its kernel, which is what the clear at the start
+    would have given. Keeping the cache was tried for every call: a model
+    whose layers use TensorFlow's stateful random ops (an initializer
+    calling ``tf.random.normal`` eagerly, a layer calling it in its
+    ``call``) then continued the previous fit's kernels, and equal
+    ``random_state`` gave different fits.
     """
     tf = _tensorflow_or_none()
-    if tf is not None:
-        tf.random.set_seed(seed)
+    if tf is None:
+        return
+    if keep_kernels:
+        try:
+            from tensorflow.python.eager import context
+
+            ctx = context.context()
+            ctx._rng = _ClearingRandom(seed, ctx)
+            ctx._seed = seed
+            return
+        except Exception:  # another TensorFlow: clear, as set_seed does
+            pass
+    tf.random.set_seed(seed)
+
+
+class _ClearingRandom(random.Random):
+    """TensorFlow's generator of eager op seeds (``random.Random(seed)``, as
+    ``tf.random.set_seed`` makes) that clears the kernel cache before its
+    first draw, so a stateful random op run eagerly gets a new kernel."""
+
+    def __init__(self, seed: int, ctx) -> None:
+        self._ctx = None
+        super().__init__(seed)
+        self._ctx = ctx
+
+    def _clear_once(self) -> None:
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            ctx.clear_kernel_cache()
+
+    def random(self) -> float:
+        self._clear_once()
+        return super().random()
+
+    def getrandbits(self, k: int) -> int:
+        self._clear_once()
+        return super().getrandbits(k)
 
 
 @contextlib.contextmanager
@@ -475,7 +676,12 @@ def predicting(model) -> Iterator[None]:
     (:func:`quiet_retracing`); and on JAX one model call runs at a time
     (:func:`one_model_call_at_a_time`).
     """
-    with private_layer_names(), quiet_retracing(), one_model_call_at_a_time(model):
+    with (
+        private_layer_names(),
+        quiet_retracing(),
+        one_model_call_at_a_time(model),
+        _watching_traces(model),
+    ):
         yield
 
 

@@ -658,7 +658,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         self._n_fit_samples = len(train[0])
         self._fit_seed = seed
         with (
-            _keras.seeded(seed),
+            _keras.seeded(seed, warm_model=self.model_ if warm else None) as seeding,
             _keras.releasing_fit_memory() as fitted,
             _keras.quiet_retracing(),
         ):
@@ -671,6 +671,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 incremental=incremental,
             )
             fitted.append(model)
+            if not warm:
+                seeding.track(model)
         _check_training_converged(model, history)
         self._store_fit_results(model, history, warm)
         return self

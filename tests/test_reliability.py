@@ -283,6 +283,217 @@ def test_training_an_unpickled_estimator_repeats(imbalanced_data):
     np.testing.assert_array_equal(after_other_draws, trained[0])
 
 
+def _noise_network(meta, when_training=True):
+    """A network with a layer that adds TensorFlow's stateful tf.random.normal
+    noise while training (in the traced train step, or eagerly), or else
+    while predicting only."""
+    import keras
+    import tensorflow as tf
+
+    class TensorFlowNoise(keras.layers.Layer):
+        def call(self, x, training=None):
+            if bool(training) == when_training:
+                return x + tf.random.normal(tf.shape(x), stddev=0.5)
+            return x
+
+    return keras.Sequential(
+        [
+            keras.Input((meta["n_features_in_"],)),
+            TensorFlowNoise(),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(meta["n_classes_"], activation="softmax"),
+        ]
+    )
+
+
+def _weights(estimator):
+    return [np.asarray(w) for w in estimator.model_.get_weights()]
+
+
+def _assert_same_weights(first, second):
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("run_eagerly", [False, True], ids=["traced", "eager"])
+def test_warm_partial_fits_with_stateful_tensorflow_random_ops_repeat(
+    imbalanced_data, run_eagerly
+):
+    """Equal estimators whose layer calls TensorFlow's stateful
+    tf.random.normal train alike over warm partial_fit calls, also when
+    another estimator's fit and the user's tf.random.set_seed come between
+    the calls. The noise kernel's sequence must start over at each call, as
+    a cleared kernel cache makes it; skipping the seeding (and the clear) on
+    warm calls let it continue in one run and start over in the other."""
+    import tensorflow as tf
+
+    X, y = imbalanced_data
+    batches = [(X[i::3], y[i::3]) for i in range(3)]
+
+    def make():
+        return KerasClassifier(
+            _noise_network, batch_size=32, run_eagerly=run_eagerly, random_state=0
+        )
+
+    alone, interleaved = make(), make()
+    for X_batch, y_batch in batches:
+        alone.partial_fit(X_batch, y_batch, classes=[0, 1])
+    expected = _weights(alone)
+    for i, (X_batch, y_batch) in enumerate(batches):
+        tf.random.set_seed(100 + i)
+        make().partial_fit(X_batch, y_batch, classes=[0, 1])  # a cold call
+        interleaved.partial_fit(X_batch, y_batch, classes=[0, 1])
+    tf.random.set_seed(None)
+    _assert_same_weights(_weights(interleaved), expected)
+
+
+def test_predictions_with_stateful_tensorflow_random_ops_repeat(
+    imbalanced_data, monkeypatch
+):
+    """A network whose layer calls tf.random.normal while predicting only
+    predicts alike after equal warm partial_fit calls (under the user's
+    global seed, through model.predict's traced step), also when another
+    estimator's fit comes between: the prediction's traced function holds
+    the op, so the next warm call clears the kernel cache again and the
+    noise starts over, as it did when every call cleared it."""
+    import tensorflow as tf
+
+    X, y = imbalanced_data
+    monkeypatch.setattr(KerasClassifier, "_fast_path_max_rows", lambda self: 0)
+
+    def make():
+        return KerasClassifier(
+            _noise_network, model__when_training=False, batch_size=64, random_state=0
+        )
+
+    tf.random.set_seed(0)
+    try:
+        alone, interleaved = make(), make()
+        expected = [
+            alone.partial_fit(X, y, classes=[0, 1]).predict_proba(X) for _ in range(3)
+        ]
+        for i in range(3):
+            make().partial_fit(X, y, classes=[0, 1])  # a cold call
+            proba = interleaved.partial_fit(X, y, classes=[0, 1]).predict_proba(X)
+            np.testing.assert_array_equal(proba, expected[i])
+    finally:
+        tf.random.set_seed(None)
+
+
+def test_warm_partial_fits_on_augmented_image_files_repeat(tmp_path):
+    """Equal TransferClassifiers trained warm on image files with
+    augmentation train alike whatever global seed the user set, and however
+    many eager random draws the user made, between the calls: a warm call
+    seeds TensorFlow too (skipping that on warm calls made the second call
+    depend on them)."""
+    import tensorflow as tf
+
+    from .test_transfer import _tiny_backbone
+
+    backbone = _tiny_backbone()
+    images = np.random.RandomState(0).uniform(0, 255, (8, 16, 16, 3))
+    paths = np.array(_write_pngs(tmp_path, images), dtype=object)
+    labels = np.array([0, 1] * 4)
+
+    def trained(user_seed, user_draws):
+        clf = TransferClassifier(
+            backbone,
+            weights=None,
+            hidden_units=(4,),
+            augmentation="default",
+            batch_size=4,
+            random_state=0,
+        )
+        clf.partial_fit(paths, labels, classes=[0, 1])
+        tf.random.set_seed(user_seed)  # the user's seed and eager draws
+        for _ in range(user_draws):
+            tf.random.uniform([1])
+        clf.partial_fit(paths, labels)
+        return _weights(clf)
+
+    try:
+        expected = trained(None, 0)
+        _assert_same_weights(trained(1, 0), expected)
+        _assert_same_weights(trained(2, 3), expected)
+    finally:
+        tf.random.set_seed(None)
+
+
+def _users_sequence(draws):
+    """The next values of the user's eager op-seeded random sequence."""
+    import tensorflow as tf
+
+    return [tf.random.uniform([2], seed=7).numpy() for _ in range(draws)]
+
+
+@pytest.mark.parametrize("call", ["warm", "cold", "unpickled"])
+def test_a_warm_partial_fit_keeps_tensorflows_kernel_cache(imbalanced_data, call):
+    """A warm partial_fit of a network without TensorFlow's stateful random
+    ops sets TensorFlow's seed without clearing its kernel cache (clearing
+    made the user's next train_on_batch re-instantiate its train step): the
+    user's eager op-seeded sequence goes on across it. A fit that builds a
+    network, and the first call on an unpickled copy, still clear the cache,
+    so the sequence starts over, as after tf.random.set_seed."""
+    import tensorflow as tf
+
+    X, y = imbalanced_data
+    clf = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1])
+    if call == "unpickled":
+        clf = pickle.loads(pickle.dumps(clf))
+    tf.random.set_seed(5)
+    try:
+        expected = _users_sequence(2)
+        tf.random.set_seed(5)
+        first = _users_sequence(1)
+        if call == "cold":
+            clf.fit(X, y)
+        else:
+            clf.partial_fit(X, y)
+        after = _users_sequence(1)
+    finally:
+        tf.random.set_seed(None)
+    np.testing.assert_array_equal(first[0], expected[0])
+    if call == "warm":  # the sequence goes on
+        np.testing.assert_array_equal(after[0], expected[1])
+    else:  # it starts over
+        np.testing.assert_array_equal(after[0], expected[0])
+
+
+def test_an_eager_random_op_in_a_warm_call_starts_over(imbalanced_data):
+    """A callback that draws from TensorFlow's stateful random ops eagerly,
+    with no seed of its own, draws the same values at each warm partial_fit
+    of equal estimators, also when another estimator's fit comes between:
+    the kernel cache is cleared before such a draw."""
+    import keras
+    import tensorflow as tf
+
+    X, y = imbalanced_data
+    draws = {"alone": [], "interleaved": []}
+
+    class Draw(keras.callbacks.Callback):
+        def __init__(self, key):
+            super().__init__()
+            self.key = key
+
+        def on_epoch_end(self, epoch, logs=None):
+            draws[self.key].append(tf.random.normal([2]).numpy())
+
+    def make(key):
+        return KerasClassifier(SmallNetwork(), callbacks=[Draw(key)], random_state=0)
+
+    alone, interleaved = make("alone"), make("interleaved")
+    for _ in range(3):
+        alone.partial_fit(X, y, classes=[0, 1])
+    for _ in range(3):
+        MLPClassifier(hidden_layer_sizes=(4,), random_state=1).partial_fit(
+            X, y, classes=[0, 1]
+        )
+        interleaved.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_array_equal(draws["alone"], draws["interleaved"])
+
+
 # MobileNetV3Small with random weights gives near-zero features, and skimb
 # warns about that (tested in test_transfer.py); here the subject is global
 # state, so the warning is expected noise.
