@@ -39,6 +39,16 @@ optimizer's variables exactly.
 
     python benchmarks/partial_fit_overhead.py [--rounds N | --smoke]
 
+A second table measures what seeding costs a warm call through
+TensorFlow's kernel cache (``tf.random.set_seed`` clears it, after which
+every traced function is instantiated again; ``skimb._keras.seeded`` keeps
+it on warm calls of a network without stateful seeded random ops): on a
+small ``MLPClassifier`` (the defaults' size, one batch of 200 rows per
+call), the median of a warm one-batch ``partial_fit``, of a user's raw
+``train_on_batch`` on an identically built model right after that call,
+and of the same raw step once more (steady: nothing cleared in between),
+with the ratios of the first two to the third.
+
 ``--smoke`` runs every model on tiny sizes, for two rounds: CI uses it to
 check that the script still runs; its numbers mean nothing.
 """
@@ -204,9 +214,11 @@ def measure(build, shape, rows, rounds):
     try:
         for i in range(-3, rounds):  # three rounds of warm-up (traces)
             (X, y), w = data[i % len(data)], weights[i % len(data)]
-            # skimb's seeded fits set TensorFlow's global seed, after which
-            # every tf.function traces again: raw Keras's first step after a
-            # skimb call would pay that, which a loop of its own does not.
+            # A skimb call that clears TensorFlow's kernel cache (a cold
+            # call; every call before 2026-11-27) makes every tf.function
+            # instantiate again: raw Keras's first step after it would pay
+            # that, which a loop of its own does not (the second table
+            # measures it).
             raw_step(X, y, w)
             row = {}
             # Each pair takes turns at going first.
@@ -238,6 +250,32 @@ def measure(build, shape, rows, rounds):
             x - y for x, y in zip(times[a], times[b], strict=True)
         )
     return medians, model.count_params(), failed_call_restores(clf, *data[0])
+
+
+def kernel_cache_costs(n_features, rows, rounds):
+    """Median seconds of a warm one-batch ``MLPClassifier.partial_fit``, of
+    the user's ``train_on_batch`` on an identically built model right after
+    it, and of that step again."""
+    import keras
+
+    from skimb import MLPClassifier
+
+    data = batches((n_features,), rows)
+    keras.utils.set_random_seed(0)
+    user = dense(n_features, (100,))()
+    user.compile("adam", "sparse_categorical_crossentropy")
+    clf = MLPClassifier(hidden_layer_sizes=(100,), batch_size=rows, random_state=0)
+    clf.partial_fit(*data[0], classes=[0, 1])
+    times = {"skimb": [], "raw after": [], "raw": []}
+    for i in range(-3, rounds):  # three rounds of warm-up (traces)
+        X, y = data[i % len(data)]
+        row = {"skimb": timed(clf.partial_fit, X, y)}
+        row["raw after"] = timed(user.train_on_batch, X, y)
+        row["raw"] = timed(user.train_on_batch, X, y)
+        if i >= 0:
+            for name, seconds in row.items():
+                times[name].append(seconds)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main():
@@ -278,6 +316,24 @@ def main():
             f"{100 * t['difference'] / t['skimb']:13.1f} {restored}",
             flush=True,
         )
+    features, rows = (20, 50) if args.smoke else (20, 200)
+    t = kernel_cache_costs(features, rows, rounds)
+    ms = {key: value * 1000 for key, value in t.items()}
+    print(
+        f"\nKernel cache: MLPClassifier {features}-100-2, {rows} rows per call, "
+        f"medians of {rounds} rounds in milliseconds. skimb: a warm partial_fit; "
+        "raw after: the user's\ntrain_on_batch on their own model right after "
+        "it; raw: that step again (steady)."
+    )
+    print(
+        f"{'skimb':>8s} {'raw after':>10s} {'raw':>7s} {'skimb/raw':>10s} "
+        f"{'raw after/raw':>14s}"
+    )
+    print(
+        f"{ms['skimb']:8.2f} {ms['raw after']:10.2f} {ms['raw']:7.2f} "
+        f"{t['skimb'] / t['raw']:10.2f} {t['raw after'] / t['raw']:14.2f}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,12 @@ EXPECTED = {
     "partial_fit_overhead.py": [
         # model, parameters, rows, five times, three ratios, two shares and
         # whether a failed call put the weights and optimizer state back.
-        rf"^\s+{name}\s+[\d,]+\s+\d+" + r"\s+-?[\d.]+" * 10 + r" True$"
-        for name in ("small MLP", "large dense", "small CNN")
+        *(
+            rf"^\s+{name}\s+[\d,]+\s+\d+" + r"\s+-?[\d.]+" * 10 + r" True$"
+            for name in ("small MLP", "large dense", "small CNN")
+        ),
+        # the kernel cache: three times and two ratios.
+        r"^\s*" + r"\s+".join([r"-?[\d.]+"] * 5) + "$",
     ],
 }
 
