@@ -14,6 +14,7 @@ ORDER = [
     "plot_class_weights_and_ensembles.py",
     "plot_transfer_learning_digits.py",
     "plot_mobilenet_v2_recipe.py",
+    "plot_image_folders.py",
     "plot_dask_search.py",
 ]
 
