@@ -170,6 +170,17 @@ def test_missing_file_in_a_series_is_named(image_table, fitted, tmp_path):
         clf.predict(X)
 
 
+def test_a_folder_among_the_paths_is_named(image_table, fitted, tmp_path):
+    """A folder among the image paths is called a folder (it was "Image
+    file not found", though the path exists), pointing at load_image_folder."""
+    df, _, _ = image_table
+    clf, _ = fitted
+    X = [*df["path"][:2], str(tmp_path)]
+    message = f"'{tmp_path}' is a folder, not an image file. For a folder"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        clf.predict(X)
+
+
 def test_tables_that_are_not_paths(image_table):
     """Several columns, numbers, or missing values are not paths: pixels, or
     an error from the pixel checks."""
