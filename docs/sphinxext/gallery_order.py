@@ -12,6 +12,8 @@ ORDER = [
     "plot_resampling_vs_class_weights.py",
     "plot_smote_pipelines.py",
     "plot_class_weights_and_ensembles.py",
+    "plot_losses_and_thresholds.py",
+    "plot_incremental_and_persistence.py",
     "plot_transfer_learning_digits.py",
     "plot_mobilenet_v2_recipe.py",
     "plot_image_folders.py",
