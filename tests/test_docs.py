@@ -238,6 +238,16 @@ def test_every_example_runs_in_the_gallery():
     assert [p.name for p in examples if not p.name.startswith("plot_")] == []
 
 
+def test_every_example_has_its_place_in_the_gallery():
+    """The gallery's order names every example (one not named falls to the
+    end, after the scaling examples) and no example that is gone."""
+    import runpy
+
+    order = runpy.run_path(str(DOCS / "sphinxext" / "gallery_order.py"))["ORDER"]
+    examples = sorted(p.name for p in (ROOT / "examples").glob("plot_*.py"))
+    assert sorted(order) == examples
+
+
 def _table_checker():
     import runpy
 
