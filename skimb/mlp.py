@@ -46,7 +46,8 @@ class MLPClassifier(KerasClassifier):
         a short last batch's penalty by that batch's own size).
 
     batch_size : int or "auto", default="auto"
-        Samples per gradient update; ``"auto"`` is ``min(200, n_samples)``.
+        Samples per gradient update; ``"auto"`` is ``min(200, n_samples)``,
+        and a number above ``n_samples`` is ``n_samples``, as in scikit-learn.
 
     learning_rate : {"constant", "adaptive"}, default="constant"
         With ``solver="sgd"``, ``"adaptive"`` divides the learning rate by 5
@@ -319,7 +320,9 @@ class MLPClassifier(KerasClassifier):
     def _batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
             return min(_AUTO_BATCH_SIZE, n_samples)
-        return self.batch_size
+        # scikit-learn clips a batch_size above the rows to the rows, so that
+        # 200 and "auto" are one setting (the L2 penalty is divided by it).
+        return min(self.batch_size, n_samples)
 
     def _validation_fraction(self) -> float:
         if not self.early_stopping:

@@ -472,6 +472,19 @@ def test_l2_penalty_follows_each_fits_batch_size(imbalanced_data):
     assert factors(clf) == [None, None]
 
 
+def test_batch_size_above_the_rows_is_the_rows(imbalanced_data):
+    """As in scikit-learn, a batch_size above the training rows is clipped
+    to them, so batch_size=200 and "auto" are one setting. The penalty was
+    divided by the parameter: on 50 rows, 0.5 * alpha / 200 instead of
+    scikit-learn's 0.5 * alpha / 50."""
+    X, y = imbalanced_data
+    assert _fast_mlp(batch_size=200)._batch_size(50) == 50
+    clf = _fast_mlp(alpha=1.0, batch_size=200)
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1])
+    factors = [layer.kernel.regularizer.l2 for layer in clf._dense_layers()]
+    assert factors == pytest.approx([0.5 / 50] * 2)
+
+
 def test_sample_weight_given_by_position_to_partial_fit(imbalanced_data):
     """partial_fit's third argument is classes (as in SGDClassifier), not
     sample_weight (scikit-learn 1.9's MLP): mask weights given by position
