@@ -226,8 +226,13 @@ class LogitAdjustedLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        prior = np.asarray(class_prior, dtype=float).ravel()
-        if prior.size < 2 or not np.all(np.isfinite(prior)) or np.any(prior <= 0):
+        prior = _float_vector(class_prior)
+        if (
+            prior is None
+            or prior.size < 2
+            or not np.all(np.isfinite(prior))
+            or np.any(prior <= 0)
+        ):
             raise ValueError(
                 "The 'class_prior' parameter of LogitAdjustedLoss must hold a "
                 f"positive frequency for each of at least two classes. Got "
@@ -275,13 +280,29 @@ def _check_alpha(alpha):
                 f"a number. Got {alpha!r} instead."
             )
         return float(alpha)
-    weights = np.asarray(alpha, dtype=float).ravel()
-    if weights.size < 2 or np.any(weights < 0) or not np.all(np.isfinite(weights)):
+    weights = _float_vector(alpha)
+    if (
+        weights is None
+        or weights.size < 2
+        or np.any(weights < 0)
+        or not np.all(np.isfinite(weights))
+    ):
         raise ValueError(
             "The 'alpha' parameter of FocalLoss must be a number in (0, 1) or one "
-            f"non-negative weight per class. Got {alpha!r} instead."
+            "non-negative weight per class (a sequence in the order of the "
+            f"classes). Got {alpha!r} instead."
         )
     return weights.tolist()
+
+
+def _float_vector(values):
+    """``values`` as a flat float array, or None if they are not numbers (a
+    dict, a string): NumPy's own error (``float() argument must be ... not
+    'dict'``) named no parameter."""
+    try:
+        return np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return None
 
 
 def _alpha_vector(alpha, n_classes):

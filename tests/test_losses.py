@@ -193,6 +193,12 @@ def test_saved_and_loaded_with_a_model(loss, tmp_path):
         (lambda: FocalLoss(alpha=1.5), "The 'alpha' parameter of FocalLoss must be in"),
         (lambda: FocalLoss(alpha=[0.5, -1]), "one non-negative weight per class"),
         (lambda: LogitAdjustedLoss(class_prior=[1.0]), "at least two classes"),
+        # Not a sequence of numbers: NumPy's TypeError or ValueError named no
+        # parameter ("float() argument must be ... not 'dict'").
+        (lambda: FocalLoss(alpha={0: 0.2, 1: 0.8}), "one non-negative weight per"),
+        (lambda: FocalLoss(alpha="x"), "The 'alpha' parameter of FocalLoss must"),
+        (lambda: LogitAdjustedLoss(class_prior="ab"), "at least two classes"),
+        (lambda: LogitAdjustedLoss(class_prior={0: 0.9, 1: 0.1}), "'class_prior'"),
         (
             lambda: _resolve_skimb_loss("focal", class_prior=None, params={"gama": 1}),
             "FocalLoss got an unexpected parameter 'gama' (routed as 'loss__gama')",
