@@ -76,7 +76,7 @@ def compute_class_weight(
     >>> compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
     array([0.625, 2.5  ])
     """
-    classes = np.asarray(classes)
+    classes = _checked_classes(classes)
     index = _class_index(classes, _checked_labels(y))
     return _weights_of_classes(class_weight, classes, index, beta)
 
@@ -143,7 +143,7 @@ def _combined_weights(
     batch or a bootstrap bag may hold a single class.
     """
     y = _checked_labels(y)
-    classes = np.unique(y) if classes is None else np.asarray(classes)
+    classes = np.unique(y) if classes is None else _checked_classes(classes)
     sample_weight = _check_sample_weight(
         sample_weight, y, dtype=np.float64, ensure_non_negative=True
     )
@@ -181,6 +181,23 @@ def _checked_labels(y) -> np.ndarray:
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise ValueError("y contains NaN: a class label cannot be NaN.")
     return y
+
+
+def _checked_classes(classes) -> np.ndarray:
+    """``classes`` as a 1-D array of distinct labels. A scalar, a 2-D array
+    or an empty one gave NumPy's bare IndexError, and a repeated label
+    silently took the weight of an absent class."""
+    classes = np.asarray(classes)
+    if classes.ndim != 1 or classes.size == 0:
+        raise ValueError(
+            "classes must be a non-empty 1-D array of the class labels, e.g. "
+            f"classes=[0, 1]. Got {classes.tolist()!r} instead."
+        )
+    if len(np.unique(classes)) < len(classes):
+        raise ValueError(
+            f"classes must list each label once. Got {classes.tolist()!r} instead."
+        )
+    return classes
 
 
 def _class_index(classes: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -391,3 +391,21 @@ def test_labels_missing_from_classes_are_an_error(strategy):
 def test_labels_that_are_not_a_column_of_classes(y, message):
     with pytest.raises(ValueError, match=message):
         compute_sample_weight("balanced", y)
+
+
+@pytest.mark.parametrize(
+    "classes, message",
+    [
+        # NumPy's IndexError ("index -1 is out of bounds", "too many indices").
+        (np.array([]), "non-empty 1-D array"),
+        (np.array([[0, 1]]), "non-empty 1-D array"),
+        (1, "non-empty 1-D array"),
+        # The repeated 0 took the weight of an absent class: [0.42, 3.33, 1.67].
+        (np.array([0, 0, 1]), "each label once"),
+    ],
+)
+def test_classes_that_are_not_a_list_of_distinct_labels(classes, message):
+    with pytest.raises(ValueError, match=message):
+        compute_class_weight("balanced", classes=classes, y=Y_82)
+    with pytest.raises(ValueError, match=message):
+        compute_sample_weight("balanced", Y_82, classes=classes)
