@@ -911,10 +911,21 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 X, y, weights, test_size=fraction, stratify=y, random_state=seed
             )
         except ValueError as exc:
+            # train_test_split holds out ceil(fraction * n) rows. The advice
+            # was always to lower the fraction (and 0.001 read as "0%"), also
+            # where it was too small or a class had a single sample.
+            n_valid = int(np.ceil(fraction * len(y)))
+            counts = np.bincount(y)
+            if counts[counts > 0].min() < 2:
+                advice = "Give every class at least two samples"
+            elif n_valid < np.count_nonzero(counts):
+                advice = "Raise the validation fraction"
+            else:
+                advice = "Lower the validation fraction, give more samples"
             raise ValueError(
-                f"Cannot hold out a stratified validation set of {fraction:.0%} "
-                f"of {len(y)} samples: {exc} Lower the validation fraction, "
-                "turn early_stopping off, or give more samples of each class."
+                f"Cannot hold out a stratified validation set of {fraction:g} "
+                f"of {len(y)} samples ({n_valid} rows): {reason(exc)}. {advice}, "
+                "or turn early_stopping off."
             ) from exc
         X_train, X_valid, y_train, y_valid, w_train, w_valid = splits
         w_valid = self._validation_weights(y_valid, w_valid)

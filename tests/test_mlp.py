@@ -494,3 +494,21 @@ def test_sample_weight_given_by_position_to_partial_fit(imbalanced_data):
     mask = (np.arange(len(y)) % 2).astype(float)
     with pytest.raises(ValueError, match="pass sample_weight by name"):
         _fast_mlp().partial_fit(X, y, mask)
+
+
+def test_too_small_validation_fraction_asks_for_a_larger_one(imbalanced_data):
+    """A hold-out too small for one row of each class asks to raise the
+    fraction; the message said "of 0% of 300 samples ... Lower the
+    validation fraction"."""
+    X, y = imbalanced_data
+    clf = _fast_mlp(early_stopping=True, validation_fraction=0.001)
+    with pytest.raises(ValueError, match=r"of 0\.001 of 300 samples \(1 rows\)"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match="Raise the validation fraction"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match="Lower the validation fraction"):
+        clf.set_params(validation_fraction=0.999).fit(X, y)
+    y_single = y.copy()
+    y_single[0] = 2  # a class of one sample: no fraction can stratify it
+    with pytest.raises(ValueError, match="Give every class at least two samples"):
+        clf.set_params(validation_fraction=0.1).fit(X, y_single)
