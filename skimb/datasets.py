@@ -63,6 +63,12 @@ def make_imbalanced_table(
         The labels 0 and 1, in the proportions of ``weights`` (1 is the
         minority class with the default weights).
 
+    Raises
+    ------
+    ValueError
+        If a class would get no rows: ``make_classification`` rounds each
+        class's share down, so the default weights need 10 samples or more.
+
     Examples
     --------
     >>> import numpy as np
@@ -73,12 +79,17 @@ def make_imbalanced_table(
     """
     if weights is not None:
         weights = np.asarray(weights, dtype=float)
-        if weights.ndim != 1 or not 1 <= len(weights) <= 2 or weights.min() < 0:
+        if (
+            weights.ndim != 1
+            or not 1 <= len(weights) <= 2
+            or not np.isfinite(weights).all()
+            or weights.min() < 0
+        ):
             raise ValueError(
                 "make_imbalanced_table's weights are the proportions of the two "
                 f"classes, e.g. (0.9, 0.1), or None; got {weights.tolist()}."
             )
-    return make_classification(
+    X, y = make_classification(
         n_samples=n_samples,
         n_features=n_features,
         n_informative=3,
@@ -89,6 +100,15 @@ def make_imbalanced_table(
         flip_y=0,
         random_state=random_state,
     )
+    counts = np.bincount(y, minlength=2)
+    if counts.min() == 0:  # make_classification rounds each class's rows down
+        raise ValueError(
+            f"make_imbalanced_table(n_samples={n_samples}) with weights "
+            f"{None if weights is None else weights.tolist()} gives class "
+            f"{int(np.argmin(counts))} no rows, and a classifier needs two "
+            "classes. Use more samples or a larger weight for that class."
+        )
+    return X, y
 
 
 @validate_params(

@@ -45,6 +45,23 @@ def test_builtin_table_arguments():
             make_imbalanced_table(weights=weights)
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_samples": 5},  # 0.1 * 5 rounds down to no minority row
+        {"n_samples": 9},
+        {"weights": (0.0, 1.0)},
+        {"weights": (float("nan"), 0.1)},
+    ],
+)
+def test_table_refuses_a_class_without_rows(kwargs):
+    """A table with one class is refused with a message, not returned."""
+    with pytest.raises(ValueError, match="no rows|weights are the proportions"):
+        make_imbalanced_table(**kwargs)
+    _, y = make_imbalanced_table(n_samples=10)
+    assert np.bincount(y).tolist() == [9, 1]
+
+
 @pytest.mark.parametrize("ratio", [5, 20])
 def test_imbalanced_images(ratio):
     """Digits images: requested ratio, size, 0..255 pixels, grayscale option."""
