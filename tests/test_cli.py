@@ -1216,6 +1216,26 @@ def test_one_strategy_by_name():
         # "The class 0.3 has 1 sample(s)".
         (lambda X, y: (X, y + 0.3 * np.arange(len(y))), ValueError, "continuous"),
         (lambda X, y: (X, np.where(y == 1, np.nan, 0.0)), ValueError, "NaN"),
+        # Python's "'<' not supported between instances of 'NoneType' and
+        # 'str'", or "got a unknown target" when the None came first.
+        (
+            lambda X, y: (X, [None, *np.where(y[1:] == 1, "a", "b")]),
+            ValueError,
+            r"y has 1 missing label\(s\) \(None or NaN\), the first in row 0",
+        ),
+        (
+            lambda X, y: (X, [*np.where(y[:-1] == 1, "a", "b"), None]),
+            ValueError,
+            "missing label",
+        ),
+        (
+            lambda X, y: (
+                X,
+                pd.Series([pd.NA, *np.where(y[1:], "a", "b")], dtype="string"),
+            ),
+            ValueError,
+            "missing label",
+        ),
         # Python's "'<' not supported between instances of 'int' and 'str'".
         (lambda X, y: (X, y, {"folds": "5"}), TypeError, "folds must be an instance"),
         # The network's random_state was silently replaced.
