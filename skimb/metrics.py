@@ -271,14 +271,17 @@ class _ImbalancedScorer:
                     "imbalanced_scoring one of them as pos_label."
                 )
             return self.pos_label
-        counts = np.array([np.count_nonzero(y_true == c) for c in classes])
+        # A class of the fold that the training fold lacked counts too: the
+        # estimator's one class is not the fold's minority.
+        labels = np.union1d(classes, np.unique(y_true))
+        counts = np.array([np.count_nonzero(y_true == c) for c in labels])
         if np.count_nonzero(counts) == 1:  # the fold holds one class
             prior = _training_prior(estimator, len(classes))
             if prior is not None and np.sum(prior == prior.min()) == 1:
                 return classes[np.argmin(prior)]  # the estimator's minority
         # Otherwise a class the fold lacks is its minority: a fold of
         # negatives only scores 0 (as scikit-learn's scorers with pos_label=1).
-        return classes[np.argmin(counts)]
+        return labels[np.argmin(counts)]
 
     def _average_precision(
         self, estimator, X, y_true, classes, multiclass, weight
@@ -293,10 +296,11 @@ class _ImbalancedScorer:
                 )
             )
         pos = self._positive_label(y_true, classes, estimator)
-        column = int(np.flatnonzero(classes == pos)[0])
-        return float(
-            average_precision_score(y_true == pos, scores[:, column], **weight)
-        )
+        if pos in classes.tolist():
+            column = scores[:, int(np.flatnonzero(classes == pos)[0])]
+        else:  # the training fold lacked it: no score, chance-level AP
+            column = np.zeros(len(y_true))
+        return float(average_precision_score(y_true == pos, column, **weight))
 
 
 def _training_prior(estimator, n_classes: int):

@@ -211,6 +211,26 @@ def test_binary_fold_without_the_minority_scores_it_zero(binary_fit):
         assert scoring["average_precision"](model, X[common], y[common]) == 0
 
 
+@pytest.mark.parametrize("prior", [True, False])
+def test_minority_the_training_fold_lacked_is_scored(prior):
+    """An estimator fitted on the majority alone (a training fold without
+    the minority), scored on a fold of both: the fold's minority is scored,
+    never predicted (F1 0, chance-level AP), not the estimator's one class
+    (F1 0.89, "precision" 0.8 for the majority)."""
+    from sklearn.dummy import DummyClassifier
+
+    X = np.zeros((10, 1))
+    y = np.array(["common"] * 8 + ["rare"] * 2)
+    model = DummyClassifier(strategy="constant", constant="common")
+    model.fit(X[:8], y[:8])
+    if not prior:  # the branch for estimators that keep no class prior
+        model.class_prior_ = None
+    scoring = imbalanced_scoring()
+    for name in ("f1", "recall", "precision"):
+        assert scoring[name](model, X, y) == 0
+    assert scoring["average_precision"](model, X, y) == pytest.approx(0.2)
+
+
 def test_fold_of_one_class_scores_the_estimators_minority(binary_fit):
     """A fold of the minority only (LeaveOneOut, GroupKFold): an estimator
     that keeps its class prior names its minority, so the fold scores the
