@@ -379,6 +379,8 @@ def compare_strategies(
     strategies = _check_strategies(strategies or list(STRATEGIES))
     X, y = _as_arrays(X), np.asarray(y)
     _check_inputs(X, y, folds, estimator_params)
+    if preprocessor is None:
+        _check_numbers(X)
     _check_folds(y, folds)
     splits = list(
         StratifiedKFold(folds, shuffle=True, random_state=random_state).split(
@@ -569,6 +571,21 @@ def _check_inputs(X, y, folds, estimator_params) -> None:
             "estimator_params sets random_state, which compare_strategies sets "
             "for every strategy: pass random_state=... to compare_strategies."
         )
+
+
+def _check_numbers(X) -> None:
+    """X is finite numbers, as the default preprocessor (StandardScaler) and
+    the network take: text columns failed every strategy's fit, one message
+    per strategy, and a NaN in a test fold stopped the run."""
+    try:
+        check_array(X, input_name="X")
+    except ValueError as exc:
+        raise ValueError(
+            f"{str(exc).splitlines()[0]} compare_strategies scales X with "
+            "StandardScaler by default, which takes finite numbers only: "
+            "encode or impute them, or pass a preprocessor (e.g. a "
+            "ColumnTransformer with SimpleImputer and OneHotEncoder)."
+        ) from None
 
 
 def _check_folds(y, folds):

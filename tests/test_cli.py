@@ -1254,6 +1254,28 @@ def test_compare_strategies_checks_its_inputs(change, error, message):
 
 
 @pytest.mark.parametrize(
+    "change, message",
+    [
+        # "Every strategy failed: none, fold 1 of 2: could not convert
+        # string to float: 'a'; class_weight, fold 1 of 2: ..."
+        (lambda X: pd.DataFrame(X).add_prefix("x").assign(c="a"), "could not convert"),
+        # sklearn's NaN message from the scoring of the fold that tested it
+        (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 0, np.nan, X), "NaN"),
+    ],
+)
+def test_compare_strategies_needs_numbers_without_a_preprocessor(change, message):
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    with pytest.raises(ValueError, match=f"{message}.* pass a preprocessor"):
+        compare_strategies(
+            change(X),
+            y,
+            ["none", "class_weight"],
+            folds=2,
+            estimator_params={"max_iter": 1},
+        )
+
+
+@pytest.mark.parametrize(
     "args, message",
     [
         (["--strategies", " , "], "No strategy given"),
