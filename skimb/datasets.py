@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._images import IMAGE_SUFFIXES, image_files, warn_left_out
+from ._messages import warn_user
 
 __all__ = ["load_image_folder", "make_imbalanced_images", "make_imbalanced_table"]
 
@@ -211,7 +212,8 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     ``path/cat/001.png``, ``path/dog/xyz.jpg``, ... give the paths and the
     labels ``"cat"``, ``"dog"``. Images in folders inside a class folder
     (``path/cat/2024/002.png``) belong to that class; hidden files and folders
-    (names starting with a dot) are left out. Only the paths are returned: pass them to
+    (names starting with a dot) are left out, as are image files directly in
+    ``path``, of no class (with a warning). Only the paths are returned: pass them to
     :class:`skimb.TransferClassifier` or :class:`skimb.ImageEmbedder`, which
     stream the files.
 
@@ -249,13 +251,24 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     root = Path(os.fspath(path))
     if not root.is_dir():
         raise ValueError(f"Image folder not found: {str(root)!r}.")
-    paths, labels, others = [], [], []
+    paths, labels, others, loose = [], [], [], []
     for folder in sorted(root.iterdir()):
-        if folder.is_dir() and not folder.name.startswith("."):
+        if folder.name.startswith("."):
+            continue
+        if folder.is_dir():
             files = image_files(folder, others=others)
             paths += files
             labels += [folder.name] * len(files)
+        elif folder.suffix.lower() in IMAGE_SUFFIXES and folder.is_file():
+            loose.append(folder.name)
     warn_left_out(others, root)
+    if loose:  # in no class subfolder, so of no class
+        warn_user(
+            f"Left out {len(loose)} image file(s) directly in {str(root)!r} "
+            f"({', '.join(loose[:3])}{', ...' if len(loose) > 3 else ''}): "
+            "an image's class is the name of the subfolder it is in. Move "
+            "them into their class's subfolder to use them."
+        )
     if len(set(labels)) < 2:
         raise ValueError(
             f"The folder {str(root)!r} has images in {len(set(labels))} class "

@@ -160,6 +160,20 @@ def test_load_image_folder_reads_nested_and_skips_hidden(tmp_path):
     ]
 
 
+def test_load_image_folder_warns_of_images_outside_class_folders(tmp_path):
+    """Images directly in the folder are of no class: left out with a
+    warning naming them (they were dropped silently); other files there
+    (a README, a labels file) and hidden ones are not mentioned."""
+    for name in ("ok/a.png", "defect/b.png", "c.PNG", "d.jpg", "README.md", ".e.png"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    with pytest.warns(UserWarning, match=r"Left out 2 image file\(s\) directly") as w:
+        paths, labels = load_image_folder(tmp_path)
+    assert len(w) == 1 and "(c.PNG, d.jpg)" in str(w[0].message)
+    assert w[0].filename == __file__
+    assert labels.tolist() == ["defect", "ok"]
+
+
 def test_load_image_folder_errors(tmp_path):
     """A missing folder or fewer than two classes is a clear ValueError."""
     with pytest.raises(ValueError, match="Image folder not found"):
