@@ -346,7 +346,8 @@ def compare_strategies(
     y : array-like of shape (n_samples,)
         Binary or multiclass labels.
     strategies : str or list of str, default=None
-        Keys of :data:`STRATEGIES` (one name or a list); all by default.
+        Keys of :data:`STRATEGIES` (one name or a list); all by default
+        (an empty list is a ``ValueError``).
     folds : int, default=5
         Folds of the stratified, shuffled k-fold.
     n_jobs : int, default=1
@@ -376,7 +377,10 @@ def compare_strategies(
     """
     if isinstance(strategies, str):  # one strategy's name
         strategies = [strategies]
-    strategies = _check_strategies(strategies or list(STRATEGIES))
+    # An empty list is none given (an error), not all of them.
+    strategies = _check_strategies(
+        list(STRATEGIES) if strategies is None else list(strategies)
+    )
     X, y = _as_arrays(X), np.asarray(y)
     _check_inputs(X, y, folds, estimator_params)
     if preprocessor is None:

@@ -1200,6 +1200,14 @@ def test_strategy_named_twice_runs_once():
     assert len(result.scores["none"]["f1"]) == 2
 
 
+def test_empty_list_of_strategies_is_an_error():
+    """An empty list is no strategy (as --strategies " , "); it ran all ten."""
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    for strategies in ([], ()):
+        with pytest.raises(ValueError, match="No strategy given"):
+            compare_strategies(X, y, strategies, folds=2)
+
+
 def test_one_strategy_by_name():
     """A str is one strategy's name; it was read as letters ("Unknown
     strategy 'n'")."""
