@@ -585,9 +585,10 @@ def _check_numbers(X) -> None:
         check_array(X, input_name="X")
     except ValueError as exc:
         raise ValueError(
-            f"{str(exc).splitlines()[0]} compare_strategies scales X with "
-            "StandardScaler by default, which takes finite numbers only: "
-            "encode or impute them, or pass a preprocessor (e.g. a "
+            f"{str(exc).splitlines()[0].rstrip('.: ')}. Without a preprocessor, "
+            "compare_strategies needs X as a 2-D table of finite numbers "
+            "(it scales it with StandardScaler): encode text columns and impute "
+            "missing values first, or pass a preprocessor (e.g. a "
             "ColumnTransformer with SimpleImputer and OneHotEncoder)."
         ) from None
 
