@@ -575,6 +575,10 @@ def _check_inputs(X, y, folds, estimator_params) -> None:
             "estimator_params sets random_state, which compare_strategies sets "
             "for every strategy: pass random_state=... to compare_strategies."
         )
+    if estimator_params:  # once here, not once per strategy as each fit fails
+        from .mlp import MLPClassifier
+
+        MLPClassifier(**{**FAST_NETWORK, **estimator_params})._validate_params()
 
 
 def _check_numbers(X) -> None:

@@ -1246,6 +1246,13 @@ def test_one_strategy_by_name():
         ),
         # Python's "'<' not supported between instances of 'int' and 'str'".
         (lambda X, y: (X, y, {"folds": "5"}), TypeError, "folds must be an instance"),
+        # "Every strategy failed: none, fold 1 of 2: The 'max_iter' parameter
+        # ...; class_weight, ..." (once per strategy).
+        (
+            lambda X, y: (X, y, {"estimator_params": {"max_iter": 0}}),
+            ValueError,
+            r"^The 'max_iter' parameter of MLPClassifier must be",
+        ),
         # The network's random_state was silently replaced.
         (
             lambda X, y: (X, y, {"estimator_params": {"random_state": 5}}),
