@@ -108,14 +108,14 @@ def check_paths(X) -> np.ndarray:
     paths = np.array([os.fspath(p) for p in X], dtype=str)
     if paths.size == 0:
         raise ValueError(_EMPTY)
-    folders = [str(p) for p in paths if os.path.isdir(p)]
+    missing = [str(p) for p in paths if not os.path.isfile(p)]
+    folders = [p for p in missing if os.path.isdir(p)]
     if folders:
         raise ValueError(
             f"{folders[0]!r} is a folder, not an image file. For a folder with "
             "one subfolder of images per class, skimb.datasets.load_image_folder"
             "(folder) returns the paths and labels."
         )
-    missing = [str(p) for p in paths if not os.path.isfile(p)]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise ValueError(
