@@ -24,14 +24,17 @@ from ._messages import reason, warn_user
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
-def image_files(folder, *, others: list | None = None) -> list[str]:
+def image_files(
+    folder, *, others: list | None = None, real_folders: set | None = None
+) -> list[str]:
     """Every image file under ``folder``, in subfolders too, sorted.
 
     Hidden files and folders (``.ipynb_checkpoints``, ``.git``, ...) are
     left out, as tools that read image folders do. Symbolic links to
     folders are followed, each real folder read once (no loops). The other
     files that are not hidden (a ``.tif``, a ``.txt``) are appended to
-    ``others`` if it is given.
+    ``others`` if it is given; the real paths of the folders read are added
+    to ``real_folders`` if it is given.
     """
     top = os.path.realpath(folder)
     files, seen = [], set()
@@ -42,6 +45,8 @@ def image_files(folder, *, others: list | None = None) -> list[str]:
             folders[:] = []
             continue
         seen.add(real)
+        if real_folders is not None:
+            real_folders.add(real)
         folders[:] = sorted(name for name in folders if not name.startswith("."))
         for name in names:
             path = os.path.join(parent, name)

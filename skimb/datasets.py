@@ -211,7 +211,9 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
 
     ``path/cat/001.png``, ``path/dog/xyz.jpg``, ... give the paths and the
     labels ``"cat"``, ``"dog"``. Images in folders inside a class folder
-    (``path/cat/2024/002.png``) belong to that class; hidden files and folders
+    (``path/cat/2024/002.png``) belong to that class, and symbolic links to
+    folders are followed (a class folder may link to a folder elsewhere, but
+    not to another class's folder); hidden files and folders
     (names starting with a dot) are left out, as are image files directly in
     ``path``, of no class (with a warning). Only the paths are returned: pass them to
     :class:`skimb.TransferClassifier` or :class:`skimb.ImageEmbedder`, which
@@ -233,8 +235,10 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     Raises
     ------
     ValueError
-        If the folder does not exist or has fewer than two class subfolders
-        with images.
+        If the folder does not exist, has fewer than two class subfolders
+        with images, or two class folders read the same folder (one is a
+        symbolic link to the other, or to a folder inside it), which would
+        give its images two labels.
 
     Examples
     --------
@@ -252,11 +256,14 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
     if not root.is_dir():
         raise ValueError(f"Image folder not found: {str(root)!r}.")
     paths, labels, others, loose = [], [], [], []
+    read_by = {}  # real folder -> the class folder that read it
     for folder in sorted(root.iterdir()):
         if folder.name.startswith("."):
             continue
         if folder.is_dir():
-            files = image_files(folder, others=others)
+            real_folders = set()
+            files = image_files(folder, others=others, real_folders=real_folders)
+            _check_not_shared(folder.name, real_folders, read_by)
             paths += files
             labels += [folder.name] * len(files)
         elif folder.suffix.lower() in IMAGE_SUFFIXES and folder.is_file():
@@ -276,3 +283,19 @@ def load_image_folder(path) -> tuple[np.ndarray, np.ndarray]:
             f"each with image files ({', '.join(IMAGE_SUFFIXES)})."
         )
     return np.array(paths, dtype=str), np.array(labels, dtype=str)
+
+
+def _check_not_shared(name, real_folders, read_by) -> None:
+    """Raise if the class folder ``name`` reads a folder that another class
+    folder read (a symbolic link to a sibling class, or into one): its
+    images would be listed twice, under two labels."""
+    for real in sorted(real_folders):
+        other = read_by.setdefault(real, name)
+        if other != name:
+            raise ValueError(
+                f"The class folders {other!r} and {name!r} both hold the images "
+                f"of {real!r} (through a symbolic link), so each of them would "
+                "be listed twice, under both labels. An image has one class: "
+                "remove the link, or replace it with a folder of that class's "
+                "own images."
+            )

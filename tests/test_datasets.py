@@ -1,5 +1,7 @@
 """Tests of skimb.datasets."""
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_classification
@@ -182,3 +184,40 @@ def test_load_image_folder_errors(tmp_path):
     (tmp_path / "only" / "a.png").write_bytes(b"x")
     with pytest.raises(ValueError, match="needs one subfolder per class, at least two"):
         load_image_folder(tmp_path)
+
+
+def _symlink_or_skip(target, link):
+    try:
+        os.symlink(target, link, target_is_directory=True)
+    except (OSError, NotImplementedError) as exc:  # Windows without the right
+        pytest.skip(f"cannot create symbolic links here: {exc}")
+
+
+def test_load_image_folder_refuses_class_folders_sharing_images(tmp_path):
+    """A class folder that is a link to a sibling class folder (or to a
+    folder inside one) is a ValueError naming both: their images were listed
+    twice, under two labels."""
+    for name in ("cat/a.png", "cat/kittens/b.png", "dog/c.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    _symlink_or_skip(tmp_path / "cat", tmp_path / "kitty")
+    with pytest.raises(ValueError, match="'cat' and 'kitty' both hold the images"):
+        load_image_folder(tmp_path)
+    os.remove(tmp_path / "kitty")
+    # A link inside a class folder, into another class's subfolder.
+    _symlink_or_skip(tmp_path / "cat" / "kittens", tmp_path / "dog" / "puppies")
+    with pytest.raises(ValueError, match=r"'cat' and 'dog' .*kittens"):
+        load_image_folder(tmp_path)
+
+
+def test_load_image_folder_follows_a_class_folder_linked_elsewhere(tmp_path):
+    """A class folder that links to a distinct folder outside the root is
+    read as that class."""
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    for name in ("root/cat/a.png", "elsewhere/b.png", "elsewhere/c.png"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    _symlink_or_skip(elsewhere, root / "dog")
+    paths, labels = load_image_folder(root)
+    assert labels.tolist() == ["cat", "dog", "dog"]
+    assert [os.path.basename(p) for p in paths] == ["a.png", "b.png", "c.png"]
