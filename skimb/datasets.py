@@ -165,6 +165,13 @@ def make_imbalanced_images(
     y : ndarray of shape (n,)
         1 for the minority digit, 0 otherwise.
 
+    Raises
+    ------
+    ValueError
+        If ``imbalance_ratio`` is more than the number of majority images
+        (about 180 per digit, 1,620 for all nine others): not one minority
+        image would be left, and a classifier needs two classes.
+
     Examples
     --------
     >>> import numpy as np
@@ -193,7 +200,15 @@ def make_imbalanced_images(
     rng = check_random_state(random_state)
     majority = np.flatnonzero(np.isin(digits.target, majority_classes))
     minority = np.flatnonzero(digits.target == minority_class)
-    n_minority = max(1, min(len(minority), int(len(majority) / imbalance_ratio)))
+    if len(majority) < imbalance_ratio:  # not one minority image at that ratio
+        raise ValueError(
+            f"imbalance_ratio={imbalance_ratio:g} asks for {imbalance_ratio:g} "
+            f"majority images per minority image, but the majority digits "
+            f"{sorted(majority_classes)} have {len(majority)} images, so not one "
+            f"minority image fits. Use an imbalance_ratio of at most "
+            f"{len(majority)} (one minority image), or more majority_classes."
+        )
+    n_minority = min(len(minority), int(len(majority) / imbalance_ratio))
     minority = rng.choice(minority, n_minority, replace=False)
     if int(len(majority) / imbalance_ratio) > len(minority):  # it ran out
         n_majority = round(n_minority * imbalance_ratio)

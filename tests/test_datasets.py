@@ -88,6 +88,13 @@ def test_imbalanced_images_ratio_below_the_digits_own(ratio):
     assert n_major == round(n_minor * ratio)
 
 
+def test_imbalanced_images_largest_ratio():
+    """A ratio equal to the majority's size is one minority image; one more
+    is the ValueError of test_imbalanced_images_errors."""
+    _, y = make_imbalanced_images(majority_classes=[1], imbalance_ratio=182)
+    assert np.bincount(y).tolist() == [182, 1]
+
+
 @pytest.mark.parametrize("size", [4, 12, 20])
 def test_imbalanced_images_resize_the_whole_digit(size):
     """Sizes that are not multiples of 8 keep the whole digit, pixel (i, j)
@@ -115,6 +122,13 @@ def test_imbalanced_images_resize_the_whole_digit(size):
         ({"size": 0}, "'size' parameter"),
         # It returned one image of the minority digit.
         ({"majority_classes": []}, "majority_classes is empty"),
+        # Past the majority's size, it returned one minority image whatever
+        # the ratio (1:1619 for a ratio of a million).
+        ({"imbalance_ratio": 1e6}, r"majority digits \[1, .*\] have 1619 images"),
+        (
+            {"majority_classes": [1], "imbalance_ratio": 183},
+            "at most 182 .one minority image., or more majority_classes",
+        ),
     ],
 )
 def test_imbalanced_images_errors(params, message):
