@@ -997,7 +997,7 @@ def _print_table(result, source):
     from rich.console import Console
     from rich.table import Table
 
-    best = result.best("f1")
+    tied = result._best_by_f1()
     table = Table(
         title=f"skimb compare: {source}, {result.config['folds']}-fold "
         f"stratified CV, {_scored_classes(result)}"
@@ -1012,7 +1012,7 @@ def _print_table(result, source):
             else f"{row[m][0]:.2f}"
             for m, _ in _METRIC_COLUMNS
         ]
-        style = "bold green" if row["strategy"] == best else None
+        style = "bold green" if row["strategy"] in tied else None
         table.add_row(row["strategy"], *cells, style=style)
     for strategy in result.failed:  # the warning above says why
         table.add_row(
@@ -1020,21 +1020,19 @@ def _print_table(result, source):
         )
     console = Console(width=max(140, Console().width))
     console.print(table)
-    console.print(_best_line(result, best))
+    console.print(_best_line(result))
 
 
-def _best_line(result, best) -> str:
+def _best_line(result) -> str:
     """ "best by F1: name", naming every strategy tied with it, or saying
-    that none finds the scored class."""
-    import numpy as np
-
-    means = {s: np.mean(scores["f1"]) for s, scores in result.scores.items()}
-    if np.isclose(means[best], 0):
+    that none finds the scored class (the strategies of ``results.json``'s
+    ``tied_best_by_f1``)."""
+    tied = result._best_by_f1()
+    if not tied:
         return "best by F1: - (every F1 is 0: no strategy finds the scored class)"
-    tied = [s for s, mean in means.items() if np.isclose(mean, means[best])]
     if len(tied) > 1:
         return f"best by F1: [bold]{', '.join(tied)}[/bold] (tied)"
-    return f"best by F1: [bold]{best}[/bold]"
+    return f"best by F1: [bold]{tied[0]}[/bold]"
 
 
 def _scored_classes(result):

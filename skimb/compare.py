@@ -241,24 +241,37 @@ class CompareResult:
             raise ValueError(f"No strategy has a {metric} score that is a number.")
         return max(scored, key=means.get)
 
+    def _best_by_f1(self) -> list[str]:
+        """The strategies tied for the best mean F1 (``np.isclose`` to
+        :meth:`best`'s), in the order of :attr:`scores`; none when every F1
+        is 0 (no strategy finds the class). ``skimb compare`` highlights and
+        names these, and ``results.json`` lists them."""
+        means = {s: np.mean(scores["f1"]) for s, scores in self.scores.items()}
+        top = means[self.best("f1")]
+        if np.isclose(top, 0):
+            return []
+        return [s for s, mean in means.items() if np.isclose(mean, top)]
+
     def to_json(self, path) -> None:
         """Write every per-fold number and the configuration as JSON.
 
-        The keys are ``config``, ``best_by_f1`` (null when every F1 is 0),
-        ``summary`` (:meth:`table`, each metric a ``[mean, std]`` pair),
-        ``per_fold`` (:attr:`scores`) and ``failed``.
+        The keys are ``config``, ``best_by_f1`` (:meth:`best`, the first of
+        tied strategies; null when every F1 is 0), ``tied_best_by_f1``
+        (every strategy tied for the best F1, ``best_by_f1`` among them;
+        empty when every F1 is 0), ``summary`` (:meth:`table`, each metric
+        a ``[mean, std]`` pair), ``per_fold`` (:attr:`scores`) and
+        ``failed``.
 
         Parameters
         ----------
         path : str or path-like
             The JSON file to write.
         """
-        best = self.best()
-        if np.mean(self.scores[best]["f1"]) == 0:  # none finds the class
-            best = None
+        tied = self._best_by_f1()
         document = {
             "config": self.config,
-            "best_by_f1": best,
+            "best_by_f1": self.best("f1") if tied else None,
+            "tied_best_by_f1": tied,
             "summary": self.table(),
             "per_fold": self.scores,
             "failed": self.failed,

@@ -1456,12 +1456,40 @@ def test_best_strategy_ties_zero_and_nan(tmp_path):
     nan_first = result({"a": [np.nan, 0.5], "b": [0.2, 0.4], "c": [0.1, 0.1]})
     assert nan_first.best() == "b"
     tied = result({"a": [0.5, 0.5], "b": [0.75, 0.25], "c": [0.1, 0.1]})
-    assert _best_line(tied, tied.best()) == "best by F1: [bold]a, b[/bold] (tied)"
+    assert _best_line(tied) == "best by F1: [bold]a, b[/bold] (tied)"
     zero = result({"focal": [0.0, 0.0], "none": [0.0, 0.0]})
-    assert _best_line(zero, zero.best()).startswith("best by F1: - (every F1 is 0")
+    assert _best_line(zero).startswith("best by F1: - (every F1 is 0")
     zero.to_json(tmp_path / "results.json")
     document = json.loads((tmp_path / "results.json").read_text())
     assert document["best_by_f1"] is None and document["failed"] == {}
+    assert document["tied_best_by_f1"] == []
+
+
+def test_results_json_lists_the_tied_best_strategies(tmp_path):
+    """results.json names every strategy tied for the best F1, as the table
+    does: its best_by_f1 named the first alone. best_by_f1 stays (the first
+    of them, as CompareResult.best returns)."""
+    from skimb.compare import CompareResult
+
+    scores = {
+        name: {"f1": values}
+        for name, values in {
+            "none": [0.1, 0.1],
+            "smote": [0.5, 0.5],
+            "rus": [0.2, 0.2],
+            "smotetomek": [0.75, 0.25],
+        }.items()
+    }
+    result = CompareResult(scores, {}, np.array([0, 1]), {}, 1)
+    result.to_json(tmp_path / "results.json")
+    document = json.loads((tmp_path / "results.json").read_text())
+    assert document["best_by_f1"] == "smote"
+    assert document["tied_best_by_f1"] == ["smote", "smotetomek"]
+    alone = CompareResult({"none": scores["none"]}, {}, np.array([0, 1]), {}, 1)
+    alone.to_json(tmp_path / "alone.json")
+    document = json.loads((tmp_path / "alone.json").read_text())
+    assert document["best_by_f1"] == "none"
+    assert document["tied_best_by_f1"] == ["none"]
 
 
 def test_true_false_labels_with_empty_cells_stay_bools():
