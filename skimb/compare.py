@@ -589,9 +589,30 @@ def _check_inputs(X, y, folds, estimator_params) -> None:
             "for every strategy: pass random_state=... to compare_strategies."
         )
     if estimator_params:  # once here, not once per strategy as each fit fails
-        from .mlp import MLPClassifier
+        _check_network_params(estimator_params, len(np.unique(y)))
 
-        MLPClassifier(**{**FAST_NETWORK, **estimator_params})._validate_params()
+
+def _check_network_params(estimator_params, n_classes) -> None:
+    """Check the network's parameters as its fit would, before any strategy
+    runs: its parameter constraints, then what MLPClassifier checks only at
+    fit (the hidden layers, early stopping's validation fraction, the loss).
+
+    A bad value failed every strategy, its message repeated per strategy;
+    a bad loss failed every strategy but ``focal`` (which sets its own
+    loss), so that the comparison went ahead with focal alone.
+    """
+    from .mlp import MLPClassifier, _hidden_sizes
+
+    network = MLPClassifier(**{**FAST_NETWORK, **estimator_params})
+    network._validate_params()
+    _hidden_sizes(network.hidden_layer_sizes)
+    network._validation_fraction()
+    if "loss" in estimator_params:
+        # The resolver of the fit; the logit-adjusted loss needs a prior
+        # (here a uniform one: only its parameters are checked).
+        network.n_classes_ = n_classes
+        network.class_prior_ = np.full(n_classes, 1.0 / n_classes)
+        network._make_loss(None)
 
 
 def _check_numbers(X) -> None:

@@ -1,9 +1,11 @@
 """Tests of the skimb command line and the strategy comparison behind it."""
 
+import functools
 import io
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -1253,6 +1255,26 @@ def test_one_strategy_by_name():
             ValueError,
             r"^The 'max_iter' parameter of MLPClassifier must be",
         ),
+        # Checked only at fit, so also failed every strategy, once each.
+        (
+            lambda X, y: (X, y, {"estimator_params": {"hidden_layer_sizes": (0,)}}),
+            ValueError,
+            r"^hidden_layer_sizes must contain positive integers",
+        ),
+        (
+            lambda X, y: (
+                X,
+                y,
+                {
+                    "estimator_params": {
+                        "early_stopping": True,
+                        "validation_fraction": 0.0,
+                    }
+                },
+            ),
+            ValueError,
+            r"^early_stopping=True holds out validation_fraction",
+        ),
         # The network's random_state was silently replaced.
         (
             lambda X, y: (X, y, {"estimator_params": {"random_state": 5}}),
@@ -1266,6 +1288,40 @@ def test_compare_strategies_checks_its_inputs(change, error, message):
     X, y, *options = change(X, y)
     with pytest.raises(error, match=message):
         compare_strategies(X, y, ["none"], **{"folds": 2, **(options or [{}])[0]})
+
+
+@pytest.mark.parametrize(
+    "loss, message",
+    [
+        ("nonsense", r"^Unknown loss 'nonsense'\. Use 'auto', 'focal'"),
+        ("focall", r"^Unknown loss 'focall'\. Did you mean 'focal'"),
+        ("sparse_categorical_crossentropy", None),
+        ("logit_adjusted", None),
+    ],
+)
+def test_compare_strategies_checks_the_loss_before_any_fit(loss, message):
+    """A bad loss in estimator_params is one ValueError before any strategy
+    runs: it was found at fit, so every strategy failed but focal (which
+    sets its own loss), and the comparison went on with focal alone."""
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    fits = []
+    run = functools.partial(
+        compare_strategies,
+        X,
+        y,
+        ["none", "focal"],
+        folds=2,
+        estimator_params={"loss": loss, "max_iter": 1},
+        progress=lambda strategy, fold: fits.append(strategy),
+    )
+    if message is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert sorted(run().scores) == ["focal", "none"]
+        return
+    with pytest.raises(ValueError, match=message):
+        run()
+    assert fits == []
 
 
 @pytest.mark.parametrize(
