@@ -226,7 +226,7 @@ class LogitAdjustedLoss(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        prior = _float_vector(class_prior)
+        prior = _float_vector(class_prior, "class_prior", "LogitAdjustedLoss")
         if (
             prior is None
             or prior.size < 2
@@ -280,7 +280,7 @@ def _check_alpha(alpha):
                 f"a number. Got {alpha!r} instead."
             )
         return float(alpha)
-    weights = _float_vector(alpha)
+    weights = _float_vector(alpha, "alpha", "FocalLoss")
     if (
         weights is None
         or weights.size < 2
@@ -295,14 +295,23 @@ def _check_alpha(alpha):
     return weights.tolist()
 
 
-def _float_vector(values):
-    """``values`` as a flat float array, or None if they are not numbers (a
+def _float_vector(values, parameter: str, loss_name: str):
+    """``values`` as a 1-D float array, or None if they are not numbers (a
     dict, a string): NumPy's own error (``float() argument must be ... not
-    'dict'``) named no parameter."""
+    'dict'``) named no parameter. More than one dimension is a ValueError:
+    a 2-D array was flattened silently, whatever its rows meant."""
     try:
-        return np.asarray(values, dtype=float).ravel()
+        vector = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         return None
+    if vector.ndim > 1:
+        raise ValueError(
+            f"The {parameter!r} parameter of {loss_name} must be a 1-D sequence, "
+            f"one value per class in the order of the classes. Got an array of "
+            f"shape {vector.shape} instead; pass np.ravel() of it if its values "
+            "are in that order."
+        )
+    return vector.ravel()  # a 0-D array has one value, too few for a class each
 
 
 def _alpha_vector(alpha, n_classes):

@@ -199,6 +199,22 @@ def test_saved_and_loaded_with_a_model(loss, tmp_path):
         (lambda: FocalLoss(alpha="x"), "The 'alpha' parameter of FocalLoss must"),
         (lambda: LogitAdjustedLoss(class_prior="ab"), "at least two classes"),
         (lambda: LogitAdjustedLoss(class_prior={0: 0.9, 1: 0.1}), "'class_prior'"),
+        # 2-D values were flattened silently, whatever their rows meant.
+        (
+            lambda: FocalLoss(alpha=[[0.25, 0.75]]),
+            "The 'alpha' parameter of FocalLoss must be a 1-D sequence, one value "
+            "per class in the order of the classes. Got an array of shape (1, 2)",
+        ),
+        (
+            lambda: FocalLoss(alpha=np.array([[0.2, 0.3], [0.1, 0.4]])),
+            "'alpha' parameter of FocalLoss must be a 1-D sequence",
+        ),
+        (
+            lambda: LogitAdjustedLoss(class_prior=[[0.9], [0.1]]),
+            "The 'class_prior' parameter of LogitAdjustedLoss must be a 1-D "
+            "sequence, one value per class in the order of the classes. Got an "
+            "array of shape (2, 1)",
+        ),
         (
             lambda: _resolve_skimb_loss("focal", class_prior=None, params={"gama": 1}),
             "FocalLoss got an unexpected parameter 'gama' (routed as 'loss__gama')",
