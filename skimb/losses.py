@@ -38,6 +38,21 @@ def _check_from_logits(from_logits, loss_name: str) -> bool:
     return bool(from_logits)
 
 
+def _in_float32(y_pred):
+    """``y_pred`` in float32 if it is in a half-precision dtype, and its dtype.
+
+    The losses are computed in float32 and cast back: in float16, ``1 - eps``
+    rounds to 1, so a sigmoid output of 1 on a row of class 0 gave
+    ``log(0)``, an infinite loss (Keras's own cross-entropy does too, which
+    is why its mixed-precision policy computes losses in float32).
+    """
+    y_pred = ops.convert_to_tensor(y_pred)
+    dtype = keras.backend.standardize_dtype(y_pred.dtype)
+    if dtype in ("float16", "bfloat16"):
+        return ops.cast(y_pred, "float32"), dtype
+    return y_pred, dtype
+
+
 def _log_probabilities(y_pred, from_logits):
     """Log-probabilities ``(n, K)`` from softmax/sigmoid outputs or logits."""
     y_pred = ops.convert_to_tensor(y_pred)
@@ -95,7 +110,9 @@ class FocalLoss(keras.losses.Loss):
     name : str, default="focal_loss"
         The loss's name.
     dtype : str, default=None
-        Keras's loss dtype.
+        Keras's loss dtype. Half precision (``"float16"``, ``"bfloat16"``)
+        is computed in float32 and cast back, so that a confident output
+        does not give an infinite loss.
 
     Attributes
     ----------
@@ -141,6 +158,7 @@ class FocalLoss(keras.losses.Loss):
         self.from_logits = _check_from_logits(from_logits, "FocalLoss")
 
     def call(self, y_true, y_pred):
+        y_pred, dtype = _in_float32(y_pred)
         log_p = _log_probabilities(y_pred, self.from_logits)
         n_classes = log_p.shape[-1]
         mask = _true_class_mask(y_true, n_classes, log_p.dtype)
@@ -155,7 +173,7 @@ class FocalLoss(keras.losses.Loss):
         if self.alpha is not None:
             alpha = _alpha_vector(self.alpha, n_classes)
             loss = loss * ops.sum(mask * ops.cast(alpha, log_p.dtype), axis=-1)
-        return _nan_for_unknown_labels(loss, mask)
+        return ops.cast(_nan_for_unknown_labels(loss, mask), dtype)
 
     def get_config(self):
         return {
@@ -190,7 +208,9 @@ class LogitAdjustedLoss(keras.losses.Loss):
     name : str, default="logit_adjusted_loss"
         The loss's name.
     dtype : str, default=None
-        Keras's loss dtype.
+        Keras's loss dtype. Half precision (``"float16"``, ``"bfloat16"``)
+        is computed in float32 and cast back, so that a confident output
+        does not give an infinite loss.
 
     Attributes
     ----------
@@ -248,6 +268,7 @@ class LogitAdjustedLoss(keras.losses.Loss):
         self.from_logits = _check_from_logits(from_logits, "LogitAdjustedLoss")
 
     def call(self, y_true, y_pred):
+        y_pred, dtype = _in_float32(y_pred)
         logits = _log_probabilities(y_pred, self.from_logits)
         n_classes = logits.shape[-1]
         if n_classes != len(self.class_prior):
@@ -258,7 +279,8 @@ class LogitAdjustedLoss(keras.losses.Loss):
         shift = ops.cast(self.tau * np.log(self.class_prior), logits.dtype)
         log_p = ops.log_softmax(logits + shift, axis=-1)
         mask = _true_class_mask(y_true, n_classes, log_p.dtype)
-        return _nan_for_unknown_labels(-ops.sum(mask * log_p, axis=-1), mask)
+        loss = _nan_for_unknown_labels(-ops.sum(mask * log_p, axis=-1), mask)
+        return ops.cast(loss, dtype)
 
     def get_config(self):
         return {

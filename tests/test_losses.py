@@ -341,3 +341,29 @@ def test_large_posthoc_logit_adjustment_stays_finite(imbalanced_data):
         np.testing.assert_allclose(proba.sum(axis=1), 1.0)
         rare = np.argmin(clf.class_prior_)
         assert (proba.argmax(axis=1) == rare).all()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda dtype: FocalLoss(dtype=dtype),
+        lambda dtype: FocalLoss(gamma=0.5, alpha=0.25, dtype=dtype),
+        lambda dtype: LogitAdjustedLoss([0.8, 0.2], dtype=dtype),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_losses_are_finite(make, dtype):
+    """In half precision a sigmoid output of 1 on a row of class 0 (and 0
+    on a row of class 1) gave an infinite loss: 1 - epsilon rounds to 1, so
+    the loss took log(0). They are computed in float32 and cast back."""
+    y_true = np.array([0, 1, 1, 0])
+    y_pred = np.array([[1.0], [0.0], [0.5], [0.25]])
+    half = make(dtype)
+    value = half(y_true, y_pred.astype("float16"))
+    assert keras.backend.standardize_dtype(value.dtype) == dtype
+    expected = float(make("float32")(y_true, y_pred))
+    assert np.isfinite(float(value))
+    np.testing.assert_allclose(float(value), expected, rtol=1e-2)
+    per_row = half.call(y_true, keras.ops.convert_to_tensor(y_pred, dtype=dtype))
+    per_row = np.asarray(keras.ops.cast(per_row, "float32"))
+    assert np.isfinite(per_row).all()
