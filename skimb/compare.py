@@ -589,24 +589,30 @@ def _check_inputs(X, y, folds, estimator_params) -> None:
             "for every strategy: pass random_state=... to compare_strategies."
         )
     if estimator_params:  # once here, not once per strategy as each fit fails
-        _check_network_params(estimator_params, len(np.unique(y)))
+        _check_network_params(estimator_params, np.unique(y))
 
 
-def _check_network_params(estimator_params, n_classes) -> None:
+def _check_network_params(estimator_params, classes) -> None:
     """Check the network's parameters as its fit would, before any strategy
     runs: its parameter constraints, then what MLPClassifier checks only at
-    fit (the hidden layers, early stopping's validation fraction, the loss).
+    fit (the hidden layers, early stopping's validation fraction, the loss,
+    the labels of a ``class_weight`` dict against ``classes``).
 
     A bad value failed every strategy, its message repeated per strategy;
-    a bad loss failed every strategy but ``focal`` (which sets its own
-    loss), so that the comparison went ahead with focal alone.
+    a bad loss or class_weight failed only the strategies that use it (a
+    loss every strategy but ``focal``, which sets its own, a class_weight
+    ``class_weight`` and ``focal``), so the comparison went ahead without
+    them.
     """
+    from .base import _encode_class_weight
     from .mlp import MLPClassifier, _hidden_sizes
 
     network = MLPClassifier(**{**FAST_NETWORK, **estimator_params})
     network._validate_params()
     _hidden_sizes(network.hidden_layer_sizes)
     network._validation_fraction()
+    _encode_class_weight(network.class_weight, classes)
+    n_classes = len(classes)
     if "loss" in estimator_params:
         # The resolver of the fit; the logit-adjusted loss needs a prior
         # (here a uniform one: only its parameters are checked).

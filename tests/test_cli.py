@@ -1275,6 +1275,13 @@ def test_one_strategy_by_name():
             ValueError,
             r"^early_stopping=True holds out validation_fraction",
         ),
+        # A misspelt label failed only the strategies that weight classes
+        # (class_weight and focal); the others ran on.
+        (
+            lambda X, y: (X, y, {"estimator_params": {"class_weight": {0: 1, 2: 5}}}),
+            ValueError,
+            r"^class_weight has labels \[2\] that are not in the classes \[0, 1\]",
+        ),
         # The network's random_state was silently replaced.
         (
             lambda X, y: (X, y, {"estimator_params": {"random_state": 5}}),
