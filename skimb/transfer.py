@@ -645,6 +645,7 @@ class TransferClassifier(KerasClassifier):
             )
         self._logit_outputs = False  # the head ends in a softmax
         if warm:  # partial_fit after the first call: the fitted network goes on
+            self._check_same_network()
             model = self.model_
             extractor = model.get_layer("feature_extractor")
             head = model.get_layer("head")
@@ -663,6 +664,8 @@ class TransferClassifier(KerasClassifier):
             model = self._assemble(
                 extractor, head, augment=not self._head_on_embeddings
             )
+            # What partial_fit checks against (see _check_same_network).
+            self._built_with = {"network": self._network_params(), "compile": None}
         # A warm head keeps its optimizer, unless it lost it in a pickle.
         if self._head_on_embeddings:
             if not warm or not head.compiled:
@@ -705,6 +708,33 @@ class TransferClassifier(KerasClassifier):
                 "trainable_layers=0: give the number of the backbone's top "
                 "layers to fine-tune, trainable_layers > 0."
             )
+
+    def _network_params(self) -> dict:
+        """The parameters that decide the network's layers: partial_fit
+        cannot go on after one of them changed (it trained the old network
+        silently). ``augmentation`` may change: it decides only how the
+        head trains, which partial_fit keeps from the first call."""
+        backbone = self.backbone
+        if not isinstance(backbone, str):  # a keras.Model, by its content
+            from .embedding import _model_fingerprint
+
+            try:
+                backbone = _model_fingerprint(backbone)
+            except (AttributeError, TypeError, ValueError):  # e.g. not built
+                backbone = type(backbone).__name__
+        weights = self.weights
+        return {
+            "backbone": backbone,
+            "weights": weights if weights is None else os.fspath(weights),
+            "input_shape": None
+            if self.input_shape is None
+            else tuple(self.input_shape),
+            "pooling": self.pooling,
+            "hidden_units": tuple(
+                _hidden_sizes(self.hidden_units, name="hidden_units")
+            ),
+            "dropout": self.dropout,
+        }
 
     def _build_head(self, n_features: int):
         keras = _keras.import_keras()

@@ -1126,6 +1126,49 @@ def test_partial_fit_trains_on(pretrained_backbone, imbalanced_digits):
     assert clf.predict(X[:3]).shape == (3,)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"hidden_units": (8,)},
+        {"dropout": 0.5},
+        {"pooling": "max"},
+        {"input_shape": (24, 24, 3)},
+        {"backbone": "other model"},
+    ],
+)
+def test_partial_fit_refuses_a_changed_network(imbalanced_digits, change):
+    """partial_fit after a parameter that decides the network changed is a
+    ValueError, as for KerasClassifier and MLPClassifier; it trained the
+    old network on, silently. Unchanged parameters go on, after a pickle
+    round trip too (the backbone model is compared by its content)."""
+    X, y = _few(*imbalanced_digits, n_major=12, n_minor=4)
+    clf = TransferClassifier(_tiny_backbone(), weights=None, random_state=0)
+    clf = pickle.loads(pickle.dumps(clf.partial_fit(X, y)))
+    clf.partial_fit(X, y)
+    head = clf.model_.get_layer("head").get_weights()[0].copy()
+    if change.get("backbone") == "other model":
+        change = {"backbone": _tiny_backbone(seed=1)}
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match=f"after {next(iter(change))} changed"):
+        clf.partial_fit(X, y)
+    np.testing.assert_array_equal(clf.model_.get_layer("head").get_weights()[0], head)
+    assert len(clf.history_["loss"]) == 2
+
+
+def test_partial_fit_goes_on_with_a_backbone_never_built(imbalanced_digits):
+    """A Sequential backbone without an Input (no output shape to hash)
+    trains, and partial_fit goes on with it."""
+    import keras
+
+    X, y = _few(*imbalanced_digits, n_major=12, n_minor=4)
+    backbone = keras.Sequential(
+        [keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D()]
+    )
+    clf = TransferClassifier(backbone, weights=None, random_state=0)
+    clf.partial_fit(X, y).partial_fit(X, y)
+    assert len(clf.history_["loss"]) == 2
+
+
 def test_partial_fit_continues_a_model_pickled_before_it_kept_its_path(
     pretrained_backbone, imbalanced_digits
 ):
