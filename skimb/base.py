@@ -777,9 +777,16 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 f"classes {self.classes_.tolist()} seen at the first fit. {fix}"
             )
         if self.n_classes_ < 2:
+            # A stream's first batch may hold one class: classes= lists all.
+            fix = (
+                " At the first partial_fit call, list every class of the "
+                "stream in classes=, e.g. partial_fit(X, y, classes=[0, 1])."
+                if incremental
+                else ""
+            )
             raise ValueError(
                 f"y contains only one class ({self.classes_.tolist()}); a "
-                "classifier needs samples of at least two classes."
+                f"classifier needs samples of at least two classes.{fix}"
             )
         if not incremental and np.unique(y).size < 2:
             raise ValueError(

@@ -603,6 +603,20 @@ def test_new_label_in_a_continued_fit_says_how_to_fix_it(imbalanced_data):
         clf.partial_fit(X, np.where(y == 1, 2, 0))
 
 
+def test_one_class_first_partial_fit_points_to_classes(imbalanced_data):
+    """A first partial_fit batch of one class, without ``classes``, says to
+    list the classes there (as scikit-learn's SGDClassifier does); it only
+    said that a classifier needs two classes. fit's message is unchanged."""
+    X, y = imbalanced_data
+    majority = y == 0
+    with pytest.raises(ValueError, match=r"only one class \(\[0\]\).*classes="):
+        _small_clf().partial_fit(X[majority], y[majority])
+    with pytest.raises(ValueError, match="two classes.$"):
+        _small_clf().fit(X[majority], y[majority])
+    clf = _small_clf().partial_fit(X[majority], y[majority], classes=[0, 1])
+    assert clf.classes_.tolist() == [0, 1]
+
+
 def test_partial_fit(imbalanced_data):
     """partial_fit learns over several calls; classes come from the first."""
     X, y = imbalanced_data
