@@ -282,7 +282,9 @@ def _as_array(X):
         and getattr(getattr(X, "dtype", None), "kind", None) == "O"
     ):
         X = list(X)  # numpy would not stack its items
-    if isinstance(X, (list, tuple)) and X and hasattr(X[0], "shape"):
+    # Arrays, tensors, and PIL images (which numpy reads through their
+    # __array_interface__; of mixed sizes numpy said "inhomogeneous shape").
+    if isinstance(X, (list, tuple)) and X and _is_image(X[0]):
         if any(isinstance(item, (str, bytes, os.PathLike)) for item in X):
             return X  # paths among images: check_image_array says so
         shapes = {tuple(np.shape(image)) for image in X}
@@ -293,6 +295,12 @@ def _as_array(X):
                 "file paths, which are resized to input_shape."
             )
     return X
+
+
+def _is_image(item) -> bool:
+    """Whether ``item`` is one image numpy can read: an array, a tensor or a
+    PIL image, not a nested list."""
+    return hasattr(item, "shape") or hasattr(item, "__array_interface__")
 
 
 def _check_container(X) -> None:

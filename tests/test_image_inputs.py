@@ -416,6 +416,23 @@ def test_a_series_or_object_array_of_images_is_a_list_of_them(image_table, fitte
         clf.predict(mixed)
 
 
+def test_a_list_of_pil_images_of_mixed_sizes_is_named_as_such(fitted):
+    """PIL images stack as arrays do; of mixed sizes (or modes) they get
+    skimb's "mixed shapes" error, not numpy's "inhomogeneous shape"."""
+    Image = pytest.importorskip("PIL.Image")
+    clf, embedder = fitted
+    rgb = np.full((16, 16, 3), 128, dtype=np.uint8)
+    same = [Image.fromarray(rgb), Image.fromarray(rgb)]
+    np.testing.assert_allclose(
+        embedder.transform(same), embedder.transform(np.stack([rgb, rgb])), rtol=1e-6
+    )
+    for other in (rgb[:8], rgb[..., 0]):  # another size, grayscale
+        images = [*same, Image.fromarray(other)]
+        for method in (clf.predict, embedder.transform):
+            with pytest.raises(ValueError, match="mixed shapes"):
+                method(images)
+
+
 def test_containers_that_are_not_sequences_get_a_clear_error(image_table, fitted):
     import tensorflow as tf
 
