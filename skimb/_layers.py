@@ -81,8 +81,11 @@ class InferenceMode(keras.layers.Layer):
     def call(self, inputs):
         return self.layer(inputs, training=False)
 
-    def compute_output_shape(self, input_shape):
-        return self.layer.compute_output_shape(input_shape)
+    def compute_output_spec(self, inputs):
+        # The wrapped layer's own: a subclassed keras.Model without a
+        # compute_output_shape traces its call (its compute_output_shape,
+        # asked here before, raised NotImplementedError).
+        return self.layer.compute_output_spec(inputs)
 
     def get_config(self):
         layer = keras.saving.serialize_keras_object(self.layer)

@@ -1273,6 +1273,28 @@ def test_backbone_that_keras_cannot_copy_is_a_clear_error(imbalanced_digits):
     assert message.endswith("that returns their constructor's arguments.")
 
 
+def test_subclassed_model_backbone(imbalanced_digits):
+    """A subclassed keras.Model without compute_output_shape is a backbone
+    like any other; Keras's NotImplementedError from the wrapper that runs
+    it in inference mode came through."""
+    import keras
+
+    class Features(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.conv = keras.layers.Conv2D(4, 3)
+            self.pool = keras.layers.GlobalAveragePooling2D()
+
+        def call(self, x):
+            return self.pool(self.conv(x))
+
+    X, y = _few(*imbalanced_digits, n_major=12, n_minor=4)
+    embedder = ImageEmbedder(Features(), weights=None).fit(X)
+    assert embedder.transform(X).shape == (16, 4)
+    clf = TransferClassifier(Features(), weights=None, epochs=1, random_state=0)
+    assert clf.fit(X, y).predict_proba(X[:3]).shape == (3, 2)
+
+
 @pytest.mark.parametrize("estimator", [ImageEmbedder, TransferClassifier])
 def test_images_too_small_for_own_backbone(estimator):
     """A backbone whose feature map shrinks to nothing on small images: one
