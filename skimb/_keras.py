@@ -279,7 +279,7 @@ class _GlobalRandomState:
 
 
 @contextlib.contextmanager
-def seeded(seed: int, warm_model=None) -> Iterator[_Seeding]:
+def seeded(seed: int, warm_model=None, trained_model=None) -> Iterator[_Seeding]:
     """Run a block with the random state that Keras draws from seeded by
     ``seed``.
 
@@ -296,7 +296,10 @@ def seeded(seed: int, warm_model=None) -> Iterator[_Seeding]:
     ``warm_model`` is the model that the block goes on training (a warm
     ``partial_fit`` or warm-started fit), None when the block builds a new
     one; a block that builds one passes it to the yielded object's
-    ``track``. Both decide whether seeding may keep TensorFlow's kernel
+    ``track``. ``trained_model`` is the model whose train step a warm block
+    runs when that is not ``warm_model`` itself but a part of it
+    (TransferClassifier's head, trained alone on the backbone's
+    embeddings). They decide whether seeding may keep TensorFlow's kernel
     cache (see :func:`_set_tensorflow_seed`).
 
     The lock serialises seeded blocks between threads of one process, since
@@ -310,26 +313,25 @@ def seeded(seed: int, warm_model=None) -> Iterator[_Seeding]:
     with preserved_global_state(random.Random(int(seed))):
         global_state.set_global_attribute("global_random_seed", int(seed))
         global_state.set_global_attribute("global_seed_generator", None)
-        seeding = _Seeding(warm_model)
+        seeding = _Seeding(warm_model, trained_model)
         _set_tensorflow_seed(int(seed), keep_kernels=seeding.may_keep_kernels())
         if import_keras().backend.backend() == "torch":
             import torch
 
             torch.manual_seed(int(seed))
-        try:
+        with seeding.recording_traces():
             yield seeding
-        except BaseException:
-            seeding.finish(failed=True)
-            raise
-        seeding.finish(failed=False)
 
 
-#: For each model that a seeded block built (by :meth:`_Seeding.track`):
-#: True while every TensorFlow function traced during skimb's calls with it
-#: (its fits and predictions) is free of stateful random ops with seeds, so
-#: that seeding may keep TensorFlow's kernel cache when training it further.
-#: Keyed by the model object: a copy (pickle, deepcopy, clone) or another
-#: model is not in it, and is seeded as a new one.
+#: For each model that skimb's seeded blocks built (by
+#: :meth:`_Seeding.track`), the record of the TensorFlow functions traced
+#: during skimb's calls with it (its fits and predictions), which says
+#: whether seeding may keep TensorFlow's kernel cache when training it
+#: further: the names of the functions not yet scanned for stateful random
+#: ops with seeds (an empty set: all scanned, none holds one), or None once
+#: one does, a call failed or the functions could not be listed. Keyed by
+#: the model object: a copy (pickle, deepcopy, clone) or another model is
+#: not in it, and is seeded as a new one.
 _KERNELS_REUSABLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _KERNELS_LOCK = threading.Lock()
 
@@ -337,27 +339,26 @@ _KERNELS_LOCK = threading.Lock()
 class _Seeding:
     """The kernel-cache bookkeeping of one :func:`seeded` block."""
 
-    def __init__(self, warm_model) -> None:
+    def __init__(self, warm_model, trained_model=None) -> None:
         # On JAX and PyTorch TensorFlow serves tf.data only: always clear.
         self._active = import_keras().backend.backend() == "tensorflow"
         self._warm_model = warm_model
-        self._tracked = [warm_model] if self._active and warm_model is not None else []
-        self._functions = _function_names() if self._active else None
+        self._trained_model = warm_model if trained_model is None else trained_model
+        self._built: list = []
 
     def track(self, model) -> None:
         """Record ``model``, built in the block, for later seeded blocks."""
         if self._active:
-            self._tracked.append(model)
+            self._built.append(model)
 
     def may_keep_kernels(self) -> bool:
         """Whether this block can set TensorFlow's seed without clearing
         its kernel cache and still train as after a clear."""
-        model = self._warm_model
-        if model is None or self._functions is None:
+        if not self._active or self._warm_model is None:
             return False  # a new model (its first traces), or no way to tell
-        with _KERNELS_LOCK:
-            if not _KERNELS_REUSABLE.get(model, False):
-                return False
+        if not _kernels_reusable(self._warm_model):
+            return False
+        trained = self._trained_model
         try:
             import tensorflow as tf
             from tensorflow.python.eager import context
@@ -365,48 +366,78 @@ class _Seeding:
             return (
                 context.executing_eagerly()
                 and not tf.config.functions_run_eagerly()
-                and not getattr(model, "run_eagerly", True)
-                and getattr(model, "train_function", None) is not None
+                and not getattr(trained, "run_eagerly", True)
+                and getattr(trained, "train_function", None) is not None
             )
         except Exception:  # another TensorFlow or Keras: clear, as before
             return False
 
-    def finish(self, *, failed: bool) -> None:
-        """Record whether the functions the block traced keep the kernel
-        cache safe to keep for the tracked models."""
-        if not self._tracked:
-            return
-        clean = not failed and _traced_without_seeded_random_ops(self._functions)
-        with _KERNELS_LOCK:
-            for model in self._tracked:
-                if model is self._warm_model:
-                    clean_before = _KERNELS_REUSABLE.get(model, False)
-                    _KERNELS_REUSABLE[model] = clean_before and clean
-                else:
-                    _KERNELS_REUSABLE[model] = clean
+    def recording_traces(self):
+        """A context manager: the block, with the functions it traces
+        recorded for the warm model and the models it builds."""
+        if not self._active:
+            return contextlib.nullcontext()
+        return _recording_traces(self._warm_model, built=self._built)
 
 
 @contextlib.contextmanager
 def _watching_traces(model) -> Iterator[None]:
-    """Run a block (a prediction) with ``model`` and forget that seeding
-    may keep the kernel cache for it if the block traced a function with a
-    stateful seeded random op (or failed, or the functions cannot be read)."""
+    """Run a block (a prediction) with ``model``, recording the functions it
+    traces for ``model`` if a seeded block built it and nothing yet makes
+    seeding clear the kernel cache for it."""
     with _KERNELS_LOCK:
-        watched = _KERNELS_REUSABLE.get(model, False)
+        watched = _KERNELS_REUSABLE.get(model) is not None
     if not watched:  # unknown, or already known to need the clear
         yield
         return
+    with _recording_traces(model):
+        yield
+
+
+@contextlib.contextmanager
+def _recording_traces(model, built: list = ()) -> Iterator[None]:
+    """Run a block of skimb's calls with ``model`` (None: none) and add the
+    names of the TensorFlow functions it traced to ``model``'s record in
+    :data:`_KERNELS_REUSABLE`; they are the whole record of each model in
+    ``built`` (the models the block builds, appended during the block).
+
+    Only the names are recorded (a set difference, quick); the functions
+    are scanned when a warm call first asks (:func:`_kernels_reusable`),
+    so a fit that no warm call follows (a search's) never pays for it. A
+    block that fails, or whose functions cannot be listed, leaves the
+    models recorded as needing the clear: a model with no record (a warm
+    model that no seeded block built) gets that record too.
+    """
     before = _function_names()
-    failed = True
+    traced = None  # unless the block ends without an error
     try:
         yield
-        failed = False
+        after = _function_names()
+        if before is not None and after is not None:
+            traced = after - before
     finally:
-        clean = not failed and _traced_without_seeded_random_ops(before)
-        if not clean:
-            with _KERNELS_LOCK:
-                if model in _KERNELS_REUSABLE:
-                    _KERNELS_REUSABLE[model] = False
+        with _KERNELS_LOCK:
+            if model is not None:
+                previous = _KERNELS_REUSABLE.get(model)
+                if previous is None or traced is None:
+                    _KERNELS_REUSABLE[model] = None
+                else:
+                    _KERNELS_REUSABLE[model] = previous | traced
+            for new in built:
+                _KERNELS_REUSABLE[new] = traced
+
+
+def _kernels_reusable(model) -> bool:
+    """Whether no function traced during skimb's calls with ``model`` holds
+    a stateful seeded random op (see :func:`_without_seeded_random_ops`);
+    False for a model with no record. The functions recorded since the last
+    answer are scanned now, and the answer kept in the record."""
+    with _KERNELS_LOCK:
+        traced = _KERNELS_REUSABLE.get(model)
+        if traced:  # functions not scanned yet
+            traced = frozenset() if _without_seeded_random_ops(traced) else None
+            _KERNELS_REUSABLE[model] = traced
+    return traced is not None
 
 
 def _function_names() -> frozenset | None:
@@ -422,26 +453,27 @@ def _function_names() -> frozenset | None:
         return None
 
 
-def _traced_without_seeded_random_ops(before: frozenset | None) -> bool:
-    """Whether the functions added to TensorFlow's eager context since
-    ``before`` was listed, and the functions they call, hold no stateful
-    op with ``seed`` and ``seed2`` attributes (``tf.random.normal``,
-    ``tf.random.shuffle``, ``tf.nn.dropout``...: the ops whose kernels keep
-    a random sequence that a cleared kernel cache restarts). False when in
-    doubt: a function or op that cannot be read, or any error.
+def _without_seeded_random_ops(names: frozenset) -> bool:
+    """Whether the functions named ``names`` in TensorFlow's eager context,
+    and the functions they call, hold no stateful op with ``seed`` and
+    ``seed2`` attributes (``tf.random.normal``, ``tf.random.shuffle``,
+    ``tf.nn.dropout``...: the ops whose kernels keep a random sequence that
+    a cleared kernel cache restarts). False when in doubt: a function or op
+    that cannot be read, or any error.
 
-    Functions that other threads traced meanwhile are scanned too, which
-    can only make the answer False more often.
+    A function no longer in the context (freed with what traced it: the
+    map functions of a fit's ``tf.data`` pipeline, once it is collected)
+    cannot run again, so its kernels do not matter and it is not read.
     """
-    after = _function_names()
-    if before is None or after is None:
+    listed = _function_names()
+    if listed is None:
         return False
     try:
         from tensorflow.python.eager import context
         from tensorflow.python.framework import op_def_registry
 
         ctx = context.context()
-        pending, seen = list(after - before), set()
+        pending, seen = list(names & listed), set()
         while pending:
             name = pending.pop()
             if name in seen:
@@ -459,7 +491,7 @@ def _traced_without_seeded_random_ops(before: frozenset | None) -> bool:
                         pending.append(value.func.name)
                     pending.extend(func.name for func in value.list.func)
         return True
-    except Exception:  # a function that is gone, another TensorFlow
+    except Exception:  # a function that went meanwhile, another TensorFlow
         return False
 
 
