@@ -657,8 +657,13 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             valid = self._validation_arrays(validation_data)
         self._n_fit_samples = len(train[0])
         self._fit_seed = seed
+        warm_model = self.model_ if warm else None
         with (
-            _keras.seeded(seed, warm_model=self.model_ if warm else None) as seeding,
+            _keras.seeded(
+                seed,
+                warm_model=warm_model,
+                trained_model=self._trained_model(warm_model) if warm else None,
+            ) as seeding,
             _keras.releasing_fit_memory() as fitted,
             _keras.quiet_retracing(),
         ):
@@ -676,6 +681,13 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         _check_training_converged(model, history)
         self._store_fit_results(model, history, warm)
         return self
+
+    def _trained_model(self, model):
+        """The model whose train step a warm fit of ``model`` (``model_``)
+        runs: ``model`` itself, unless a subclass trains a part of it.
+        Seeding looks at it to tell whether TensorFlow's kernel cache may
+        be kept (see ``_keras.seeded``)."""
+        return model
 
     def _train(self, train, valid, *, warm, epochs, fit_params, incremental):
         """Build (unless warm) and fit the network; returns (model, history)."""

@@ -637,6 +637,14 @@ class TransferClassifier(KerasClassifier):
         layers): train the head on embeddings."""
         return not self.augmentation
 
+    def _trained_model(self, model):
+        """The head, when the network trains it alone on the backbone's
+        embeddings (the whole network then has no train step, and no
+        augmentation layers); else the whole network."""
+        if getattr(self, "_head_on_embeddings", self._trains_on_embeddings()):
+            return model.get_layer("head")
+        return model
+
     def _train(self, train, valid, *, warm, epochs, fit_params, incremental):
         if fit_params:  # validation_data was taken out into ``valid``
             raise ValueError(
