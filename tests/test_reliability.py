@@ -461,6 +461,157 @@ def test_a_warm_partial_fit_keeps_tensorflows_kernel_cache(imbalanced_data, call
         np.testing.assert_array_equal(after[0], expected[0])
 
 
+def _cache_kept_across(call):
+    """Whether ``call()`` left TensorFlow's kernel cache as it was: the
+    user's eager op-seeded sequence goes on across it (a clear starts it
+    over)."""
+    import tensorflow as tf
+
+    tf.random.set_seed(5)
+    try:
+        expected = _users_sequence(2)
+        tf.random.set_seed(5)
+        _users_sequence(1)
+        call()
+        after = _users_sequence(1)
+    finally:
+        tf.random.set_seed(None)
+    if np.array_equal(after[0], expected[1]):
+        return True
+    np.testing.assert_array_equal(after[0], expected[0])  # started over
+    return False
+
+
+def test_a_fit_reads_its_functions_only_when_a_warm_call_asks(
+    imbalanced_data, monkeypatch
+):
+    """Fits that build a network, and predictions, only note the names of
+    the TensorFlow functions they traced: reading them (a few milliseconds,
+    about 20 for a large network) waits for the first warm call, so a fit
+    that none follows (a search's) never pays for it. That warm call reads
+    them and still keeps the kernel cache; the next reads only what that
+    one traced."""
+    from tensorflow.python.eager import context
+
+    X, y = imbalanced_data
+    reads = []  # skimb's (TensorFlow reads a function's as it traces it)
+    read = context.Context.get_function_def
+
+    def counted(self, name):
+        if sys._getframe(1).f_globals.get("__name__") == "skimb._keras":
+            reads.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(context.Context, "get_function_def", counted)
+    MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X, y)
+    clf = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1]).predict_proba(X)
+    assert reads == []
+    assert _cache_kept_across(lambda: clf.partial_fit(X, y))
+    n_reads = len(reads)
+    assert n_reads > 0
+    assert _cache_kept_across(lambda: clf.partial_fit(X, y))
+    assert set(reads[n_reads:]).isdisjoint(reads[:n_reads])  # new ones only
+
+
+def test_a_warm_head_on_embeddings_partial_fit_keeps_the_kernel_cache():
+    """A TransferClassifier without augmentation trains its head alone on
+    the backbone's embeddings; its warm partial_fit keeps TensorFlow's
+    kernel cache, as KerasClassifier's does (seeding looked for the train
+    step of the whole network, which has none, and cleared the cache at
+    every call), and equal estimators still train and predict alike when
+    other fits and the user's seeds come between their calls."""
+    import tensorflow as tf
+
+    from .test_transfer import _tiny_backbone
+
+    backbone = _tiny_backbone()
+    images = np.random.RandomState(0).uniform(0, 255, (8, 16, 16, 3))
+    labels = np.array([0, 1] * 4)
+
+    def make(random_state=0):
+        return TransferClassifier(
+            backbone,
+            weights=None,
+            hidden_units=(4,),
+            dropout=0.5,
+            batch_size=4,
+            random_state=random_state,
+        )
+
+    clf = make().partial_fit(images, labels, classes=[0, 1])
+    assert _cache_kept_across(lambda: clf.partial_fit(images, labels))
+    assert _cache_kept_across(lambda: clf.partial_fit(images, labels))
+
+    alone, interleaved = make(), make()
+    expected = [
+        alone.partial_fit(images, labels, classes=[0, 1]).predict_proba(images)
+        for _ in range(3)
+    ]
+    try:
+        for i in range(3):
+            tf.random.set_seed(100 + i)
+            make(random_state=i).partial_fit(images, labels, classes=[0, 1])
+            interleaved.partial_fit(images, labels, classes=[0, 1])
+            np.testing.assert_array_equal(
+                interleaved.predict_proba(images), expected[i]
+            )
+    finally:
+        tf.random.set_seed(None)
+    _assert_same_weights(_weights(interleaved), _weights(alone))
+
+
+def test_head_on_embeddings_partial_fits_with_a_noisy_backbone_repeat():
+    """A backbone whose layer adds TensorFlow's stateful tf.random.normal
+    noise while predicting: the head trains on noisy embeddings, and the
+    network predicts with noise. Equal TransferClassifiers training their
+    heads on embeddings train and predict alike (under the user's global
+    seed) when an equal estimator's cold call comes between their calls:
+    the traced functions that embed and predict hold the op, so every warm
+    call clears the kernel cache and the noise starts over, although the
+    head's train step is clean."""
+    import keras
+    import tensorflow as tf
+
+    class TensorFlowNoise(keras.layers.Layer):
+        def call(self, x, training=None):
+            return x + tf.random.normal(tf.shape(x), stddev=0.5)
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    backbone = keras.Model(inputs, TensorFlowNoise()(x), name="noisy")
+    images = np.random.RandomState(0).uniform(0, 255, (8, 16, 16, 3))
+    labels = np.array([0, 1] * 4)
+
+    def make(random_state=0):
+        return TransferClassifier(
+            backbone,
+            weights=None,
+            hidden_units=(4,),
+            batch_size=4,
+            random_state=random_state,
+        )
+
+    tf.random.set_seed(0)  # the predictions' noise, under the user's seed
+    try:
+        alone, interleaved = make(), make()
+        expected = [
+            alone.partial_fit(images, labels, classes=[0, 1]).predict_proba(images)
+            for _ in range(3)
+        ]
+        for i in range(3):
+            make().partial_fit(images, labels, classes=[0, 1])  # a cold call
+            interleaved.partial_fit(images, labels, classes=[0, 1])
+            np.testing.assert_array_equal(
+                interleaved.predict_proba(images), expected[i]
+            )
+    finally:
+        tf.random.set_seed(None)
+
+
 def test_an_eager_random_op_in_a_warm_call_starts_over(imbalanced_data):
     """A callback that draws from TensorFlow's stateful random ops eagerly,
     with no seed of its own, draws the same values at each warm partial_fit
