@@ -356,14 +356,12 @@ class _Seeding:
         its kernel cache and still train as after a clear."""
         if not self._active or self._warm_model is None:
             return False  # a new model (its first traces), or no way to tell
-        if not _kernels_reusable(self._warm_model):
-            return False
         trained = self._trained_model
         try:
             import tensorflow as tf
             from tensorflow.python.eager import context
 
-            return (
+            runs_a_traced_step = (
                 context.executing_eagerly()
                 and not tf.config.functions_run_eagerly()
                 and not getattr(trained, "run_eagerly", True)
@@ -371,6 +369,8 @@ class _Seeding:
             )
         except Exception:  # another TensorFlow or Keras: clear, as before
             return False
+        # Last: the first warm call scans the functions traced so far.
+        return runs_a_traced_step and _kernels_reusable(self._warm_model)
 
     def recording_traces(self):
         """A context manager: the block, with the functions it traces
@@ -403,10 +403,12 @@ def _recording_traces(model, built: list = ()) -> Iterator[None]:
 
     Only the names are recorded (a set difference, quick); the functions
     are scanned when a warm call first asks (:func:`_kernels_reusable`),
-    so a fit that no warm call follows (a search's) never pays for it. A
-    block that fails, or whose functions cannot be listed, leaves the
-    models recorded as needing the clear: a model with no record (a warm
-    model that no seeded block built) gets that record too.
+    so a fit that no warm call follows (a search's) never pays for it.
+    Functions that other threads traced meanwhile are recorded too, which
+    can only make the answer False more often. A block that fails, or
+    whose functions cannot be listed, leaves the models recorded as needing
+    the clear: a model with no record (a warm model that no seeded block
+    built) gets that record too.
     """
     before = _function_names()
     traced = None  # unless the block ends without an error
