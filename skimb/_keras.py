@@ -332,7 +332,7 @@ def seeded(seed: int, warm_model=None, trained_model=None) -> Iterator[_Seeding]
 #: one does, a call failed or the functions could not be listed. Keyed by
 #: the model object: a copy (pickle, deepcopy, clone) or another model is
 #: not in it, and is seeded as a new one.
-_KERNELS_REUSABLE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TRACE_RECORDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _KERNELS_LOCK = threading.Lock()
 
 
@@ -386,7 +386,7 @@ def _watching_traces(model) -> Iterator[None]:
     traces for ``model`` if a seeded block built it and nothing yet makes
     seeding clear the kernel cache for it."""
     with _KERNELS_LOCK:
-        watched = _KERNELS_REUSABLE.get(model) is not None
+        watched = _TRACE_RECORDS.get(model) is not None
     if not watched:  # unknown, or already known to need the clear
         yield
         return
@@ -398,7 +398,7 @@ def _watching_traces(model) -> Iterator[None]:
 def _recording_traces(model, built: list = ()) -> Iterator[None]:
     """Run a block of skimb's calls with ``model`` (None: none) and add the
     names of the TensorFlow functions it traced to ``model``'s record in
-    :data:`_KERNELS_REUSABLE`; they are the whole record of each model in
+    :data:`_TRACE_RECORDS`; they are the whole record of each model in
     ``built`` (the models the block builds, appended during the block).
 
     Only the names are recorded (a set difference, quick); the functions
@@ -420,13 +420,13 @@ def _recording_traces(model, built: list = ()) -> Iterator[None]:
     finally:
         with _KERNELS_LOCK:
             if model is not None:
-                previous = _KERNELS_REUSABLE.get(model)
+                previous = _TRACE_RECORDS.get(model)
                 if previous is None or traced is None:
-                    _KERNELS_REUSABLE[model] = None
+                    _TRACE_RECORDS[model] = None
                 else:
-                    _KERNELS_REUSABLE[model] = previous | traced
+                    _TRACE_RECORDS[model] = previous | traced
             for new in built:
-                _KERNELS_REUSABLE[new] = traced
+                _TRACE_RECORDS[new] = traced
 
 
 def _kernels_reusable(model) -> bool:
@@ -435,10 +435,10 @@ def _kernels_reusable(model) -> bool:
     False for a model with no record. The functions recorded since the last
     answer are scanned now, and the answer kept in the record."""
     with _KERNELS_LOCK:
-        traced = _KERNELS_REUSABLE.get(model)
+        traced = _TRACE_RECORDS.get(model)
         if traced:  # functions not scanned yet
             traced = frozenset() if _without_seeded_random_ops(traced) else None
-            _KERNELS_REUSABLE[model] = traced
+            _TRACE_RECORDS[model] = traced
     return traced is not None
 
 
