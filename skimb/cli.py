@@ -625,7 +625,11 @@ def _read_csv(path):
         )
     if frame.empty:
         raise ValueError(f"{_the_csv(path)} has no rows")
-    return frame
+    # pandas reads a column of True/False alone as bools, which scikit-learn's
+    # SimpleImputer refuses; with an empty cell it is objects, which it takes.
+    # Objects either way: a column of categories, whichever cells are empty.
+    booleans = frame.select_dtypes("bool").columns
+    return frame.astype(dict.fromkeys(booleans, object))
 
 
 def _read_header(file, path) -> tuple[list[str], str]:

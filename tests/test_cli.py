@@ -1164,6 +1164,33 @@ def test_empty_column_does_not_warn_at_every_fit(tmp_path):
         assert preprocessor.fit_transform(X).shape == (8, 2)
 
 
+def test_true_false_feature_column(tmp_path):
+    """A feature column of True/False (pandas writes a bool column so) is a
+    column of categories, with or without empty cells: without, pandas reads
+    it as bools, which SimpleImputer refused ("does not support data with
+    dtype bool"), at fit or, for a model fitted with empty cells, at predict."""
+    rows = "".join(
+        f"{i},{i % 2 == 1},{'r' if i % 4 == 0 else 'c'}\n" for i in range(16)
+    )
+    train = _csv(tmp_path / "train.csv", "a,flag,label\n" + rows)
+    model = tmp_path / "model.joblib"
+    args = ["--strategy", "none", "--model-out", str(model)]
+    result = _run("fit", train, "--target", "label", *args)
+    assert result.exit_code == 0, result.output
+    for cells in ("True\n2,False", "True\n2,"):  # bools; objects
+        new = _csv(tmp_path / "new.csv", f"a,flag\n1,{cells}\n")
+        result = _run("predict", str(model), new, "--output", "-")
+        assert result.exit_code == 0, result.output
+        assert len(pd.read_csv(io.StringIO(result.stdout))) == 2
+    # Fitted with an empty cell (objects), predicting bools.
+    train = _csv(tmp_path / "gaps.csv", "a,flag,label\n1,,r\n" + rows)
+    result = _run("fit", train, "--target", "label", *args)
+    assert result.exit_code == 0, result.output
+    new = _csv(tmp_path / "new.csv", "a,flag\n1,True\n2,False\n")
+    result = _run("predict", str(model), new, "--output", "-")
+    assert result.exit_code == 0, result.output
+
+
 # ----------------------------------------------------------------------
 # Strategies and options
 
