@@ -616,6 +616,16 @@ def _read_csv(path):
             f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}); {fix}"
         ) from exc
     _check_unique_names(header, name)
+    # A separator at the end of every line, as some spreadsheets export,
+    # is a column with no name and no value; pandas names it by its place
+    # ("Unnamed: 3"), which moves when the target column is left out, so a
+    # model fitted with it would ask for a column that no file to predict has.
+    blank = [
+        column
+        for number, (header_name, column) in enumerate(zip(header, frame.columns))
+        if number > 0 and not header_name.strip() and frame[column].isna().all()
+    ]
+    frame = frame.drop(columns=blank)
     if frame.shape[1] > 1 and not header[0].strip():
         frame = frame.drop(columns=frame.columns[0])
         click.echo(

@@ -1191,6 +1191,24 @@ def test_true_false_feature_column(tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_separator_at_the_end_of_every_line(tmp_path):
+    """A separator at the end of each line (as some spreadsheets export) is
+    no column: pandas named it "Unnamed: 3" in the training file and
+    "Unnamed: 2" in a file to predict without the target, and predict
+    stopped with "lacks the column 'Unnamed: 3'", whichever file it got."""
+    rows = "".join(f"{i},{i % 3},{'r' if i % 4 == 0 else 'c'},\n" for i in range(16))
+    train = _csv(tmp_path / "train.csv", "a,b,label,\n" + rows)
+    model = tmp_path / "model.joblib"
+    args = ["--strategy", "none", "--model-out", str(model)]
+    result = _run("fit", train, "--target", "label", *args)
+    assert result.exit_code == 0, result.output
+    for text in ("a,b,\n1,2,\n", "a,b\n1,2\n", "a,b,label,\n1,2,,\n"):
+        new = _csv(tmp_path / "new.csv", text)
+        result = _run("predict", str(model), new, "--output", "-")
+        assert result.exit_code == 0, result.output
+        assert "note:" not in result.stderr
+
+
 # ----------------------------------------------------------------------
 # Strategies and options
 
