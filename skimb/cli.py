@@ -253,8 +253,8 @@ def compare(
     _print_table(result, source)
     if output:
         folder = Path(output)
-        result.to_json(folder / "results.json")
-        result.plot_pr(folder / "pr_curve.png")
+        _write_whole(folder / "results.json", result.to_json)
+        _write_whole(folder / "pr_curve.png", result.plot_pr)
         click.echo(f"wrote {folder / 'results.json'} and {folder / 'pr_curve.png'}")
 
 
@@ -332,7 +332,8 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
         from sklearn.pipeline import make_pipeline
 
         model = make_pipeline(embedder, model)
-    joblib.dump({"model": model, "target": target, "skimb_model": 1}, model_out)
+    saved = {"model": model, "target": target, "skimb_model": 1}
+    _write_whole(model_out, lambda path: joblib.dump(saved, path))
     click.echo(f"fitted {strategy!r} on {len(y)} rows; saved to {model_out}")
 
 
@@ -391,7 +392,7 @@ def predict(model_file, data, output):
     if to_stdout:  # the CSV alone, so that it can be piped
         click.echo(out.to_csv(index=False), nl=False)
         return
-    out.to_csv(output, index=False)
+    _write_whole(output, lambda path: out.to_csv(path, index=False))
     click.echo(f"wrote {len(out)} predictions to {output}")
 
 
@@ -413,6 +414,40 @@ def _writable_folder(folder) -> None:
 def _writable_file(file) -> None:
     """Create the folder of ``file`` now, before any long work."""
     _writable_folder(Path(file).parent)
+
+
+def _write_whole(path, write) -> None:
+    """Write ``path`` with ``write(other_path)`` and then rename it ``path``.
+
+    A write that fails half-way (a full disk, a quota) leaves no half-written
+    file, and a file that was there before as it was. The temporary file,
+    beside ``path``, keeps its suffix: joblib, pandas and matplotlib choose
+    the compression or format by it. A link is followed (the file it names
+    is replaced), and what is not a file (/dev/null, a named pipe) is
+    written to directly: renaming over it would replace it.
+    """
+    import secrets
+
+    path = Path(path)
+    direct = path.exists() and not path.is_file()
+    real = Path(os.path.realpath(path))
+    temporary = real.with_name(f".{real.stem}-{secrets.token_hex(4)}{real.suffix}")
+    try:
+        if direct:
+            write(path)
+            return
+        # Created here so that it has the permissions of a new file (umask).
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        write(temporary)
+        os.replace(temporary, real)
+    except OSError as exc:
+        kept = f"; {path} is as it was" if path.is_file() else ""
+        raise ValueError(
+            f"cannot write {path}: {exc.strerror or reason(exc)}{kept}"
+        ) from exc
+    finally:
+        if not direct:
+            temporary.unlink(missing_ok=True)
 
 
 def _check_not_an_input(output, option, path, what) -> None:

@@ -3,6 +3,7 @@
 import functools
 import io
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -517,6 +518,67 @@ def test_outputs_do_not_overwrite_inputs(small_model, tmp_path):
         assert result.exit_code == 2, result.output
         assert message in result.stderr and "another file name" in result.stderr
         assert before == {path: path.read_bytes() for path in before}
+
+
+def test_a_failed_write_leaves_no_half_written_file(small_model, tmp_path, monkeypatch):
+    """A write that stops half-way (a full disk) is one error line naming
+    the file, and leaves no half-written model or predictions: a file of
+    that name is kept as it was. fit and predict wrote the file in place,
+    and the error was OSError's "[Errno 28] No space left on device"."""
+    import errno
+    import threading
+
+    import joblib
+
+    def full_disk(write):
+        def half_then_fail(obj, path=None, *args, **kwargs):
+            if path is None:  # to_csv to a string, as --output - does
+                return write(obj, path, *args, **kwargs)
+            Path(path).write_bytes(b"half")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return half_then_fail
+
+    train = str(small_model.parent / "train.csv")
+    new = _write(tmp_path / "new.csv", "a,b,c\n0.1,0.2,0.3\n")
+    model, output = tmp_path / "model.joblib", tmp_path / "out.csv"
+    fit = ["fit", train, "--target", "label", "--strategy", "none"]
+    predict = ["predict", str(small_model), new, "--output", str(output)]
+    with monkeypatch.context() as patch:
+        patch.setattr(joblib, "dump", full_disk(joblib.dump))
+        patch.setattr(pd.DataFrame, "to_csv", full_disk(pd.DataFrame.to_csv))
+        for old in (None, b"old"):
+            for path, args in (
+                (model, [*fit, "--model-out", str(model)]),
+                (output, predict),
+            ):
+                if old:
+                    path.write_bytes(old)
+                result = _run(*args)
+                assert result.exit_code == 2, result.output
+                message = f"error: cannot write {path}: No space left on device"
+                assert result.stderr.startswith(message), result.stderr
+                assert ("is as it was" in result.stderr) == bool(old)
+                assert (path.read_bytes() if old else path.exists()) == (old or False)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "model.joblib",
+            "new.csv",
+            "out.csv",
+        ]
+    # A link is followed; a named pipe is written to, not replaced.
+    link = tmp_path / "link.csv"
+    link.symlink_to(output)
+    assert _run(*predict[:-1], str(link)).exit_code == 0
+    assert link.is_symlink() and output.read_text().startswith("prediction,")
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    read = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_text()), daemon=True)
+    reader.start()
+    result = _run(*predict[:-1], str(pipe))
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.output
+    assert read and read[0].startswith("prediction,") and pipe.is_fifo()
 
 
 def test_predict_output_dash_is_standard_output(small_model, tmp_path, monkeypatch):
