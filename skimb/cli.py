@@ -406,7 +406,10 @@ def _writable_folder(folder) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ValueError(f"cannot create the folder {folder}: {exc.strerror}") from exc
+        # "File exists" or "Not a directory": a file where a folder should be.
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        why = f"{existing} is a file" if existing.is_file() else exc.strerror
+        raise ValueError(f"cannot create the folder {folder}: {why}") from exc
     if not os.access(path, os.W_OK):
         raise ValueError(f"cannot write into the folder {folder}")
 

@@ -581,6 +581,25 @@ def test_a_failed_write_leaves_no_half_written_file(small_model, tmp_path, monke
     assert read and read[0].startswith("prediction,") and pipe.is_fifo()
 
 
+def test_a_file_where_a_folder_should_be(small_model, tmp_path):
+    """--model-out or --output inside a path that is a file names that file;
+    the error was "cannot create the folder data.csv: File exists" (or "Not
+    a directory"), as if data.csv were to be a folder and already was one."""
+    train = str(small_model.parent / "train.csv")
+    for inside in ("m.joblib", "sub/m.joblib"):
+        out = f"{train}/{inside}"
+        for args in (
+            ["fit", train, "--target", "label", "--model-out", out],
+            ["predict", str(small_model), train, "--output", out],
+        ):
+            result = _run(*args)
+            assert result.exit_code == 2, result.output
+            folder = str(Path(out).parent)
+            assert result.stderr == (
+                f"error: cannot create the folder {folder}: {train} is a file\n"
+            )
+
+
 def test_predict_output_dash_is_standard_output(small_model, tmp_path, monkeypatch):
     """predict --output - writes the CSV, and only the CSV, to standard
     output, as many Unix tools do; it wrote a file named '-'. Without
