@@ -309,9 +309,10 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
         make_strategy,
     )
 
+    strategy = strategy.strip()  # as --strategies of compare reads names
     _check_strategies([strategy])
     _check_not_an_input(model_out, "--model-out", data, "training data")
-    _writable_file(model_out)
+    _writable_file(model_out, "model.joblib")
     embedder, preprocessor = None, None
     _check_data_exists(data)
     if not _is_stdin(data) and Path(data).is_dir():  # learns on the embeddings
@@ -364,7 +365,7 @@ def predict(model_file, data, output):
     if not to_stdout:
         _check_not_an_input(output, "--output", model_file, "model file")
         _check_not_an_input(output, "--output", data, "data file")
-        _writable_file(output)
+        _writable_file(output, "predictions.csv")
     saved = _load_model_file(model_file, joblib)
     model = saved["model"]
     out = pd.DataFrame()
@@ -414,8 +415,15 @@ def _writable_folder(folder) -> None:
         raise ValueError(f"cannot write into the folder {folder}")
 
 
-def _writable_file(file) -> None:
-    """Create the folder of ``file`` now, before any long work."""
+def _writable_file(file, example: str) -> None:
+    """Create the folder of ``file`` now, before any long work; ``example``
+    is a file name for the error of a path that names a folder."""
+    if str(file).endswith(("/", os.sep)):
+        # pathlib drops the slash: "models/" wrote a file named "models".
+        raise ValueError(
+            f"{file} ends with a slash, so it names a folder; give the file's "
+            f"name too, e.g. {Path(file) / example}"
+        )
     _writable_folder(Path(file).parent)
 
 

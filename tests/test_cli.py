@@ -600,6 +600,45 @@ def test_a_file_where_a_folder_should_be(small_model, tmp_path):
             )
 
 
+def test_an_output_path_ending_with_a_slash_names_a_folder(small_model, tmp_path):
+    """--model-out models/ (or --output preds/) is an error that asks for the
+    file's name; pathlib dropped the slash, so fit saved a file named
+    "models". The folder is not created, nor any file."""
+    train = str(small_model.parent / "train.csv")
+    for args, example in (
+        (["fit", train, "--target", "label", "--model-out"], "model.joblib"),
+        (["predict", str(small_model), train, "--output"], "predictions.csv"),
+    ):
+        out = str(tmp_path / "out") + "/"
+        result = _run(*args, out)
+        assert result.exit_code == 2, result.output
+        assert result.stderr == (
+            f"error: {out} ends with a slash, so it names a folder; give the "
+            f"file's name too, e.g. {tmp_path / 'out' / example}\n"
+        )
+        assert not (tmp_path / "out").exists()
+
+
+def test_fit_strategy_name_with_spaces(small_model, tmp_path):
+    """fit --strategy " ros " is the strategy ros, as compare --strategies
+    reads names; it was "Unknown strategy ' ros '"."""
+    train = str(small_model.parent / "train.csv")
+    out = tmp_path / "m.joblib"
+    result = _run(
+        "fit",
+        train,
+        "--target",
+        "label",
+        "--strategy",
+        " ros ",
+        "--model-out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "fitted 'ros'" in result.stdout
+    assert out.is_file()
+
+
 def test_predict_output_dash_is_standard_output(small_model, tmp_path, monkeypatch):
     """predict --output - writes the CSV, and only the CSV, to standard
     output, as many Unix tools do; it wrote a file named '-'. Without
