@@ -1,5 +1,6 @@
 """Reliability: threads, repeated fits, global state, saved-model versions."""
 
+import functools
 import os
 import pickle
 import random
@@ -514,6 +515,25 @@ def test_a_fit_reads_its_functions_only_when_a_warm_call_asks(
     assert set(reads[n_reads:]).isdisjoint(reads[:n_reads])  # new ones only
 
 
+def _eight_images():
+    """Eight random 16x16 RGB images of two classes, in turn."""
+    images = np.random.RandomState(0).uniform(0, 255, (8, 16, 16, 3))
+    return images, np.array([0, 1] * 4)
+
+
+def _head_classifier(backbone, random_state=0, **params):
+    """A small TransferClassifier that trains its head alone on the
+    embeddings of ``backbone`` (no augmentation)."""
+    return TransferClassifier(
+        backbone,
+        weights=None,
+        hidden_units=(4,),
+        batch_size=4,
+        random_state=random_state,
+        **params,
+    )
+
+
 def test_a_warm_head_on_embeddings_partial_fit_keeps_the_kernel_cache():
     """A TransferClassifier without augmentation trains its head alone on
     the backbone's embeddings; its warm partial_fit keeps TensorFlow's
@@ -525,19 +545,8 @@ def test_a_warm_head_on_embeddings_partial_fit_keeps_the_kernel_cache():
 
     from .test_transfer import _tiny_backbone
 
-    backbone = _tiny_backbone()
-    images = np.random.RandomState(0).uniform(0, 255, (8, 16, 16, 3))
-    labels = np.array([0, 1] * 4)
-
-    def make(random_state=0):
-        return TransferClassifier(
-            backbone,
-            weights=None,
-            hidden_units=(4,),
-            dropout=0.5,
-            batch_size=4,
-            random_state=random_state,
-        )
+    images, labels = _eight_images()
+    make = functools.partial(_head_classifier, _tiny_backbone(), dropout=0.5)
 
     clf = make().partial_fit(images, labels, classes=[0, 1])
     assert _cache_kept_across(lambda: clf.partial_fit(images, labels))
@@ -583,17 +592,8 @@ def test_head_on_embeddings_partial_fits_with_a_noisy_backbone_repeat():
     x = keras.layers.Conv2D(8, 3, activation="relu")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     backbone = keras.Model(inputs, TensorFlowNoise()(x), name="noisy")
-    images = np.random.RandomState(0).uniform(0, 255, (8, 16, 16, 3))
-    labels = np.array([0, 1] * 4)
-
-    def make(random_state=0):
-        return TransferClassifier(
-            backbone,
-            weights=None,
-            hidden_units=(4,),
-            batch_size=4,
-            random_state=random_state,
-        )
+    images, labels = _eight_images()
+    make = functools.partial(_head_classifier, backbone)
 
     tf.random.set_seed(0)  # the predictions' noise, under the user's seed
     try:
