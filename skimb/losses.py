@@ -3,11 +3,14 @@
 Use them by name on any skimb classifier (``loss="focal"``, routed
 ``loss__gamma=1.0``; ``loss="logit_adjusted"``, ``loss__tau=1.0``, with the
 class prior taken from the training labels), or as Keras loss objects. Both
-take integer class labels and either probabilities (softmax with one unit per
-class, or a single sigmoid unit for binary problems) or logits
-(``from_logits=True``). A label outside ``0..K-1`` gives a NaN loss (as
-TensorFlow's sparse cross-entropy does on a GPU), not a silent 0. Written with
-``keras.ops`` only, so they run on any Keras backend.
+take integer class labels, or one-hot (or soft) label rows shaped as the
+outputs, and either probabilities (softmax with one unit per class, or a
+single sigmoid unit for binary problems) or logits (``from_logits=True``).
+Outputs may have more axes than ``(n_samples, n_classes)`` (one prediction
+per time step, with Keras masks), as Keras's own cross-entropies allow. A
+label outside ``0..K-1`` gives a NaN loss (as TensorFlow's sparse
+cross-entropy does on a GPU), not a silent 0. Written with ``keras.ops``
+only, so they run on any Keras backend.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -58,9 +61,9 @@ def _log_probabilities(y_pred, from_logits):
     y_pred = ops.convert_to_tensor(y_pred)
     if y_pred.shape[-1] == 1:  # one sigmoid unit: P(class 1)
         if from_logits:
-            z = y_pred[:, 0]
+            z = y_pred[..., 0]
             return ops.stack([ops.log_sigmoid(-z), ops.log_sigmoid(z)], axis=-1)
-        p = ops.clip(y_pred[:, 0], keras.config.epsilon(), 1 - keras.config.epsilon())
+        p = ops.clip(y_pred[..., 0], keras.config.epsilon(), 1 - keras.config.epsilon())
         return ops.stack([ops.log(1 - p), ops.log(p)], axis=-1)
     if from_logits:
         return ops.log_softmax(y_pred, axis=-1)
@@ -68,10 +71,31 @@ def _log_probabilities(y_pred, from_logits):
     return ops.log(p)
 
 
-def _true_class_mask(y_true, n_classes, dtype):
-    """One-hot rows of the integer labels ``y_true``."""
-    labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
-    return ops.one_hot(labels, n_classes, dtype=dtype)
+def _true_class_mask(y_true, log_p, loss_name: str):
+    """The target distribution of each output, shaped as ``log_p``.
+
+    ``y_true`` holds integer labels (shaped as the outputs without their
+    class axis, or with a class axis of size 1), or one-hot (or soft) rows
+    shaped as ``log_p``, used as they are. The labels were reshaped to one
+    column whatever their shape: one-hot rows became ``n * K`` labels, a
+    TensorFlow shape error, or a silently wrong loss for a batch of one row.
+    """
+    y_true = ops.convert_to_tensor(y_true)
+    true_shape, pred_shape = tuple(y_true.shape), tuple(log_p.shape)
+    n_classes = pred_shape[-1]
+    if len(true_shape) == len(pred_shape) and true_shape[-1] == n_classes:
+        return ops.cast(y_true, log_p.dtype)  # one-hot or soft rows
+    if len(true_shape) == len(pred_shape) and true_shape[-1] == 1:
+        y_true = ops.squeeze(y_true, axis=-1)  # a column of labels
+    if len(y_true.shape) != len(pred_shape) - 1:
+        raise ValueError(
+            f"{loss_name} takes y_true as integer labels of shape "
+            f"{pred_shape[:-1]} or one-hot rows of shape {pred_shape} for "
+            f"outputs of shape {pred_shape} ({n_classes} classes). Got y_true "
+            f"of shape {true_shape} instead."
+        )
+    labels = ops.cast(y_true, "int32")
+    return ops.one_hot(labels, n_classes, dtype=log_p.dtype)
 
 
 def _nan_for_unknown_labels(loss, mask):
@@ -79,7 +103,8 @@ def _nan_for_unknown_labels(loss, mask):
 
     Such a label has an all-zero one-hot row, so its loss would silently be 0
     and the sample would teach nothing; NaN makes the mistake visible, as
-    TensorFlow's own sparse cross-entropy does on a GPU.
+    TensorFlow's own sparse cross-entropy does on a GPU. A given one-hot row
+    of zeros names no class either.
     """
     known = ops.sum(mask, axis=-1) > 0
     return ops.where(known, loss, ops.full_like(loss, np.nan))
@@ -87,12 +112,14 @@ def _nan_for_unknown_labels(loss, mask):
 
 @keras.saving.register_keras_serializable(package="skimb")
 class FocalLoss(keras.losses.Loss):
-    """Focal loss of Lin et al. (2017) for integer class labels.
+    """Focal loss of Lin et al. (2017) for class labels or one-hot rows.
 
     ``-alpha_t * (1 - p_t) ** gamma * log(p_t)``, where ``p_t`` is the
     predicted probability of the true class: well-classified samples weigh
     less, so training focuses on the hard (often minority) ones. At
-    ``gamma=0`` without ``alpha`` it is the cross-entropy.
+    ``gamma=0`` without ``alpha`` it is the cross-entropy. One-hot or soft
+    label rows (shaped as the outputs) give the sum of this term over the
+    classes weighted by the row, as Keras's ``CategoricalFocalCrossentropy``.
 
     Parameters
     ----------
@@ -161,18 +188,21 @@ class FocalLoss(keras.losses.Loss):
         y_pred, dtype = _in_float32(y_pred)
         log_p = _log_probabilities(y_pred, self.from_logits)
         n_classes = log_p.shape[-1]
-        mask = _true_class_mask(y_true, n_classes, log_p.dtype)
-        log_pt = ops.sum(mask * log_p, axis=-1)
-        loss = -log_pt
+        mask = _true_class_mask(y_true, log_p, "FocalLoss")
+        # Each class's term, weighted by its share of the target: for a
+        # label, -(1 - p_t) ** gamma * log(p_t); for soft rows the sum of
+        # Keras's CategoricalFocalCrossentropy.
+        terms = -log_p
         if self.gamma > 0:
-            # 1 - p_t, accurate near p_t = 1 and kept off zero: the slope of
+            # 1 - p, accurate near p = 1 and kept off zero: the slope of
             # x ** gamma at 0 is infinite for gamma < 1, which made the
             # gradient NaN on confidently right rows (logit outputs).
-            one_minus_pt = ops.maximum(-ops.expm1(log_pt), keras.config.epsilon())
-            loss = ops.power(one_minus_pt, self.gamma) * loss
+            one_minus_p = ops.maximum(-ops.expm1(log_p), keras.config.epsilon())
+            terms = ops.power(one_minus_p, self.gamma) * terms
         if self.alpha is not None:
             alpha = _alpha_vector(self.alpha, n_classes)
-            loss = loss * ops.sum(mask * ops.cast(alpha, log_p.dtype), axis=-1)
+            terms = terms * ops.cast(alpha, log_p.dtype)
+        loss = ops.sum(mask * terms, axis=-1)
         return ops.cast(_nan_for_unknown_labels(loss, mask), dtype)
 
     def get_config(self):
@@ -278,7 +308,7 @@ class LogitAdjustedLoss(keras.losses.Loss):
             )
         shift = ops.cast(self.tau * np.log(self.class_prior), logits.dtype)
         log_p = ops.log_softmax(logits + shift, axis=-1)
-        mask = _true_class_mask(y_true, n_classes, log_p.dtype)
+        mask = _true_class_mask(y_true, log_p, "LogitAdjustedLoss")
         loss = _nan_for_unknown_labels(-ops.sum(mask * log_p, axis=-1), mask)
         return ops.cast(loss, dtype)
 

@@ -367,3 +367,75 @@ def test_half_precision_losses_are_finite(make, dtype):
     per_row = half.call(y_true, keras.ops.convert_to_tensor(y_pred, dtype=dtype))
     per_row = np.asarray(keras.ops.cast(per_row, "float32"))
     assert np.isfinite(per_row).all()
+
+
+LOSSES_3 = [
+    FocalLoss(gamma=2.0, alpha=[0.2, 0.3, 0.5]),
+    FocalLoss(gamma=0.5, from_logits=True),
+    LogitAdjustedLoss([0.5, 0.3, 0.2], tau=1.0),
+]
+
+
+@pytest.mark.parametrize("loss", LOSSES_3)
+@pytest.mark.parametrize("n_rows", [2, 1])
+def test_one_hot_labels_give_the_loss_of_integer_labels(loss, n_rows):
+    """One-hot rows (keras.utils.to_categorical) are the integer labels'
+    loss. They were reshaped to n * K labels: a TensorFlow shape error, and
+    for a batch of one row a silently wrong loss."""
+    y, p = Y3[:n_rows], P3[:n_rows]
+    one_hot = keras.utils.to_categorical(y, 3)
+    assert float(loss(one_hot, p)) == pytest.approx(float(loss(y, p)), rel=1e-6)
+
+
+def test_one_hot_labels_with_one_sigmoid_unit():
+    """Two one-hot columns are the labels of a single sigmoid unit."""
+    y, p = np.array([1, 0]), np.array([[0.8], [0.4]])
+    for loss in (FocalLoss(gamma=1.0, alpha=0.25), LogitAdjustedLoss([0.7, 0.3])):
+        one_hot = keras.utils.to_categorical(y, 2)
+        assert float(loss(one_hot, p)) == pytest.approx(float(loss(y, p)), rel=1e-6)
+
+
+def test_soft_labels_match_keras():
+    """Soft label rows (label smoothing) give Keras's categorical focal
+    cross-entropy, and the cross-entropy at tau=0 for logit adjustment."""
+    soft = np.array([[0.8, 0.1, 0.1], [0.05, 0.05, 0.9]])
+    focal = FocalLoss(gamma=2.0, alpha=[0.25, 0.25, 0.25])(soft, P3)
+    keras_focal = keras.losses.CategoricalFocalCrossentropy(alpha=0.25, gamma=2.0)
+    assert float(focal) == pytest.approx(float(keras_focal(soft, P3)), rel=1e-5)
+    adjusted = LogitAdjustedLoss([0.5, 0.3, 0.2], tau=0.0)(soft, P3)
+    ce = keras.losses.CategoricalCrossentropy()(soft, P3)
+    assert float(adjusted) == pytest.approx(float(ce), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [FocalLoss(gamma=0.0), LogitAdjustedLoss([0.5, 0.3, 0.2], tau=0.0)],
+)
+def test_outputs_per_time_step_with_a_mask(loss):
+    """Outputs of shape (n, steps, K) with a Keras mask: at gamma=0 and tau=0
+    the loss is the masked sparse cross-entropy. Labels were flattened to
+    one column, a TensorFlow shape error."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            keras.layers.Embedding(5, 3, mask_zero=True),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    X = np.array([[1, 2, 0, 0], [3, 4, 1, 0]])
+    y = np.array([[0, 1, 2, 2], [1, 0, 2, 0]])
+    model.compile(loss="sparse_categorical_crossentropy")
+    expected = model.evaluate(X, y, verbose=0)
+    model.compile(loss=loss)
+    assert model.evaluate(X, y, verbose=0) == pytest.approx(expected, rel=1e-5)
+    model.compile(loss=loss)
+    one_hot = model.evaluate(X, keras.utils.to_categorical(y, 3), verbose=0)
+    assert one_hot == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("loss", LOSSES_3)
+def test_labels_of_another_shape_are_a_clear_error(loss):
+    """y_true that is neither labels nor one-hot rows names both shapes."""
+    with pytest.raises(ValueError, match=re.escape("Got y_true of shape (2, 2)")):
+        loss(np.array([[1, 0], [0, 1]]), P3)
