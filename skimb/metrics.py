@@ -74,7 +74,9 @@ def imbalanced_scoring(pos_label=None) -> dict:
         Scorers ``f1``, ``recall``, ``precision``, ``balanced_accuracy``,
         ``geometric_mean`` (imblearn's geometric mean of per-class recalls)
         and ``average_precision`` (from ``predict_proba``, or
-        ``decision_function`` when the estimator has no probabilities). They
+        ``decision_function`` when the estimator has no probabilities; one
+        of pairs of classes, ``SVC(decision_function_shape="ovo")``, is a
+        ``ValueError``). They
         pick their class per fold, so
         :class:`~sklearn.model_selection.TunedThresholdClassifierCV` cannot
         use them (a ``TypeError`` says so): give it ``scoring="f1"``. They
@@ -306,8 +308,7 @@ class _ImbalancedScorer:
 def _training_prior(estimator, n_classes: int):
     """The class prior or counts the estimator (or a pipeline's last step)
     learnt, if it keeps them (skimb's estimators, naive Bayes, dummies)."""
-    steps = getattr(estimator, "steps", None)
-    for candidate in (estimator, steps[-1][1] if steps else None):
+    for candidate in (estimator, _final_step(estimator)):
         for name in ("class_prior_", "class_count_"):
             value = getattr(candidate, name, None)
             if value is not None and np.shape(value) == (n_classes,):
@@ -315,15 +316,41 @@ def _training_prior(estimator, n_classes: int):
     return None
 
 
+def _final_step(estimator):
+    """A pipeline's last step, or the estimator itself."""
+    steps = getattr(estimator, "steps", None)
+    return steps[-1][1] if steps else estimator
+
+
 class _NoScoreFunction(AttributeError, TypeError):
     """A skimb scorer has no single score function to rebuild."""
 
 
 def _class_scores(estimator, X, classes) -> np.ndarray:
-    """One score column per class: probabilities, else decision values."""
+    """One score column per class: probabilities, else decision values.
+
+    A decision function of pairs of classes (``SVC`` with
+    ``decision_function_shape="ovo"``) is a ValueError: its columns were
+    taken for classes, a silently wrong score with three classes (as many
+    pairs as classes) and NumPy's IndexError with more.
+    """
     if hasattr(estimator, "predict_proba"):
         return np.asarray(estimator.predict_proba(X))
     decision = np.asarray(estimator.decision_function(X))
     if decision.ndim == 1:
         return np.column_stack([-decision, decision])
+    pairwise = getattr(_final_step(estimator), "decision_function_shape", None)
+    if pairwise == "ovo" or decision.shape[1] != len(classes):
+        raise ValueError(
+            "average_precision needs one score per class, but the "
+            f"decision_function of {_final_step(estimator)!r} gives "
+            f"{decision.shape[1]} columns for {len(classes)} classes"
+            + (
+                " (one per pair of classes). Use decision_function_shape='ovr' "
+                "(the default) or probability=True."
+                if pairwise == "ovo"
+                else ". Score an estimator with predict_proba or a "
+                "one-vs-rest decision_function."
+            )
+        )
     return decision

@@ -27,7 +27,9 @@ from sklearn.model_selection import (
     cross_validate,
     train_test_split,
 )
-from sklearn.svm import LinearSVC
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC
 
 from skimb.metrics import SCORER_NAMES, imbalance_report, imbalanced_scoring
 
@@ -386,6 +388,43 @@ def test_multiclass_average_precision_from_decision_function():
     )
     got = imbalanced_scoring()["average_precision"](model, X_test, y_test)
     assert got == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [3, 4])
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_average_precision_of_a_pairwise_decision_function(n_classes, in_pipeline):
+    """SVC(decision_function_shape="ovo") scores pairs of classes, not
+    classes: AP is a ValueError that says what to use. Its columns were taken
+    for classes, a silently wrong AP with three classes (three pairs) and
+    NumPy's IndexError with four (six pairs). The one-vs-rest default works."""
+    X, y = make_classification(
+        n_samples=200,
+        n_features=8,
+        n_informative=5,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+
+    def fitted(svc):
+        model = make_pipeline(StandardScaler(), svc) if in_pipeline else svc
+        return model.fit(X, y)
+
+    scorer = imbalanced_scoring()["average_precision"]
+    with pytest.raises(ValueError, match="one per pair of classes"):
+        scorer(fitted(SVC(decision_function_shape="ovo")), X, y)
+    assert 0 < scorer(fitted(SVC()), X, y) <= 1
+    # In cross_validate only AP fails (a warning and NaN); the others score.
+    with pytest.warns(UserWarning, match="one per pair of classes"):
+        scores = cross_validate(
+            fitted(SVC(decision_function_shape="ovo")),
+            X,
+            y,
+            cv=2,
+            scoring=imbalanced_scoring(),
+        )
+    assert np.isnan(scores["test_average_precision"]).all()
+    assert np.isfinite(scores["test_f1"]).all()
 
 
 def test_scorer_uses_sample_weight(binary_fit):
