@@ -236,7 +236,7 @@ class _ImbalancedScorer:
         return repr(self)
 
     def __call__(self, estimator, X, y_true, sample_weight=None) -> float:
-        y_true = np.asarray(y_true)
+        y_true = _one_label_per_sample(y_true)
         classes = np.asarray(getattr(estimator, "classes_", np.unique(y_true)))
         # A test fold may hold a class that the training fold lacked.
         multiclass = len(np.union1d(classes, np.unique(y_true))) > 2
@@ -314,6 +314,23 @@ def _training_prior(estimator, n_classes: int):
             if value is not None and np.shape(value) == (n_classes,):
                 return np.asarray(value, dtype=float)
     return None
+
+
+def _one_label_per_sample(y) -> np.ndarray:
+    """``y`` as a 1-D array (a column too). Multilabel or multi-output ``y``
+    failed with NumPy's "truth value of an array ... is ambiguous" (average
+    precision) or scikit-learn's "average='binary'" (F1)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y.ravel()
+    if y.ndim != 1:
+        raise ValueError(
+            "imbalanced_scoring scores one label per sample: y of shape "
+            f"(n_samples,). Got y of shape {y.shape} (multilabel or "
+            "multi-output targets). For those use scikit-learn's scorers, "
+            "e.g. scoring='f1_macro'."
+        )
+    return y
 
 
 def _final_step(estimator):

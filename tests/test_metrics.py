@@ -11,7 +11,7 @@ import pytest
 from imblearn.metrics import classification_report_imbalanced, geometric_mean_score
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
@@ -27,6 +27,7 @@ from sklearn.model_selection import (
     cross_validate,
     train_test_split,
 )
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
@@ -425,6 +426,20 @@ def test_average_precision_of_a_pairwise_decision_function(n_classes, in_pipelin
         )
     assert np.isnan(scores["test_average_precision"]).all()
     assert np.isfinite(scores["test_f1"]).all()
+
+
+def test_multilabel_targets_are_a_clear_error(binary_fit):
+    """Multilabel y is a ValueError saying what to use; average precision
+    failed with NumPy's "truth value of an array ... is ambiguous". A column
+    of labels is scored as its 1-D array."""
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=3, random_state=0)
+    model = KNeighborsClassifier().fit(X, Y)
+    for scorer in imbalanced_scoring().values():
+        with pytest.raises(ValueError, match=r"Got y of shape \(60, 3\)"):
+            scorer(model, X, Y)
+    model, X, y = binary_fit
+    for name, scorer in imbalanced_scoring().items():
+        assert scorer(model, X, y.reshape(-1, 1)) == scorer(model, X, y), name
 
 
 def test_scorer_uses_sample_weight(binary_fit):
