@@ -176,11 +176,48 @@ def _weights_of_classes(class_weight, classes, index, beta) -> np.ndarray:
 
 
 def _checked_labels(y) -> np.ndarray:
-    """``y`` as a 1-D array of labels, none of them NaN."""
+    """``y`` as a non-empty 1-D array of comparable labels, none missing.
+
+    An empty ``y`` gave "balanced" weights of zero; missing (None) or
+    mixed-type labels NumPy's "'<' not supported between instances".
+    """
     y = column_or_1d(y)
+    if y.size == 0:
+        raise ValueError(
+            "y is empty: class weights need the labels of the training samples."
+        )
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise ValueError("y contains NaN: a class label cannot be NaN.")
+    _check_comparable(y, "y")
     return y
+
+
+def _check_comparable(labels: np.ndarray, name: str) -> None:
+    """Raise a ValueError if ``labels`` (of object dtype) cannot be sorted:
+    a missing label (None, NaN, pandas.NA) or labels of mixed types."""
+    if labels.dtype.kind != "O":
+        return
+    try:
+        np.unique(labels)
+    except TypeError:
+        values = labels.tolist()
+        if any(_is_missing(v) for v in values):
+            raise ValueError(
+                f"{name} contains a missing label (None or NaN): a class label "
+                "cannot be missing. Drop the unlabelled samples."
+            ) from None
+        kinds = sorted({type(v).__name__ for v in values})
+        raise ValueError(
+            f"{name} mixes labels of types {', '.join(kinds)}, which cannot be "
+            f"compared. Give labels of one type, e.g. {name}.astype(str)."
+        ) from None
+
+
+def _is_missing(value) -> bool:
+    """Whether ``value`` is None, a float NaN, or pandas's NA or NaT."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and value != value
 
 
 def _checked_classes(classes) -> np.ndarray:
@@ -193,6 +230,7 @@ def _checked_classes(classes) -> np.ndarray:
             "classes must be a non-empty 1-D array of the class labels, e.g. "
             f"classes=[0, 1]. Got {classes.tolist()!r} instead."
         )
+    _check_comparable(classes, "classes")
     if len(np.unique(classes)) < len(classes):
         raise ValueError(
             f"classes must list each label once. Got {classes.tolist()!r} instead."
@@ -228,12 +266,16 @@ def _effective_number_weights(counts: np.ndarray, beta: float) -> np.ndarray:
 def _weights_from_dict(class_weight: dict, classes: np.ndarray) -> np.ndarray:
     """Per-class weights from a ``{label: weight}`` dict; others weigh 1."""
     class_weight = _entries_for(class_weight, classes)
-    weights = np.array([class_weight.get(c, 1.0) for c in classes.tolist()], float)
+    message = (
+        "class_weight values must be finite and non-negative. "
+        f"Got {class_weight!r} instead."
+    )
+    try:  # a str value gave NumPy's "could not convert string to float"
+        weights = np.array([class_weight.get(c, 1.0) for c in classes.tolist()], float)
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError(
-            "class_weight values must be finite and non-negative. "
-            f"Got {class_weight!r} instead."
-        )
+        raise ValueError(message)
     return weights
 
 

@@ -386,11 +386,36 @@ def test_labels_missing_from_classes_are_an_error(strategy):
         (np.zeros((10, 2)), "y should be a 1d array"),
         # "y has labels [nan] that are not in classes [0.0, 1.0, nan]".
         (np.array([0.0, 1.0, np.nan]), "y contains NaN"),
+        # NumPy's TypeError "'<' not supported between instances of ...".
+        (np.array(["a", None, "b"], dtype=object), "y contains a missing label"),
+        (np.array(["a", np.nan, "b"], dtype=object), "y contains a missing label"),
+        (
+            np.array(["a", 1, "b"], dtype=object),
+            re.escape("y mixes labels of types int, str, which cannot be compared"),
+        ),
+        # compute_class_weight gave "balanced" weights of 0.
+        (np.array([]), "y is empty"),
     ],
 )
 def test_labels_that_are_not_a_column_of_classes(y, message):
     with pytest.raises(ValueError, match=message):
         compute_sample_weight("balanced", y)
+    with pytest.raises(ValueError, match=message):
+        compute_class_weight("balanced", classes=CLASSES_01, y=y)
+
+
+def test_classes_of_mixed_types_are_a_clear_error():
+    """Classes that cannot be sorted gave NumPy's TypeError."""
+    classes = np.array([0, "a"], dtype=object)
+    with pytest.raises(ValueError, match="classes mixes labels of types int, str"):
+        compute_class_weight("balanced", classes=classes, y=np.array([0, 0]))
+
+
+def test_dict_weight_that_is_not_a_number_raises():
+    """A str weight gave NumPy's "could not convert string to float"."""
+    msg = "class_weight values must be finite and non-negative. Got {1: 'x'}"
+    with pytest.raises(ValueError, match=re.escape(msg)):
+        compute_class_weight({1: "x"}, classes=CLASSES_01, y=Y_82)
 
 
 @pytest.mark.parametrize(
