@@ -59,10 +59,11 @@ def imbalanced_scoring(pos_label=None) -> dict:
         near balance, or a splitter that does not stratify (``LeaveOneOut``,
         ``GroupKFold``), the minority can differ from fold to fold: give
         ``pos_label`` then. In multiclass problems these four are
-        macro-averaged, so every class counts equally: F1, recall and
-        precision over the labels of the fold's ``y`` and predictions (as
-        scikit-learn's ``"f1_macro"``),
-        average precision over the estimator's classes that the fold holds.
+        macro-averaged, so every class counts equally (``pos_label`` is not
+        used, but one that is no class is still a ``ValueError``): F1,
+        recall and precision over the labels of the fold's ``y`` and
+        predictions (as scikit-learn's ``"f1_macro"``), average precision
+        over the estimator's classes that the fold holds.
         A problem is multiclass when the estimator's classes and the fold's
         ``y`` hold more than two labels together (a training fold may lack a
         class that its test fold has). The geometric mean of a multiclass
@@ -256,11 +257,28 @@ class _ImbalancedScorer:
             return float(geometric_mean_score(y_true, y_pred, labels=labels, **weight))
         metric = _LABEL_METRICS[self.name]
         if multiclass:  # over the labels of y_true and y_pred, as "f1_macro"
+            self._check_pos_label_of_multiclass(classes, y_true)
             return float(
                 metric(y_true, y_pred, average="macro", zero_division=0, **weight)
             )
         pos = self._positive_label(y_true, classes, estimator)
         return float(metric(y_true, y_pred, pos_label=pos, zero_division=0, **weight))
+
+    def _check_pos_label_of_multiclass(self, classes, y_true) -> None:
+        """A multiclass score is a macro average that ignores ``pos_label``,
+        but one that is no label of the problem (a misspelling) is an error,
+        as in binary problems; it was ignored silently. A class that the
+        training fold lacked is a label of its test fold."""
+        if self.pos_label is None:
+            return
+        labels = np.union1d(classes, np.unique(y_true)).tolist()
+        if self.pos_label not in labels:
+            raise ValueError(
+                f"pos_label={self.pos_label!r} is not a class of the estimator "
+                f"or of y ({labels}). Give imbalanced_scoring one of them as "
+                "pos_label (multiclass scores are macro averages, which do "
+                "not use it), or None."
+            )
 
     def _positive_label(self, y_true, classes, estimator):
         """The given pos_label, else the least frequent class in y_true (in a
@@ -288,6 +306,8 @@ class _ImbalancedScorer:
     def _average_precision(
         self, estimator, X, y_true, classes, multiclass, weight
     ) -> float:
+        if multiclass:
+            self._check_pos_label_of_multiclass(classes, y_true)
         scores = _class_scores(estimator, X, classes)
         if multiclass:  # macro over the estimator's classes present in y_true
             y_bin = (y_true[:, None] == classes[None, :]).astype(int)

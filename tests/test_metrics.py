@@ -317,6 +317,18 @@ def test_multiclass_ignores_pos_label_and_stays_macro():
         )
 
 
+def test_multiclass_pos_label_that_is_not_a_class():
+    """A pos_label that is no label of a multiclass problem (a misspelling)
+    is a ValueError, as in binary problems; it was ignored silently."""
+    X_train, X_test, y_train, y_test = _multiclass_data()
+    model = LogisticRegression().fit(X_train, y_train)
+    for name, scorer in imbalanced_scoring(pos_label="2").items():
+        if name in ("balanced_accuracy", "geometric_mean"):  # take no pos_label
+            continue
+        with pytest.raises(ValueError, match=r"pos_label='2' is not a class of"):
+            scorer(model, X_test, y_test)
+
+
 def test_fold_without_a_class_scores_like_sklearn_macro():
     """A class missing from the training fold, or from the test fold, is
     scored as scikit-learn's macro scorers score it: not a binary score of a
