@@ -95,7 +95,12 @@ def _true_class_mask(y_true, log_p, loss_name: str):
             f"of shape {true_shape} instead."
         )
     labels = ops.cast(y_true, "int32")
-    return ops.one_hot(labels, n_classes, dtype=log_p.dtype)
+    # A label outside 0..K-1 gets an all-zero row (NaN loss, below). PyTorch's
+    # one_hot raises for it ("Class values must be smaller than
+    # num_classes"), so such labels are encoded as 0 and their rows zeroed.
+    known = ops.logical_and(labels >= 0, labels < n_classes)
+    rows = ops.one_hot(ops.where(known, labels, 0), n_classes, dtype=log_p.dtype)
+    return rows * ops.expand_dims(ops.cast(known, log_p.dtype), -1)
 
 
 def _nan_for_unknown_labels(loss, mask):

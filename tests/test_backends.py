@@ -56,6 +56,15 @@ report = {
     "numpy_random_kept": bool(np.array_equal(np.random.get_state()[1], numpy_state)),
     "keras_seed": global_state.get_global_attribute("global_random_seed"),
 }
+# A label outside the classes gives a NaN loss on every backend (PyTorch's
+# one_hot raised "Class values must be smaller than num_classes").
+from skimb.losses import FocalLoss, LogitAdjustedLoss
+p3 = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+report["unknown_label_losses"] = [
+    [bool(np.isnan(float(v))) for v in keras.ops.convert_to_numpy(
+        loss.call(np.array([0, 3]), p3))]
+    for loss in (FocalLoss(), LogitAdjustedLoss([0.5, 0.3, 0.2]))
+]
 if "tensorflow" in sys.modules:  # skimb's tf.data feed loads it
     from tensorflow.python.eager import context
     report["tensorflow_seed"] = context.context()._seed
@@ -90,6 +99,7 @@ def test_seeded_fit_on_other_backend(backend):
     assert report["numpy_random_kept"]
     assert report["keras_seed"] is None
     assert report.get("tensorflow_seed") is None
+    assert report["unknown_label_losses"] == [[False, True], [False, True]]
     if backend == "torch":
         assert report["torch_random_kept"]
 
