@@ -304,6 +304,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
     from .compare import (
         _check_folds,
         _check_strategies,
+        _fit_strategy,
         _smallest_class,
         _smote_neighbors,
         make_strategy,
@@ -328,7 +329,7 @@ def fit(data, target, strategy, model_out, random_state, backbone, weights):
         random_state=random_state,
         k_neighbors=_smote_neighbors([strategy], _smallest_class(y)[1]),
     )
-    model.fit(X, y)
+    _fit_strategy(model, X, y)  # a sampler that removes a class: an error
     if embedder is not None:  # so that the saved model takes image files
         from sklearn.pipeline import make_pipeline
 

@@ -484,7 +484,7 @@ def _fit_and_score(estimator, X, y, train, test, pos_label):
         warnings.simplefilter("always")
         start = time.perf_counter()
         try:
-            estimator.fit(X_train, y[train])
+            _fit_strategy(estimator, X_train, y[train])
         except ValueError as exc:  # e.g. a cleaning step removed a class
             raised = [(str(w.message), w.category) for w in caught]
             return None, None, raised, str(exc)
@@ -497,6 +497,76 @@ def _fit_and_score(estimator, X, y, train, test, pos_label):
     scores["fit_time"] = fit_time
     raised = [(str(w.message), w.category) for w in caught]
     return scores, proba, raised, None
+
+
+def _fit_strategy(estimator, X, y):
+    """Fit ``estimator`` on ``X``, ``y``; a sampler that removes every row of
+    a class is a ValueError that says so.
+
+    The cleaning of SMOTEENN and SMOTETomek removes rows close to rows of
+    another class, which on a small table can be a whole class, or every
+    row. The network then failed with scikit-learn's "Found array with 0
+    sample(s)" or with "y contains only one class" (of a table of two), or,
+    with three classes or more, learnt the others and left that class out
+    of its predictions.
+    """
+    classes = np.unique(y)
+    try:
+        estimator.fit(X, y)
+    except ValueError as exc:
+        message = _removed_classes(estimator, X, y, classes)
+        if message is None:
+            raise
+        raise ValueError(message) from exc
+    fitted = getattr(estimator, "classes_", classes)
+    if len(fitted) < len(classes):
+        message = _removed_classes(estimator, X, y, classes)
+        raise ValueError(
+            message
+            or f"The fitted estimator knows {len(fitted)} of the {len(classes)} "
+            "classes of y."
+        )
+    return estimator
+
+
+def _removed_classes(estimator, X, y, classes) -> str | None:
+    """Why the pipeline ``estimator`` lacks classes after its fit: its
+    sampler, run again on ``X``, ``y`` as the fit ran it, removes every row
+    of them. None if it has no sampler or the sampler keeps every class."""
+    steps = getattr(estimator, "steps", None) or []
+    samplers = [i for i, (_, step) in enumerate(steps) if hasattr(step, "fit_resample")]
+    if not samplers:
+        return None
+    Xt = X
+    try:
+        for _, step in steps[: samplers[0]]:
+            if step is not None and step != "passthrough":
+                Xt = clone(step).fit_transform(Xt, y)
+        sampler = steps[samplers[0]][1]
+        _, resampled = clone(sampler).fit_resample(Xt, y)
+    except ValueError:  # the sampler's own failure: its message says more
+        return None
+    removed = [c for c in classes if c not in set(resampled.tolist())]
+    if not removed:
+        return None
+    if len(removed) == len(classes):
+        what = f"all {len(y)} training rows, of every class"
+    else:
+        es = "es" if len(removed) > 1 else ""
+        names = [repr(_plain(c)) for c in removed]
+        names = " and ".join([", ".join(names[:-1]), names[-1]] if es else names)
+        n_removed = int(np.isin(y, removed).sum())
+        what = (
+            f"every row of the class{es} {names} ({n_removed} of the {len(y)} "
+            "training rows)"
+        )
+    return (
+        f"{type(sampler).__name__} removed {what}: its cleaning "
+        "removes rows close to rows of another class, which in a small table "
+        "can be a whole class, and the network needs rows of every class. Add "
+        "rows, or choose a strategy that removes none (such as smote, ros or "
+        "class_weight)."
+    )
 
 
 def _show_once(caught, shown: set) -> None:

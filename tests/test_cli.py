@@ -1670,6 +1670,106 @@ def test_a_failing_strategy_is_left_out_with_a_warning(monkeypatch):
         compare.compare_strategies(X[:40], y[:40], ["smoteenn"], folds=2)
 
 
+#: 12 rows whose 3 'rare' ones sit among the 'common' ones: SMOTEENN's
+#: cleaning removes every 'common' row.
+_CLEANED_AWAY = (
+    "a,b,label\n4,5,common\n7,9,common\n0,1,common\n8,9,common\n2,3,common\n"
+    "8,4,common\n2,8,common\n2,4,common\n6,5,common\n0,0,rare\n8,7,rare\n"
+    "8,5,rare\n"
+)
+
+#: 9 rows of three mixed classes: SMOTEENN removes all of them; in the
+#: first of 3 folds, SMOTETomek removes the class 2 alone.
+_THREE_MIXED = (
+    "a,b,label\n-0.9795,-1.5735,0\n-2.925,-0.3532,0\n1.2476,0.0331,0\n"
+    "0.5118,1.0232,1\n-0.8821,2.6523,1\n-0.8769,0.3736,1\n"
+    "2.7396,-0.1143,2\n0.1143,-0.5119,2\n0.3345,-2.1267,2\n"
+)
+
+#: 15 rows of three classes: SMOTEENN removes every row of the class 0
+#: and keeps the two others, on which the network fits.
+_THREE_ONE_CLEANED = "a,b,label\n" + "".join(
+    f"{a},{b},{label}\n"
+    for a, b, label in [
+        (0.7835, -1.4309, 0), (-0.9365, 0.3939, 0), (-0.5241, 0.5256, 0),
+        (0.8073, -1.4435, 0), (1.0171, -0.5956, 0), (2.0941, 0.7287, 0),
+        (-0.539, 0.2015, 0), (0.215, 0.3295, 0), (1.3933, 0.5328, 0),
+        (1.6606, 0.6342, 1), (-0.1777, -1.5244, 1), (-1.5605, 0.2048, 1),
+        (0.691, 1.4433, 2), (-0.6133, 0.0778, 2), (-0.813, -0.4223, 2),
+    ]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            _CLEANED_AWAY,
+            "error: SMOTEENN removed every row of the class 'common' (9 of the "
+            "12 training rows): its cleaning removes rows close to rows of "
+            "another class",
+        ),
+        (_THREE_MIXED, "error: SMOTEENN removed all 9 training rows, of every class"),
+        (
+            _THREE_ONE_CLEANED,
+            "error: SMOTEENN removed every row of the class 0 (9 of the 15 "
+            "training rows)",
+        ),
+    ],
+    ids=["a class", "every row", "one class of three"],
+)
+def test_fit_says_that_the_sampler_removed_a_class(tmp_path, text, message):
+    """A sampler whose cleaning removes every row of a class (or every row)
+    is an error that says so and what to do; it was the network's "y
+    contains only one class (['rare'])", of a table of two, or
+    scikit-learn's "Found array with 0 sample(s) (shape=(0, 2)) while a
+    minimum of 1 is required by MLPClassifier"; with three classes, fit
+    saved a model of the two left, which never predicts the third."""
+    data = _csv(tmp_path / "small.csv", text)
+    model = tmp_path / "model.joblib"
+    result = _run(
+        "fit", data, "--target", "label", "--strategy", "smoteenn",
+        "--model-out", str(model),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message), result.stderr
+    assert "Add rows, or choose a strategy that removes none" in result.stderr
+    assert not model.exists()
+
+
+def test_compare_leaves_out_a_sampler_that_removed_a_class():
+    """A fold whose sampler removes one class of three fails that strategy
+    with a warning that says so, and the others are compared: the network
+    learnt the two other classes, and the run stopped with "shape mismatch:
+    value array of shape (3,2) could not be broadcast to indexing result of
+    shape (3,3)"."""
+    frame = pd.read_csv(io.StringIO(_THREE_MIXED))
+    X, y = frame[["a", "b"]].to_numpy(), frame["label"].to_numpy()
+    names = ["none", "smoteenn", "smotetomek"]
+    with pytest.warns(UserWarning) as caught:
+        result = compare_strategies(
+            X, y, names, folds=3, estimator_params={"max_iter": 1}
+        )
+    assert [str(w.message).split(":")[0] for w in caught] == [
+        "Strategy 'smoteenn' failed on fold 1 of 3",
+        "Strategy 'smotetomek' failed on fold 1 of 3",
+    ]
+    assert list(result.scores) == ["none"]
+    assert result.failed["smoteenn"].startswith(
+        "fold 1 of 3: SMOTEENN removed all 6 training rows, of every class: its "
+        "cleaning removes rows close to rows of another class"
+    )
+    assert result.failed["smotetomek"].startswith(
+        "fold 1 of 3: SMOTETomek removed every row of the class 2 (2 of the 6 "
+        "training rows)"
+    )
+    for message in result.failed.values():
+        assert message.endswith(
+            "Add rows, or choose a strategy that removes none (such as smote, "
+            "ros or class_weight)."
+        )
+
+
 def test_best_strategy_ties_zero_and_nan(tmp_path):
     """ "best by F1" names every strategy tied with the best and none when
     every F1 is 0 (the first listed was called best); NaN means are passed
