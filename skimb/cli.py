@@ -383,10 +383,10 @@ def predict(model_file, data, output):
         _check_numbers(
             X,
             _numeric_columns(model),
-            _name(data),
+            data,
             "but the model was fitted on numbers there",
         )
-        _check_finite(X, _name(data))
+        _check_finite(X, data)
     proba = model.predict_proba(X)
     out["prediction"] = model.classes_[proba.argmax(axis=1)]
     for j, label in enumerate(model.classes_):
@@ -605,13 +605,26 @@ def _not_a_folder(data) -> str:
     return f"DATA {data} is not a folder"
 
 
+#: The key of standard input's text in the command's ``click`` context.
+_STDIN_TEXT = "skimb.stdin_text"
+
+
 def _read_stdin() -> str:
-    """Standard input as text, read once (UTF-8, a byte-order mark left out)."""
+    """Standard input as text, read once (UTF-8, a byte-order mark left out).
+
+    The text is kept in the command's context, for :func:`_line_of_row`:
+    standard input cannot be read again.
+    """
     binary = getattr(sys.stdin, "buffer", None)
     if binary is None:  # a text stream with no bytes under it (io.StringIO)
-        return sys.stdin.read().removeprefix("\ufeff")
-    # Decoded here, not by sys.stdin: its encoding follows the locale.
-    return binary.read().decode("utf-8-sig")  # UnicodeDecodeError: _read_csv
+        text = sys.stdin.read().removeprefix("\ufeff")
+    else:
+        # Decoded here, not by sys.stdin: its encoding follows the locale.
+        text = binary.read().decode("utf-8-sig")  # UnicodeDecodeError: _read_csv
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta[_STDIN_TEXT] = text
+    return text
 
 
 def _read_csv(path):
@@ -771,14 +784,15 @@ def _load_csv(path, target, *, named_by="--csv"):
     X, y = frame.drop(columns=[target]), _labels(frame[target])
     if X.shape[1] == 0:
         raise ValueError(f"{name} has no feature columns besides {target!r}")
-    _check_numbers(X, _mostly_numbers(X), name, "among numbers")
-    _check_finite(X, name)
+    _check_numbers(X, _mostly_numbers(X), path, "among numbers")
+    _check_finite(X, path)
     _check_class_labels(y, target, name)
     return X, y, _table_preprocessor(X), None, f"{name} (target {target!r})"
 
 
-def _check_finite(X, path):
-    """Name the first infinite number (``inf`` in the file) of a column."""
+def _check_finite(X, data):
+    """Name the first infinite number (``inf`` in the file) of a column, and
+    its line in ``data`` (the file, or ``-``)."""
     import numpy as np
 
     for column in X.select_dtypes("number").columns:
@@ -787,8 +801,8 @@ def _check_finite(X, path):
             row = int(infinite.argmax())
             value = X[column].iloc[row].item()
             raise ValueError(
-                f"the column {column!r} of {path} holds {value!r} "
-                f"in data row {int(X.index[row]) + 1}; numbers must be finite: "
+                f"the column {column!r} of {_name(data)} holds {value!r} "
+                f"{_where(data, int(X.index[row]))}; numbers must be finite: "
                 "correct that cell or leave it empty (empty cells are imputed)"
             )
 
@@ -1020,8 +1034,9 @@ def _numeric_columns(model) -> list:
     return []
 
 
-def _check_numbers(X, columns, path, context):
-    """Name the first cell that is not a number in a column of numbers."""
+def _check_numbers(X, columns, data, context):
+    """Name the first cell that is not a number in a column of numbers, and
+    its line in ``data`` (the file, or ``-``)."""
     import pandas as pd
 
     for column in columns:
@@ -1034,10 +1049,58 @@ def _check_numbers(X, columns, path, context):
         if bad.any():
             row = int(bad.argmax())
             raise ValueError(
-                f"the column {column!r} of {path} holds {values.iloc[row]!r} in "
-                f"data row {int(values.index[row]) + 1}, {context}; correct that "
-                "cell or leave it empty (empty cells, NA and ? are imputed)"
+                f"the column {column!r} of {_name(data)} holds "
+                f"{values.iloc[row]!r} {_where(data, int(values.index[row]))}, "
+                f"{context}; correct that cell or leave it empty (empty cells, "
+                "NA and ? are imputed)"
             )
+
+
+def _where(data, row: int) -> str:
+    """ "on line 5": where the data row ``row`` (0-based, as pandas numbers
+    the rows of the file it read) of ``data`` is, for an editor; "in data
+    row 4" if the line cannot be told."""
+    line = _line_of_row(data, row)
+    return f"in data row {row + 1}" if line is None else f"on line {line}"
+
+
+def _line_of_row(data, row: int) -> int | None:
+    """The line of ``data`` (a CSV file, or ``-``) on which its data row
+    ``row`` starts, the first line being 1; None if it cannot be told.
+
+    The header is line 1 only if no blank line comes before it, pandas
+    skips blank lines (and lines of spaces) between rows, and a quoted
+    field may span lines: the row's number does not say its line. The
+    file is read again, with the csv module, only for an error's message;
+    standard input is the text that :func:`_read_stdin` kept.
+    """
+    import csv
+
+    if _is_stdin(data):
+        context = click.get_current_context(silent=True)
+        text = context.meta.get(_STDIN_TEXT) if context else None
+        if text is None:  # read outside a command
+            return None
+    try:
+        with (
+            io.StringIO(text, newline="")
+            if _is_stdin(data)
+            else open(data, newline="", encoding="utf-8-sig")
+        ) as file:
+            _, separator = _read_header(file, data)
+            file.seek(0)
+            reader = csv.reader(file, delimiter=separator)
+            index, end = -1, 0  # the header is the record before row 0
+            for record in reader:
+                start, end = end + 1, reader.line_num
+                if not record or (len(record) == 1 and record[0].isspace()):
+                    continue  # a line that pandas skips
+                if index == row:
+                    return start
+                index += 1
+    except (OSError, ValueError, csv.Error):  # UnicodeDecodeError included
+        return None
+    return None
 
 
 def _run_with_progress(compare_strategies, X, y, names, *, folds, quiet, **kwargs):

@@ -431,7 +431,7 @@ def test_predict_names_a_non_numeric_cell(hard_csv, tmp_path):
     )
     assert result.exit_code == 2
     assert "the column 'x1' of" in result.stderr
-    assert "holds 'abc' in data row 2" in result.stderr
+    assert "holds 'abc' on line 3" in result.stderr
     assert "leave it empty" in result.stderr
     assert not output.exists()
 
@@ -450,6 +450,42 @@ def small_model(tmp_path_factory):
     result = _run("fit", str(folder / "train.csv"), *args)
     assert result.exit_code == 0, result.output
     return model
+
+
+@pytest.mark.parametrize("stdin", [False, True], ids=["file", "standard input"])
+def test_a_bad_cell_is_named_by_its_line(small_model, tmp_path, stdin):
+    """A bad cell is named by its line, as an editor numbers the lines (the
+    header is line 1, or later after blank lines): the message said "data
+    row 4", which counted neither the blank lines (or lines of spaces) that
+    pandas skips nor the second line of a quoted field."""
+    train = (
+        '\nx,note,label\n1,"two\nlines",a\n\n2,z,b\n   \n3,z,a\nabc,z,b\n'
+        "4,z,a\n5,z,b\n6,z,a\n"
+    )
+    new = "\na,b,c\n0.1,0.2,0.3\n\n0.4,0.5,0.6\n\n0.7,inf,0.9\n"
+    model = tmp_path / "model.joblib"
+    fit = ["fit", "--target", "label", "--strategy", "none", "--model-out", str(model)]
+    predict = ["predict", str(small_model), "--output", "-"]
+    for args, text, message in [
+        (fit, train, "the column 'x' of {} holds 'abc' on line 9, among numbers"),
+        (predict, new, "the column 'b' of {} holds inf on line 7; numbers must"),
+    ]:
+        data = "-" if stdin else _csv(tmp_path / "data.csv", text)
+        result = _run(*args, data, input=text if stdin else None)
+        assert result.exit_code == 2, result.output
+        name = "standard input" if stdin else data
+        assert result.stderr.startswith(f"error: {message.format(name)}")
+    assert not model.exists()
+
+
+def test_a_line_that_cannot_be_told_is_a_data_row(tmp_path):
+    """Where the line cannot be told (standard input read outside a
+    command, or a file gone), the message says the data row, as before."""
+    from skimb.cli import _where
+
+    assert _where("-", 3) == "in data row 4"
+    assert _where(tmp_path / "gone.csv", 0) == "in data row 1"
+    assert _where(_csv(tmp_path / "a.csv", "a\n\n1\n2\n"), 1) == "on line 4"
 
 
 def test_predict_with_a_damaged_model_file(small_model, tmp_path, monkeypatch):
@@ -825,7 +861,7 @@ def test_images_cannot_come_from_standard_input(small_model, tmp_path):
     [
         (
             "a,b,c\n0.1,0.2,0.3\n0.4,inf,0.6\n",
-            "the column 'b' of {} holds inf in data row 2; numbers must be finite",
+            "the column 'b' of {} holds inf on line 3; numbers must be finite",
         ),
         ("a,c\n0.1,0.3\n", "{} lacks the column 'b' that the model was fitted on"),
         ("a\n0.1\n", "{} lacks the columns 'b', 'c' that the model was fitted on"),
@@ -1132,7 +1168,7 @@ def test_bad_input_is_one_line(case, message, tmp_path, hard_csv):
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     if case == "infinite cell":
-        assert "holds inf in data row 2; numbers must be finite" in lines[0]
+        assert "holds inf on line 3; numbers must be finite" in lines[0]
     if case == "continuous target":
         assert "holds continuous values (such as 0.25), not class" in lines[0]
 
@@ -1189,9 +1225,7 @@ def test_a_word_among_numbers_is_named(tmp_path):
     values[6] = "n.a."
     rows = "".join(f"{v},{i % 2}\n" for i, v in enumerate(values))
     path = _csv(tmp_path / "typo.csv", "x,label\n" + rows)
-    with pytest.raises(
-        ValueError, match=r"'x' of .* holds 'n.a.' in data row 7, among"
-    ):
+    with pytest.raises(ValueError, match=r"'x' of .* holds 'n.a.' on line 8, among"):
         _load_csv(path, "label")
     # A column of words with a few numbers in it stays categorical.
     rows = "".join(f"{'red' if i % 3 else 7},{i % 2}\n" for i in range(10))
