@@ -627,14 +627,16 @@ def _read_stdin() -> str:
     return text
 
 
-def _read_csv(path):
+def _read_csv(path, *, named=False):
     """The CSV file (or standard input, for ``-``) as a DataFrame; ``;`` or
     tab separators are detected.
 
     With ``;``, decimal commas (``0,25``) are read as numbers. A first
     column with no name (pandas's ``to_csv`` writes its index so) is left
-    out, with a note; columns of the same name are an error. Standard input
-    is read once, into memory, and parsed as a file is.
+    out, with a note, and so is another column with no name and no value;
+    columns of the same name are an error. With ``named``, as for training,
+    another column with no name that holds values is an error too. Standard
+    input is read once, into memory, and parsed as a file is.
     """
     import pandas as pd
 
@@ -685,6 +687,8 @@ def _read_csv(path):
         for number, (header_name, column) in enumerate(zip(header, frame.columns))
         if number > 0 and not header_name.strip() and frame[column].isna().all()
     ]
+    if named:
+        _check_named(header, frame, name)
     frame = frame.drop(columns=blank)
     if frame.shape[1] > 1 and not header[0].strip():
         frame = frame.drop(columns=frame.columns[0])
@@ -700,6 +704,45 @@ def _read_csv(path):
     # Objects either way: a column of categories, whichever cells are empty.
     booleans = frame.select_dtypes("bool").columns
     return frame.astype(dict.fromkeys(booleans, object))
+
+
+def _check_named(header, frame, path) -> None:
+    """Refuse a column with no name in the header (the first one aside: the
+    row index) that holds values.
+
+    pandas names it by its place ("Unnamed: 2"), and a model fitted on it
+    asks for that name, which a file to predict does not have when the
+    target column, left out, came before it; where the place does not move,
+    the column is matched by its place alone.
+    """
+    numbers = [
+        number
+        for number, name in enumerate(header[: frame.shape[1]])
+        if number > 0 and not name.strip() and frame.iloc[:, number].notna().any()
+    ]
+    if not numbers:
+        return
+    places = [f"{number + 1}{_between(header, number)}" for number in numbers]
+    s = "s" if len(numbers) > 1 else ""
+    listed = " and ".join([", ".join(places[:-1]), places[-1]] if s else places)
+    raise ValueError(
+        f"the column{s} {listed} of {path} ha{'ve' if s else 's'} no name in the "
+        f"header but hold{'' if s else 's'} values; give {'each' if s else 'it'} "
+        f"a name in the header (the same in the files to predict), or remove "
+        f"{'them' if s else 'it'}"
+    )
+
+
+def _between(header, number) -> str:
+    """ " (between 'a' and 'b')": where the column ``number`` is among the
+    named columns of ``header`` (or after, or before, one)."""
+    before = header[number - 1] if number > 0 else ""
+    after = header[number + 1] if number + 1 < len(header) else ""
+    if before.strip() and after.strip():
+        return f" (between {before!r} and {after!r})"
+    if before.strip() or after.strip():
+        return f" (after {before!r})" if before.strip() else f" (before {after!r})"
+    return ""
 
 
 def _read_header(file, path) -> tuple[list[str], str]:
@@ -771,7 +814,7 @@ def _load_csv(path, target, *, named_by="--csv"):
     """X, y, the preprocessing step, no network params, and a description."""
     if not target:
         raise ValueError(f"{named_by} needs --target COLUMN, the label column")
-    frame = _read_csv(path)
+    frame = _read_csv(path, named=True)
     name = _name(path)  # in messages: the file, or standard input
     if target not in frame.columns:
         raise ValueError(

@@ -1363,6 +1363,39 @@ def test_separator_at_the_end_of_every_line(tmp_path):
         assert "note:" not in result.stderr
 
 
+def test_a_column_without_a_name_that_holds_values(small_model, tmp_path):
+    """A column whose header is empty (not the first, the row index) but
+    that holds values is an error for fit and compare, naming its place:
+    fit trained on it as "Unnamed: 2", a name by its place, and predict
+    then asked a file without the target column, where it is the column 2,
+    for "Unnamed: 2". A file to predict may have such a column: like any
+    column the model does not know, it is not used."""
+    rows = "".join(
+        f"{i},{'r' if i % 4 == 0 else 'c'},{i % 3},{i % 5}\n" for i in range(16)
+    )
+    train = _csv(tmp_path / "train.csv", "a,label,,b\n" + rows)
+    model = tmp_path / "model.joblib"
+    message = (
+        f"error: the column 3 (between 'label' and 'b') of {train} has no name "
+        "in the header but holds values; give it a name in the header (the "
+        "same in the files to predict), or remove it\n"
+    )
+    args = ["--target", "label", "--strategy", "none"]
+    result = _run("fit", train, *args, "--model-out", str(model))
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert not model.exists()
+    result = _run("compare", train, "--target", "label", "--folds", "2", "--quiet")
+    assert (result.exit_code, result.stderr) == (2, message)
+    two = _csv(tmp_path / "two.csv", "a,,b,, ,label\n1,2,3,,5,r\n")
+    result = _run("fit", two, *args, "--model-out", str(model))
+    assert result.stderr.startswith(
+        "error: the columns 2 (between 'a' and 'b') and 5 (before 'label') of "
+    )  # the column 4, without a value, is left out, and ' ' is no name
+    new = _csv(tmp_path / "new.csv", "a,,b,c\n0.1,9,0.2,0.3\n")
+    result = _run("predict", str(small_model), new, "--output", "-")
+    assert result.exit_code == 0, result.output
+
+
 # ----------------------------------------------------------------------
 # Strategies and options
 
