@@ -998,6 +998,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         # What warm starts check against (see _check_same_network).
         self._built_with = {
             "network": self._network_params(),
+            "builder": self._builder_params(),
             "compile": self._compile_state() if compiled_here else None,
         }
         return model
@@ -1008,6 +1009,18 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     def _network_params(self) -> dict:
         """The parameters that decide the network's layers."""
         return {f"model__{k}": v for k, v in self._routed_params("model").items()}
+
+    def _builder_params(self) -> dict:
+        """The build function and the plain (unrouted) parameters it is
+        given: they decide the layers as ``model__*`` parameters do. A
+        ``keras.Model`` given as ``model`` counts as one value whatever the
+        instance (it would be compared by its content only)."""
+        model = getattr(self, "model", None)
+        if model is None:
+            model = vars(self).get(_BUILD_FN)
+        if isinstance(model, _keras.import_keras().Model):
+            model = "keras.Model"
+        return {"model": model, **self._unrouted_extra_params()}
 
     def _compile_params(self) -> dict:
         """The parameters that decide the compiled optimizer and loss."""
@@ -1044,6 +1057,10 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         that its parameters no longer describe (it did, silently)."""
         built = getattr(self, "_built_with", None)  # absent in older pickles
         changed = _changed_params(built and built["network"], self._network_params())
+        # "builder" is absent in pickles made before 2026-11-28 (and for
+        # TransferClassifier, which builds its own network).
+        builder = built and built.get("builder")
+        changed += _changed_params(builder, self._builder_params())
         if changed:
             raise ValueError(
                 f"{type(self).__name__} cannot continue training (warm_start or "

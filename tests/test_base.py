@@ -2066,6 +2066,31 @@ def test_warm_fits_follow_optimizer_and_loss_but_not_model_parameters(imbalanced
         clf.fit(X, y)
 
 
+def test_continued_fit_after_the_build_function_or_its_plain_params_changed(
+    imbalanced_data,
+):
+    """Plain extra parameters reach the build function as model__ ones do,
+    and the function itself builds the layers: a warm fit or partial_fit
+    after a change to either went on with the old network, silently."""
+    X, y = imbalanced_data
+    build = SmallNetwork()
+    clf = KerasClassifier(build, hidden=3, epochs=1, warm_start=True).fit(X, y)
+    clf.set_params(hidden=5)
+    with pytest.raises(ValueError, match="after hidden changed"):
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match="after hidden changed"):
+        clf.partial_fit(X, y)
+    clf.set_params(hidden=3, model=SmallNetwork(learning_rate=0.01))
+    with pytest.raises(ValueError, match="after model changed"):
+        clf.fit(X, y)
+    clf.set_params(model=build).fit(X, y)  # as built: goes on
+    assert len(clf.history_["loss"]) == 2
+    restored = pickle.loads(pickle.dumps(clf))
+    restored.partial_fit(X, y)  # a pickled copy is the same network
+    restored.set_params(warm_start=False, hidden=5).fit(X, y)  # anew: fine
+    assert restored.model_.layers[0].units == 5
+
+
 def test_warm_fit_with_logit_adjusted_loss_takes_the_new_prior(imbalanced_data):
     """loss="logit_adjusted" compiles class_prior_ into the loss; a warm fit
     on labels of another prior compiles it anew (the loss kept the first
