@@ -6,6 +6,7 @@ documented error.
 """
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
@@ -154,6 +155,45 @@ def test_predict_before_fit_and_feature_mismatch(name):
         bad, message = X[:, :, :, :2], r"Got an array of shape \(40, 32, 32, 2\)"
     with pytest.raises(ValueError, match=message):
         method(bad)
+
+
+def _labels_with(missing):
+    y = np.array(["a", "b"] * 20, dtype=object)
+    y[[3, 8]] = missing
+    return y
+
+
+@pytest.mark.parametrize(
+    "make_y, message",
+    [
+        (lambda: _labels_with(None), r"missing labels .* 2 rows \(first: \[3, 8\]\)"),
+        (lambda: _labels_with(np.nan), r"missing labels .* 2 rows"),
+        (lambda: list(_labels_with(None)), r"missing labels .* 2 rows"),
+        (
+            lambda: pd.Series(_labels_with(None), dtype="string"),
+            r"missing labels .* 2 rows",
+        ),
+        (
+            lambda: pd.Series(pd.Categorical(_labels_with(None))),
+            r"missing labels .* 2 rows",
+        ),
+        (lambda: _labels_with(1), r"mixes string labels with int labels \(1\)"),
+    ],
+    ids=["None", "NaN", "list", "pd-string", "categorical", "mixed"],
+)
+@pytest.mark.parametrize("name", ["MLPClassifier", "KerasClassifier"])
+def test_missing_or_mixed_labels_say_so(name, make_y, message):
+    """Labels with None, NaN or pandas.NA, or strings mixed with numbers, are
+    a ValueError that names the rows or the types; they were Python's
+    TypeError ('<' not supported between instances of 'NoneType' and 'str',
+    'boolean value of NA is ambiguous') or scikit-learn's 'Unknown label
+    type: unknown ... regression target with continuous values'."""
+    estimator, X = _estimators()[name]
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(X, make_y())
+    if name == "KerasClassifier":  # validation_data's labels too
+        with pytest.raises(ValueError, match=message):
+            estimator.fit(X, Y, validation_data=(X, make_y()))
 
 
 @pytest.mark.parametrize(
