@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import difflib
 import inspect
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -979,6 +980,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     def _build_and_compile(self):
         model = self._build_model()
         _check_is_keras_model(model)
+        _check_not_used_before(model)
         _check_input_shape(model, self._input_shape())
         _check_output_units(model, self.n_classes_)
         # Decided once, on the untrained network: the loss is compiled with it
@@ -2011,6 +2013,27 @@ def _check_is_keras_model(model) -> None:
             f"The model has {len(outputs)} outputs; skimb classifiers "
             "need exactly one output."
         )
+
+
+#: The networks that skimb's fits have built or been given, held weakly: a
+#: build function that returns one of them again would share it between fits.
+_USED_MODELS = weakref.WeakSet()
+
+
+def _check_not_used_before(model) -> None:
+    """Raise if an earlier fit used ``model`` (a build function returning
+    one global network): estimators would share it, and each fit (each
+    cross-validation fold) would start from the weights of the ones before."""
+    if model in _USED_MODELS:
+        raise ValueError(
+            "The model function returned the keras.Model object that an earlier "
+            "fit already used (and trained): fits would share one network, and "
+            "each would start from the weights of the fits before it (in "
+            "cross-validation, from folds that saw its test rows). Create the "
+            "layers and the model inside the function, or pass the untrained "
+            "model itself as model=, which skimb copies at every fit."
+        )
+    _USED_MODELS.add(model)
 
 
 def _check_input_shape(model, sample_shape) -> None:

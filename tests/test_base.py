@@ -2091,6 +2091,28 @@ def test_continued_fit_after_the_build_function_or_its_plain_params_changed(
     assert restored.model_.layers[0].units == 5
 
 
+def test_build_function_returning_an_already_used_model_is_an_error(imbalanced_data):
+    """A build function that returns one model object for every call (a
+    closure over a global network) made fits share it: a second estimator's
+    fit retrained the first one's model_, and each cross-validation fold
+    started from the weights the folds before it had trained."""
+    import keras
+
+    network = keras.Sequential(
+        [keras.Input((imbalanced_data[0].shape[1],)), keras.layers.Dense(2)]
+    )
+    X, y = imbalanced_data
+    first = KerasClassifier(lambda: network, epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="returned the keras.Model object that"):
+        KerasClassifier(lambda: network, epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="returned the keras.Model object that"):
+        first.fit(X, y)
+    assert first.model_ is network  # left as it was
+    # The same network given as model= is copied at each fit: no error.
+    second = KerasClassifier(network, epochs=1).fit(X, y)
+    assert second.model_ is not network
+
+
 def test_warm_fit_with_logit_adjusted_loss_takes_the_new_prior(imbalanced_data):
     """loss="logit_adjusted" compiles class_prior_ into the loss; a warm fit
     on labels of another prior compiles it anew (the loss kept the first
