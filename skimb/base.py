@@ -1851,6 +1851,21 @@ def _output_units(model) -> int:
             "The model has no defined output shape. Build it with an Input "
             "layer (keras.Input) or a functional model."
         )
+    shape = tuple(shape)
+    if len(shape) < 2:
+        raise ValueError(
+            f"The model's output has shape {shape}: one value per sample, "
+            "without an axis of units. End the model with one unit per class, "
+            "or one sigmoid unit for binary targets, of shape (None, units): "
+            "do not squeeze or reshape that axis away."
+        )
+    if shape[-1] is None:
+        raise ValueError(
+            f"The model's output has shape {shape}: its number of units is not "
+            "known. End the model with a layer of one unit per class (e.g. "
+            "keras.layers.Dense(meta['n_classes_'], activation='softmax')), "
+            "or one sigmoid unit for binary targets."
+        )
     return int(shape[-1])
 
 

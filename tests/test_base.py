@@ -809,6 +809,34 @@ def test_model_with_wrong_output_size(imbalanced_data, units, activation, n_clas
         KerasClassifier(build, epochs=1).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "output, message",
+    [
+        ("squeezed", r"output has shape \(None,\): one value per sample"),
+        ("unknown", r"output has shape \(None, None\): its number of units"),
+    ],
+)
+def test_model_with_an_output_of_no_unit_axis(imbalanced_data, output, message):
+    """An output without a known last axis of units (a sigmoid squeezed to
+    one value per sample, a softmax over inputs of any length) is a
+    ValueError at fit; it was Python's bare TypeError (int() argument must
+    be ... not 'NoneType')."""
+    import keras
+
+    X, y = imbalanced_data
+
+    def build(meta):
+        if output == "squeezed":
+            inputs = keras.Input((meta["n_features_in_"],))
+            unit = keras.layers.Dense(1, activation="sigmoid")(inputs)
+            return keras.Model(inputs, keras.layers.Reshape(())(unit))
+        inputs = keras.Input((None,))
+        return keras.Model(inputs, keras.layers.Softmax()(inputs))
+
+    with pytest.raises(ValueError, match=message):
+        KerasClassifier(build, epochs=1).fit(X[:, :2], y)
+
+
 def test_small_and_large_inputs_give_same_proba(fitted, imbalanced_data):
     """The direct-call fast path and model.predict agree to 1e-6."""
     from skimb import base
