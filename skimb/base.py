@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _keras
+from ._labels import check_label_values
 from ._messages import reason, warn_user
 from .class_weight import CLASS_WEIGHT_STRATEGIES, _combined_weights, _entries_for
 
@@ -1546,7 +1547,7 @@ def _validate_classification_target(y, *, n_samples: int) -> np.ndarray:
             "for multilabel problems wrap the classifier in "
             "sklearn.multioutput.MultiOutputClassifier."
         )
-    _check_label_values(y)
+    check_label_values(y)
     from sklearn.utils.validation import _check_y
 
     y = _check_y(y, multi_output=False)
@@ -1563,35 +1564,6 @@ def _validate_classification_target(y, *, n_samples: int) -> np.ndarray:
             "row of X."
         )
     return y
-
-
-def _check_label_values(y) -> None:
-    """Raise for missing labels (None, NaN, pandas.NA) or strings mixed with
-    other labels, which sorting the classes failed on with Python's
-    TypeError ('<' not supported between instances of 'NoneType' and
-    'str')."""
-    values = np.asarray(y)
-    if values.dtype != object:
-        return  # a float y with NaN is scikit-learn's "Input y contains NaN"
-    import pandas as pd
-
-    values = values.ravel()
-    missing = np.flatnonzero(pd.isna(values))
-    if missing.size:
-        rows = "row" if missing.size == 1 else "rows"
-        raise ValueError(
-            f"y has missing labels (None, NaN or pandas.NA) in {missing.size} "
-            f"{rows} (first: {missing[:5].tolist()}). A classifier needs a "
-            "label for every row: drop those rows of X and y, or fill them in."
-        )
-    is_str = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
-    if is_str.any() and not is_str.all():
-        other = values[~is_str][0]
-        raise ValueError(
-            f"y mixes string labels with {type(other).__name__} labels "
-            f"({other!r}): the classes must be of one type to be sorted. "
-            "Convert them, e.g. y.astype(str)."
-        )
 
 
 def _check_training_converged(model, history: dict) -> None:

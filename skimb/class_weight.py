@@ -15,6 +15,8 @@ from numbers import Real
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
+from ._labels import check_label_values
+
 __all__ = ["CLASS_WEIGHT_STRATEGIES", "compute_class_weight", "compute_sample_weight"]
 
 #: The names accepted by ``class_weight``, besides ``None`` and a dict.
@@ -188,36 +190,8 @@ def _checked_labels(y) -> np.ndarray:
         )
     if y.dtype.kind == "f" and np.isnan(y).any():
         raise ValueError("y contains NaN: a class label cannot be NaN.")
-    _check_comparable(y, "y")
+    check_label_values(y, "y")
     return y
-
-
-def _check_comparable(labels: np.ndarray, name: str) -> None:
-    """Raise a ValueError if ``labels`` (of object dtype) cannot be sorted:
-    a missing label (None, NaN, pandas.NA) or labels of mixed types."""
-    if labels.dtype.kind != "O":
-        return
-    try:
-        np.unique(labels)
-    except TypeError:
-        values = labels.tolist()
-        if any(_is_missing(v) for v in values):
-            raise ValueError(
-                f"{name} contains a missing label (None or NaN): a class label "
-                "cannot be missing. Drop the unlabelled samples."
-            ) from None
-        kinds = sorted({type(v).__name__ for v in values})
-        raise ValueError(
-            f"{name} mixes labels of types {', '.join(kinds)}, which cannot be "
-            f"compared. Give labels of one type, e.g. {name}.astype(str)."
-        ) from None
-
-
-def _is_missing(value) -> bool:
-    """Whether ``value`` is None, a float NaN, or pandas's NA or NaT."""
-    if value is None or type(value).__name__ in ("NAType", "NaTType"):
-        return True
-    return isinstance(value, float) and value != value
 
 
 def _checked_classes(classes) -> np.ndarray:
@@ -230,7 +204,7 @@ def _checked_classes(classes) -> np.ndarray:
             "classes must be a non-empty 1-D array of the class labels, e.g. "
             f"classes=[0, 1]. Got {classes.tolist()!r} instead."
         )
-    _check_comparable(classes, "classes")
+    check_label_values(classes, "classes")
     if len(np.unique(classes)) < len(classes):
         raise ValueError(
             f"classes must list each label once. Got {classes.tolist()!r} instead."

@@ -25,6 +25,7 @@ from sklearn.utils import check_array, check_consistent_length, check_scalar
 from sklearn.utils.multiclass import type_of_target
 
 from . import _keras
+from ._labels import check_label_values
 from ._messages import warn_user
 from .metrics import SCORER_NAMES, imbalanced_scoring
 
@@ -636,15 +637,7 @@ def _check_inputs(X, y, folds, estimator_params) -> None:
     """X and y of one length, class labels, an int number of folds, and no
     random_state among the network's parameters (``random_state`` sets it)."""
     check_consistent_length(X, y)
-    if y.dtype == object:  # None and pd.NA are not NaN to check_array
-        import pandas as pd
-
-        missing = np.flatnonzero(pd.isna(y.ravel()))
-        if len(missing):
-            raise ValueError(
-                f"y has {len(missing)} missing label(s) (None or NaN), the first "
-                f"in row {missing[0]}: drop those rows or give them a class."
-            )
+    check_label_values(y)  # None and pd.NA are not NaN to check_array
     check_array(y, ensure_2d=False, dtype=None, input_name="y")  # NaN, inf
     target = type_of_target(y, input_name="y")
     if target not in ("binary", "multiclass"):

@@ -1463,7 +1463,7 @@ def test_one_strategy_by_name():
         (
             lambda X, y: (X, [None, *np.where(y[1:] == 1, "a", "b")]),
             ValueError,
-            r"y has 1 missing label\(s\) \(None or NaN\), the first in row 0",
+            r"y has missing labels .* in 1 row \(first: \[0\]\)",
         ),
         (
             lambda X, y: (X, [*np.where(y[:-1] == 1, "a", "b"), None]),
