@@ -15,7 +15,7 @@ from collections import Counter
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, validate_data
 
 from ._messages import reason, warn_user
 
@@ -136,15 +136,19 @@ def check_paths(X) -> np.ndarray:
     return paths
 
 
-def check_image_array(X, *, input_shape=None, backbone=None) -> np.ndarray:
+def check_image_array(
+    X, *, input_shape=None, backbone=None, estimator=None, reset=False
+) -> np.ndarray:
     """Validate pixels and return a float32 array ``(n, h, w, c)``.
 
     A 2-D X is read as flattened images and needs ``input_shape``; a 3-D X is
     grayscale. Channels must be 1 or 3. Pixels all within 0..1 warn when
     ``backbone`` is a registered name (see :func:`warn_if_unit_range`).
+    With ``estimator``, its ``feature_names_in_`` and ``n_features_in_``
+    are recorded (``reset``) or checked (see :func:`check_table_columns`).
     """
     _check_not_one_path(X)
-    X = _as_array(X)
+    X = given = _as_array(X)
     try:
         X = check_array(
             X,
@@ -156,6 +160,8 @@ def check_image_array(X, *, input_shape=None, backbone=None) -> np.ndarray:
     except (TypeError, ValueError) as exc:
         _raise_if_text(X, exc)
         raise
+    if estimator is not None:
+        check_table_columns(estimator, given if X.ndim == 2 else None, reset=reset)
     if X.ndim == 2:
         X = _unflatten(X, input_shape)
     elif X.ndim == 3 and X.shape[-1] in (1, 3):
@@ -193,6 +199,27 @@ def check_image_array(X, *, input_shape=None, backbone=None) -> np.ndarray:
         )
     warn_if_unit_range(X, backbone)
     return X
+
+
+def check_table_columns(estimator, table, *, reset: bool) -> None:
+    """scikit-learn's ``feature_names_in_`` and ``n_features_in_`` for images
+    given as a table of pixels, one flattened image per row.
+
+    ``table`` is X as given (a DataFrame keeps its column names), or None
+    for images in another layout (an array of images, file paths), which
+    have no columns: a fit then forgets those of an earlier fit, and
+    prediction checks nothing. A table goes through scikit-learn's
+    ``validate_data``, as KerasClassifier's X does: fit records its columns,
+    and predict or transform refuses a DataFrame whose names differ from
+    them or come in another order (its pixels would be read in another
+    order) or a table of another width, and warns for a table without
+    names after a fit on one with names, or the reverse.
+    """
+    if table is not None:
+        validate_data(estimator, table, reset=reset, skip_check_array=True)
+    elif reset:
+        for name in ("feature_names_in_", "n_features_in_"):
+            vars(estimator).pop(name, None)
 
 
 _PATHS_HELP = (

@@ -21,7 +21,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    check_memory,
+)
 
 from . import _images, _keras
 
@@ -163,6 +167,16 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         names Keras numbers per process), input shape, pooling,
         preprocessing and weights: the cache's namespace.
 
+    n_features_in_ : int
+        The number of columns of a table of flattened images ``(n,
+        h*w*c)`` seen during fit; absent after a fit on images in another
+        layout or on file paths.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        The column names of a DataFrame of flattened images seen during
+        fit, when they are all strings. ``transform`` checks a table's
+        columns against them, as scikit-learn's transformers do.
+
     Examples
     --------
     >>> import numpy as np
@@ -233,7 +247,7 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
             make_feature_extractor,
         )
 
-        X = self._validate_images(X, _backbone_channels(self.backbone))
+        X = self._validate_images(X, _backbone_channels(self.backbone), reset=True)
         _check_memory_location(self.memory)
         image_size = None if X.dtype.kind in "US" else X.shape[1:3]
         self.input_shape_ = _target_input_shape(
@@ -277,7 +291,7 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
             The pooled backbone features, float32.
         """
         check_is_fitted(self, "extractor_")
-        X = self._validate_images(X, self.input_shape_[-1])
+        X = self._validate_images(X, self.input_shape_[-1], reset=False)
         if not self.cache and self.memory is None:
             # float32 also under a mixed_float16 policy (float16 features)
             return self._embed(X).astype(np.float32, copy=False)
@@ -296,8 +310,11 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : None
-            Ignored.
+        input_features : array-like of str or None, default=None
+            Only checked, as scikit-learn's transformers check it: after a
+            fit on a DataFrame of flattened images it must equal
+            ``feature_names_in_``, after one on another table have
+            ``n_features_in_`` names.
 
         Returns
         -------
@@ -305,6 +322,7 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
             One name per embedding dimension.
         """
         check_is_fitted(self, "extractor_")
+        _check_feature_names_in(self, input_features, generate_names=False)
         return np.array(
             [f"embedding{i}" for i in range(self.n_features_out_)], dtype=object
         )
@@ -357,11 +375,20 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
             keras.config.dtype_policy().name,
         )
 
-    def _validate_images(self, X, channels):
+    def _validate_images(self, X, channels, *, reset):
+        """Checked paths, or float32 images ``(n, h, w, channels)``; a
+        table of flattened images is checked as scikit-learn checks X
+        (``feature_names_in_``, ``n_features_in_``), recorded when ``reset``."""
         if _images.is_path_input(X):
-            return _images.check_paths(X)
+            X = _images.check_paths(X)
+            _images.check_table_columns(self, None, reset=reset)
+            return X
         X = _images.check_image_array(
-            X, input_shape=self.input_shape, backbone=self.backbone
+            X,
+            input_shape=self.input_shape,
+            backbone=self.backbone,
+            estimator=self,
+            reset=reset,
         )
         return _images.match_channels(X, channels)
 

@@ -452,6 +452,16 @@ class TransferClassifier(KerasClassifier):
     n_iter_ : int
         Epochs run in all phases.
 
+    n_features_in_ : int
+        The number of columns of a table of flattened images ``(n,
+        h*w*c)`` seen during fit; absent after a fit on images in another
+        layout or on file paths.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        The column names of a DataFrame of flattened images seen during
+        fit, when they are all strings. ``predict`` checks a table's
+        columns against them, as scikit-learn's estimators do.
+
     See Also
     --------
     skimb.ImageEmbedder : The frozen backbone as a transformer.
@@ -604,11 +614,16 @@ class TransferClassifier(KerasClassifier):
         """Float32 images ``(n, h, w, c)``, c the backbone's, or checked paths."""
         if _images.is_path_input(X):
             X = _images.check_paths(X)
+            _images.check_table_columns(self, None, reset=reset)
             if reset:
                 self.input_shape_ = self._target_shape(None)
             return X
         X = _images.check_image_array(
-            X, input_shape=self.input_shape, backbone=self.backbone
+            X,
+            input_shape=self.input_shape,
+            backbone=self.backbone,
+            estimator=self,
+            reset=reset,
         )
         if reset:
             self.input_shape_ = self._target_shape(X.shape[1:3])

@@ -490,3 +490,47 @@ def test_a_one_hot_loss_trains_on_files(image_table, setting):
         assert np.isfinite(clf.history_["val_loss"]).all()
         probas.append(clf.predict_proba(X))
     assert probas[0].shape == probas[1].shape == (len(labels), 2)
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+@pytest.mark.parametrize("estimator", ["TransferClassifier", "ImageEmbedder"])
+def test_a_table_of_flattened_images_keeps_its_columns(image_table, estimator):
+    """Flattened images in a DataFrame get scikit-learn's feature_names_in_
+    and n_features_in_, and predict or transform checks a table's columns
+    against them, as KerasClassifier does: columns renamed or in another
+    order (pixels read in another order) were taken in silence."""
+    _, paths, labels = image_table
+    pixels = _pixels(paths)
+    flat = pixels.reshape(len(pixels), -1)
+    names = [f"px{i}" for i in range(flat.shape[1])]
+    table = pd.DataFrame(flat, columns=names)
+    params = dict(weights=None, input_shape=(16, 16, 3))
+    if estimator == "TransferClassifier":
+        model = TransferClassifier(_tiny_backbone(), epochs=1, **params).fit(
+            table, labels
+        )
+        method = model.predict
+    else:
+        model = ImageEmbedder(_tiny_backbone(), cache=False, **params).fit(table)
+        method = model.transform
+    assert list(model.feature_names_in_) == names
+    assert model.n_features_in_ == 16 * 16 * 3
+    method(table)
+    with pytest.raises(ValueError, match="feature names should match"):
+        method(table.rename(columns=lambda name: name.upper()))
+    with pytest.raises(ValueError, match="in the same order"):
+        method(table[names[::-1]])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        method(flat)
+    with pytest.raises(ValueError, match="expecting 768 features"):
+        method(flat[:, :-3])
+    if estimator == "ImageEmbedder":
+        assert model.get_feature_names_out(names).shape == (model.n_features_out_,)
+        with pytest.raises(ValueError, match="not equal to feature_names_in_"):
+            model.get_feature_names_out(names[::-1])
+    # Images in another layout have no columns: a fit on them forgets the
+    # table's, and they are not checked against them.
+    method(pixels)
+    model.fit(pixels, labels)  # ImageEmbedder.fit ignores y
+    assert not hasattr(model, "feature_names_in_")
+    assert not hasattr(model, "n_features_in_")
