@@ -696,8 +696,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         if warm:
             model = self.model_
             self._check_same_network()
-            if not incremental:
-                self._recompile_if_changed(model)
+            self._recompile_if_changed(model, incremental=incremental)
         else:
             model = self._build_and_compile()
         history = self._fit_keras_model(
@@ -1072,21 +1071,53 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 "fit anew (warm_start=False, or a fresh estimator)."
             )
 
-    def _recompile_if_changed(self, model) -> None:
+    def _recompile_if_changed(self, model, *, incremental=False) -> None:
         """A warm fit after the optimizer's or the loss's parameters changed,
         or with ``loss="logit_adjusted"`` on labels of another class prior,
         compiles the network anew with them, as scikit-learn's MLP makes a
         new optimizer for each fit; otherwise the optimizer's state goes on.
+
+        A ``partial_fit`` call (``incremental``) goes on with the optimizer,
+        as scikit-learn's MLP keeps its own between calls, but at a learning
+        rate set since the last call (that MLP kept the first call's rate,
+        silently); after a change of another optimizer or loss parameter,
+        it compiles anew. It keeps the class prior of its first call.
         A network compiled by the user's build function keeps its
         compilation."""
         built = getattr(self, "_built_with", None)
         if not built or built["compile"] is None:
             return
         state = self._compile_state()
-        if _changed_params(built["compile"], state):
+        if incremental and "class_prior_" in state.keys() & built["compile"].keys():
+            state["class_prior_"] = built["compile"]["class_prior_"]
+        changed = _changed_params(built["compile"], state)
+        if not changed:
+            return
+        if not (incremental and self._set_learning_rate(model, changed)):
             model.compile(**self._compile_kwargs(model))
             _check_loss_fits_output(model)
-            built["compile"] = state
+        # A new dict: a call that fails puts the old one back (see _fit).
+        self._built_with = {**built, "compile": state}
+
+    def _set_learning_rate(self, model, changed) -> bool:
+        """Give ``model``'s optimizer the learning rate of the parameters,
+        keeping its state (step count, moments), when the ``changed``
+        parameters change nothing else of it; whether it did."""
+        if any(name.partition("__")[0] in ("loss", "class_prior_") for name in changed):
+            return False
+        compiled = getattr(model.optimizer, "inner_optimizer", model.optimizer)
+        wanted = self._make_optimizer()
+        rate = _keras.plain_learning_rate(wanted)
+        if (
+            type(wanted) is not type(compiled)
+            or rate is None
+            or _keras.plain_learning_rate(compiled) is None
+            or _without_rate(wanted.get_config())
+            != _without_rate(compiled.get_config())
+        ):
+            return False
+        compiled.learning_rate = rate  # assigned to its variable
+        return True
 
     def _build_model(self):
         """Return a new, uncompiled (or self-compiled) Keras model."""
@@ -1655,6 +1686,11 @@ def _changed_params(before: dict | None, now: dict) -> list:
         if not same:
             changed.append(name)
     return changed
+
+
+def _without_rate(config: dict) -> dict:
+    """An optimizer's configuration without its learning rate and name."""
+    return {k: v for k, v in config.items() if k not in ("learning_rate", "name")}
 
 
 def _is_logit_adjusted(loss) -> bool:

@@ -58,7 +58,9 @@ class MLPClassifier(KerasClassifier):
         solver ignores it.
 
     learning_rate_init : float, default=0.001
-        The initial learning rate.
+        The initial learning rate. Changed between ``partial_fit`` calls, it
+        takes effect at the next call, the optimizer's state going on
+        (scikit-learn's MLP keeps the first call's rate).
 
     max_iter : int, default=200
         The maximum number of epochs.

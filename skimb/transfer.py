@@ -392,7 +392,9 @@ class TransferClassifier(KerasClassifier):
         None or an empty list: none, and the head trains on embeddings.
 
     learning_rate : float, default=0.001
-        Adam's learning rate for the head.
+        Adam's learning rate for the head. Changed between ``partial_fit``
+        calls, it takes effect at the next call, the optimizer's state
+        (step count, moments) going on.
 
     epochs : int, default=10
         Epochs of the head-training phase.
@@ -692,8 +694,7 @@ class TransferClassifier(KerasClassifier):
             self._built_with = {"network": self._network_params(), "compile": None}
         # A warm head keeps its optimizer, unless it lost it in a pickle.
         if self._head_on_embeddings:
-            if not warm or not head.compiled:
-                head.compile(**self._compile_kwargs(head))
+            self._compile_or_go_on(head, fresh=not warm or not head.compiled)
             history = self._fit_head_on_embeddings(
                 extractor, head, train, valid, epochs, incremental
             )
@@ -704,8 +705,9 @@ class TransferClassifier(KerasClassifier):
             backbone = _extractor_backbone(extractor)
             refreeze = bool(backbone.trainable_weights)
             backbone.trainable = False
-            if not warm or refreeze or not model.compiled:
-                model.compile(**self._compile_kwargs(model))
+            self._compile_or_go_on(
+                model, fresh=not warm or refreeze or not model.compiled
+            )
             history = self._fit_on_images(model, train, valid, epochs, incremental)
         # partial_fit trains the head only, one epoch per call; initialize
         # (no epochs) trains nothing.
@@ -716,6 +718,24 @@ class TransferClassifier(KerasClassifier):
             tuned = self._fine_tune(model, train, valid, history)
             history = _concat_histories(history, tuned)
         return model, history
+
+    def _compile_or_go_on(self, model, *, fresh: bool) -> None:
+        """Compile the network (or the head) that trains, when ``fresh``;
+        else it goes on with its optimizer, at a ``learning_rate`` set
+        since the last ``partial_fit`` call (it kept the first call's,
+        silently), and is compiled anew after a change of ``loss`` (see
+        ``KerasClassifier._recompile_if_changed``)."""
+        if not fresh:
+            self._recompile_if_changed(model, incremental=True)
+            return
+        model.compile(**self._compile_kwargs(model))
+        built = getattr(self, "_built_with", None)  # absent in older pickles
+        if built is not None:
+            self._built_with = {**built, "compile": self._compile_state()}
+
+    def _compile_params(self) -> dict:
+        """The parameters that decide the head's optimizer and loss."""
+        return {"learning_rate": self.learning_rate, "loss": self.loss}
 
     def _warn_half_fine_tuning(self) -> None:
         """Warn when one of the two fine-tuning parameters is set without the

@@ -2141,6 +2141,22 @@ def test_build_function_returning_an_already_used_model_is_an_error(imbalanced_d
     assert second.model_ is not network
 
 
+def test_partial_fit_follows_a_changed_learning_rate(imbalanced_data):
+    """partial_fit after set_params(optimizer__learning_rate=...) trains at
+    the new rate, keeping the optimizer and its state (it kept the old
+    rate, silently); another optimizer compiles the network anew. The
+    class prior of the first call stays with loss="logit_adjusted"."""
+    X, y = imbalanced_data
+    clf = _small_clf(loss="logit_adjusted").partial_fit(X, y)
+    optimizer, loss = clf.model_.optimizer, clf.model_.loss
+    clf.set_params(optimizer__learning_rate=0.002).partial_fit(X[:150], y[:150])
+    assert clf.model_.optimizer is optimizer and clf.model_.loss is loss
+    assert float(optimizer.learning_rate) == pytest.approx(0.002)
+    clf.set_params(optimizer="sgd").partial_fit(X, y)
+    assert type(clf.model_.optimizer).__name__ == "SGD"
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.002)
+
+
 def test_warm_fit_with_logit_adjusted_loss_takes_the_new_prior(imbalanced_data):
     """loss="logit_adjusted" compiles class_prior_ into the loss; a warm fit
     on labels of another prior compiles it anew (the loss kept the first

@@ -448,6 +448,33 @@ def test_warm_fit_uses_changed_optimizer_parameters(imbalanced_data):
     assert clf.n_layers_ == 3
 
 
+def test_partial_fit_uses_a_changed_learning_rate(imbalanced_data):
+    """partial_fit after set_params(learning_rate_init=...) goes on with the
+    optimizer's state, at the new rate: the same Adam step as at the old
+    rate, ten times as long. It went on at the old rate, silently (as
+    scikit-learn's MLP does; its SGDClassifier takes a changed eta0). A
+    change of another optimizer parameter makes a new optimizer."""
+    X, y = imbalanced_data
+    X, y = X[:100], y[:100]  # one batch
+
+    def step(rate):
+        clf = _fast_mlp(learning_rate_init=0.001).partial_fit(X, y, classes=[0, 1])
+        before = clf.coefs_
+        clf.set_params(learning_rate_init=rate).partial_fit(X, y)
+        return clf, [b - a for a, b in zip(before, clf.coefs_)]
+
+    clf, steps = step(0.01)
+    _, slow_steps = step(0.001)
+    for fast, slow in zip(steps, slow_steps):
+        np.testing.assert_allclose(fast, 10 * slow, rtol=1e-3, atol=1e-7)
+    optimizer = clf.model_.optimizer
+    assert float(optimizer.learning_rate) == pytest.approx(0.01)
+    assert int(optimizer.iterations) == 2
+    clf.set_params(beta_1=0.5).partial_fit(X, y)
+    assert clf.model_.optimizer is not optimizer
+    assert clf.model_.optimizer.beta_1 == 0.5
+
+
 def test_l2_penalty_follows_each_fits_batch_size(imbalanced_data):
     """The penalty is 0.5 * alpha / min(200, rows) for each fit or
     partial_fit call, and follows alpha across warm fits. The first call's

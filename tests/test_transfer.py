@@ -1126,6 +1126,41 @@ def test_partial_fit_trains_on(pretrained_backbone, imbalanced_digits):
     assert clf.predict(X[:3]).shape == (3,)
 
 
+@pytest.mark.parametrize("augmentation", [None, "default"])
+def test_partial_fit_takes_a_changed_learning_rate(imbalanced_digits, augmentation):
+    """partial_fit after set_params(learning_rate=...) trains at the new
+    rate with the optimizer's state (Adam's moments and step count) going
+    on: the same step as at the old rate, ten times as long. It went on at
+    the old rate, silently. A changed loss compiles the head anew."""
+    X, y = _few(*imbalanced_digits, n_major=12, n_minor=4)  # one batch
+
+    def trained(rate):
+        clf = TransferClassifier(
+            _tiny_backbone(),
+            weights=None,
+            augmentation=augmentation,
+            learning_rate=0.001,
+            random_state=0,
+        ).partial_fit(X, y)
+        before = clf.model_.get_layer("head").get_weights()
+        clf.set_params(learning_rate=rate).partial_fit(X, y)
+        after = clf.model_.get_layer("head").get_weights()
+        return clf, [b - a for a, b in zip(before, after)]
+
+    clf, steps = trained(0.01)
+    _, slow_steps = trained(0.001)
+    for step, slow_step in zip(steps, slow_steps):
+        np.testing.assert_allclose(step, 10 * slow_step, rtol=1e-3, atol=1e-7)
+    head = clf.model_.get_layer("head")
+    trained_part = head if augmentation is None else clf.model_
+    optimizer = trained_part.optimizer
+    assert float(optimizer.learning_rate) == pytest.approx(0.01)
+    assert int(optimizer.iterations) == 2  # one step per call, not reset
+    clf.set_params(loss="focal").partial_fit(X, y)
+    assert type(trained_part.loss).__name__ == "FocalLoss"
+    assert int(trained_part.optimizer.iterations) == 1  # a new optimizer
+
+
 @pytest.mark.parametrize(
     "change",
     [
