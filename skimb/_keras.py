@@ -1139,9 +1139,14 @@ def model_from_bytes(data: bytes):
         ) from exc
 
 
-def training_state_restorer(model):
+def training_state_restorer(model, trained_model=None):
     """A function that puts ``model``'s weights, and its optimizer's
     variables (step count, learning rate, moments), back as they are now.
+
+    ``trained_model`` is the part of ``model`` that trains with an optimizer
+    of its own, when ``model`` does not (TransferClassifier's head, trained
+    alone on the backbone's embeddings): its optimizer's variables are put
+    back instead.
 
     Variables that the optimizer creates later are left as they will be.
 
@@ -1159,7 +1164,9 @@ def training_state_restorer(model):
     at once, on the device.
     """
     keras = import_keras()
-    optimizer = getattr(model, "optimizer", None)
+    optimizer = getattr(
+        model if trained_model is None else trained_model, "optimizer", None
+    )
     variables = [*model.weights, *(getattr(optimizer, "variables", None) or [])]
     saved = [(variable, keras.ops.copy(variable)) for variable in variables]
 

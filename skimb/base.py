@@ -612,7 +612,13 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         the estimator is never half-fitted.
         """
         state = dict(vars(self))
-        restore_model = _keras.training_state_restorer(self.model_) if warm else None
+        restore_model = (
+            _keras.training_state_restorer(
+                self.model_, self._trained_model(self.model_)
+            )
+            if warm
+            else None
+        )
         try:
             return self._fit_steps(X, y, warm=warm, **kwargs)
         except BaseException:

@@ -1161,6 +1161,33 @@ def test_partial_fit_takes_a_changed_learning_rate(imbalanced_digits, augmentati
     assert int(trained_part.optimizer.iterations) == 1  # a new optimizer
 
 
+def test_a_failed_partial_fit_puts_the_heads_optimizer_back(
+    imbalanced_digits, monkeypatch
+):
+    """A partial_fit call that fails puts the optimizer's state (step count,
+    learning rate, moments) back with the weights, also that of the head
+    trained alone on embeddings: it went on, with the rate of the failed
+    call, which then stayed when learning_rate was set back."""
+    from skimb import base
+
+    X, y = _few(*imbalanced_digits, n_major=12, n_minor=4)
+    clf = TransferClassifier(_tiny_backbone(), weights=None, random_state=0)
+    head = clf.partial_fit(X, y).model_.get_layer("head")
+    before = [np.array(variable) for variable in head.optimizer.variables]
+
+    def diverged(model, history):
+        raise ValueError("Training diverged")
+
+    monkeypatch.setattr(base, "_check_training_converged", diverged)
+    with pytest.raises(ValueError, match="diverged"):
+        clf.set_params(learning_rate=0.01).partial_fit(X, y)
+    monkeypatch.undo()
+    for variable, value in zip(head.optimizer.variables, before, strict=True):
+        np.testing.assert_array_equal(np.array(variable), value)
+    clf.set_params(learning_rate=0.001).partial_fit(X, y)
+    assert float(head.optimizer.learning_rate) == pytest.approx(0.001)
+
+
 @pytest.mark.parametrize(
     "change",
     [
