@@ -134,7 +134,7 @@ def timed(function, *args):
     return time.perf_counter() - start
 
 
-def no_restorer(model):
+def no_restorer(model, trained_model=None):
     return lambda: None
 
 
