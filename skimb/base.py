@@ -1153,6 +1153,16 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 "keras.Model or a function that builds one. Wrap it, e.g. "
                 "keras.Sequential([keras.Input((n_features,)), layer])."
             )
+        if isinstance(model, type) and issubclass(
+            model, (keras.Model, keras.layers.Layer)
+        ):  # Keras's classes take **kwargs, so meta= reached their __init__
+            raise TypeError(
+                f"model is the class {model.__name__}, not a keras.Model or a "
+                "function that builds one. Pass a model, e.g. "
+                "keras.Sequential([keras.Input((n_features,)), "
+                "keras.layers.Dense(n_classes, activation='softmax')]), or a "
+                "function that returns one."
+            )
         return self._call_build_function(model)
 
     def _model_or_build_fn(self):

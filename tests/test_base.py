@@ -2011,6 +2011,18 @@ def _subclassed_network(n_classes=2):
             TypeError,
             r"model is a Keras layer \(Dense\)",
         ),
+        # The class itself: "Sequential.__init__() got an unexpected keyword
+        # argument 'meta'" (Keras's classes take **kwargs).
+        (
+            lambda: __import__("keras").Sequential,
+            TypeError,
+            "model is the class Sequential, not a keras.Model",
+        ),
+        (
+            lambda: __import__("keras").layers.Dense,
+            TypeError,
+            "model is the class Dense",
+        ),
     ],
 )
 def test_models_without_inputs_and_outputs(imbalanced_data, make_model, error, message):
