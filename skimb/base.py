@@ -106,7 +106,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
     warm_start : bool, default=False
         If True, ``fit`` continues training the fitted model instead of
-        building a new one.
+        building a new one. Its ``y`` must hold every class of ``classes_``
+        (``partial_fit`` batches may miss classes).
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
@@ -775,8 +776,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         if warm and incremental and changed:
             raise ValueError(
                 f"classes={np.unique(classes).tolist()} is not the same as "
-                f"at the first partial_fit call ({self.classes_.tolist()}). "
-                "To change the classes, fit again from scratch."
+                f"the classes {self.classes_.tolist()} the model was first "
+                "trained with. To change the classes, fit again from scratch."
             )
         if not warm:
             labels = np.unique(y) if classes is None else np.unique(classes)
@@ -794,6 +795,18 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y contains labels {unseen.tolist()} that are not in the "
                 f"classes {self.classes_.tolist()} seen at the first fit. {fix}"
+            )
+        missing = np.setdiff1d(self.classes_, np.unique(y))
+        if warm and not incremental and missing.size:
+            # As scikit-learn's MLPClassifier: a warm fit trains on every
+            # class. Without a class's rows it would unlearn the class, and
+            # its class_prior_ would drop to the smoothing floor.
+            raise ValueError(
+                f"y has no samples of the classes {missing.tolist()}, which "
+                f"the model was fitted with ({self.classes_.tolist()}); a "
+                "warm-start fit must see every class. Fit with "
+                "warm_start=False to learn only the classes in y, or use "
+                "partial_fit, whose batches may miss classes."
             )
         if self.n_classes_ < 2:
             # A stream's first batch may hold one class: classes= lists all.

@@ -84,7 +84,8 @@ class MLPClassifier(KerasClassifier):
         Keras's verbosity during fit.
 
     warm_start : bool, default=False
-        Continue training the fitted network at the next ``fit``.
+        Continue training the fitted network at the next ``fit``, whose
+        ``y`` must hold every class of ``classes_``, as in scikit-learn.
 
     momentum : float, default=0.9
         Momentum of the ``"sgd"`` solver.

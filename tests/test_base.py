@@ -603,6 +603,23 @@ def test_new_label_in_a_continued_fit_says_how_to_fix_it(imbalanced_data):
         clf.partial_fit(X, np.where(y == 1, 2, 0))
 
 
+def test_warm_fit_without_a_class_is_refused(imbalanced_data):
+    """A warm-started fit on y that lacks one of ``classes_`` is a ValueError,
+    as in scikit-learn's MLPClassifier: it used to train on, unlearning the
+    class, and with ``logit_adjustment`` the class's smoothed prior made it
+    the prediction for every row. partial_fit batches may miss classes; a
+    different ``classes=`` there names the fitted classes."""
+    X, y = imbalanced_data
+    clf = _small_clf(epochs=1, warm_start=True).fit(X, y)
+    majority = y == 0
+    missing = r"no samples of the classes \[1\].*partial_fit"
+    with pytest.raises(ValueError, match=missing):
+        clf.fit(X[majority], y[majority])
+    clf.partial_fit(X[majority], y[majority])  # a batch of one class is fine
+    with pytest.raises(ValueError, match=r"the classes \[0, 1\] the model was first"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+
+
 def test_one_class_first_partial_fit_points_to_classes(imbalanced_data):
     """A first partial_fit batch of one class, without ``classes``, says to
     list the classes there (as scikit-learn's SGDClassifier does); it only
