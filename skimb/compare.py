@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.sparse import issparse
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import check_array, check_consistent_length, check_scalar
@@ -355,8 +356,10 @@ def compare_strategies(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        The data (a DataFrame if ``preprocessor`` needs column names).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The data (a DataFrame if ``preprocessor`` needs column names; a
+        sparse matrix only with a ``preprocessor`` that makes dense
+        features, such as ``TruncatedSVD``).
     y : array-like of shape (n_samples,)
         Binary or multiclass labels.
     strategies : str or list of str, default=None
@@ -580,7 +583,13 @@ def _show_once(caught, shown: set) -> None:
 
 
 def _as_arrays(X):
-    return X if hasattr(X, "iloc") else np.asarray(X)
+    """A DataFrame as it is, a sparse matrix as CSR (its rows can be taken),
+    anything else as a NumPy array."""
+    if hasattr(X, "iloc"):
+        return X
+    if issparse(X):
+        return X.tocsr()
+    return np.asarray(X)
 
 
 def _take(X, rows):
@@ -688,6 +697,13 @@ def _check_numbers(X) -> None:
     """X is finite numbers, as the default preprocessor (StandardScaler) and
     the network take: text columns failed every strategy's fit, one message
     per strategy, and a NaN in a test fold stopped the run."""
+    if issparse(X):
+        raise TypeError(
+            "X is a sparse matrix; without a preprocessor compare_strategies "
+            "needs dense numbers (StandardScaler centres them and the network "
+            "takes dense arrays): pass X.toarray(), or a preprocessor that "
+            "turns X into dense features."
+        )
     try:
         check_array(X, input_name="X")
     except ValueError as exc:

@@ -1450,6 +1450,31 @@ def test_one_strategy_by_name():
     assert list(result.config["strategies"]) == ["none"]
 
 
+def test_sparse_X_needs_a_dense_preprocessor():
+    """A SciPy sparse X is compared through a preprocessor that makes dense
+    features; without one it is a TypeError saying so. It failed either way
+    with NumPy's "Input should have at least 1 dimension" (np.asarray made
+    a 0-d object array of the matrix)."""
+    from scipy.sparse import csr_matrix
+    from sklearn.decomposition import TruncatedSVD
+
+    X, y = make_classification(n_samples=60, weights=[0.8], random_state=0)
+    with pytest.raises(TypeError, match=r"sparse matrix.*X.toarray\(\)"):
+        compare_strategies(csr_matrix(X), y, "none", folds=2)
+    params = {"max_iter": 1}
+    result = compare_strategies(
+        csr_matrix(X),
+        y,
+        ["none", "smote"],
+        folds=2,
+        preprocessor=TruncatedSVD(n_components=3, random_state=0),
+        estimator_params=params,
+    )
+    assert list(result.config["strategies"]) == ["none", "smote"]
+    assert not result.failed
+    assert all(np.isfinite(row["f1"]).all() for row in result.table())
+
+
 @pytest.mark.parametrize(
     "change, error, message",
     [
