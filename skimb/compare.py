@@ -224,7 +224,8 @@ class CompareResult:
         return rows
 
     def best(self, metric: str = "f1") -> str:
-        """The strategy with the highest mean ``metric``.
+        """The strategy with the highest mean ``metric`` (the lowest for
+        ``"fit_time"``).
 
         Parameters
         ----------
@@ -237,11 +238,17 @@ class CompareResult:
             The best strategy's name (the first one on a tie; strategies
             whose mean is NaN are passed over).
         """
+        known = list(
+            dict.fromkeys(m for scores in self.scores.values() for m in scores)
+        )
+        if metric not in known:
+            raise ValueError(f"Unknown metric {metric!r}; the scores have {known}.")
         means = {s: np.mean(scores[metric]) for s, scores in self.scores.items()}
         scored = [s for s, mean in means.items() if not np.isnan(mean)]
         if not scored:
             raise ValueError(f"No strategy has a {metric} score that is a number.")
-        return max(scored, key=means.get)
+        fastest_or_highest = min if metric == "fit_time" else max
+        return fastest_or_highest(scored, key=means.get)
 
     def _best_by_f1(self) -> list[str]:
         """The strategies tied for the best mean F1 (``np.isclose`` to

@@ -1862,6 +1862,23 @@ def test_compare_leaves_out_a_sampler_that_removed_a_class():
         )
 
 
+def test_best_fit_time_is_the_fastest_and_unknown_metrics_are_named():
+    """best("fit_time") is the fastest strategy (it was the slowest: every
+    metric was maximised); a metric the scores lack is a ValueError naming
+    the ones they have (a bare KeyError)."""
+    from skimb.compare import CompareResult
+
+    scores = {
+        "slow": {"f1": [0.5], "fit_time": [9.0]},
+        "fast": {"f1": [0.25], "fit_time": [1.0]},
+    }
+    result = CompareResult(scores, {}, np.array([0, 1]), {}, 1)
+    assert result.best("fit_time") == "fast"
+    assert result.best("f1") == "slow"
+    with pytest.raises(ValueError, match=r"Unknown metric 'F1'.*\['f1', 'fit_time'\]"):
+        result.best("F1")
+
+
 def test_best_strategy_ties_zero_and_nan(tmp_path):
     """ "best by F1" names every strategy tied with the best and none when
     every F1 is 0 (the first listed was called best); NaN means are passed
