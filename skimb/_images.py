@@ -164,26 +164,12 @@ def check_image_array(
         check_table_columns(estimator, given if X.ndim == 2 else None, reset=reset)
     if X.ndim == 2:
         X = _unflatten(X, input_shape)
-    elif X.ndim == 3 and X.shape[-1] in (1, 3):
-        # (n, h, 1) or (n, h, 3) are grayscale images 1 or 3 pixels wide only
-        # in theory: it is one image without its batch axis.
-        raise ValueError(
-            f"X has shape {X.shape}: one image (height, width, channels) "
-            "without the batch axis, or grayscale images 1 or 3 pixels wide? "
-            "For one image pass X[np.newaxis] (shape (1, height, width, "
-            "channels)); grayscale images are (n, height, width) or (n, "
-            "height, width, 1)."
-        )
-    elif X.ndim == 3 and X.shape[-1] in (2, 4):
-        # np.asarray(PIL.Image.open(...)) of a PNG with transparency.
-        raise ValueError(
-            f"X has shape {X.shape}: one image with an alpha channel (RGBA or "
-            "grayscale + alpha) without the batch axis, or grayscale images 2 "
-            "or 4 pixels wide? Images take 1 or 3 channels: drop the alpha "
-            "channel (image[..., :3], or image.convert('RGB') in PIL) and pass "
-            "one image as image[np.newaxis]; grayscale images are (n, height, "
-            "width, 1)."
-        )
+    elif X.ndim == 3 and X.shape[-1] in (1, 2, 3, 4):
+        # (n, h, 1..4) are grayscale images 1 to 4 pixels wide only in
+        # theory: it is one image without its batch axis; with 2 or 4
+        # channels, one with an alpha channel, as np.asarray(PIL.Image.open(
+        # ...)) gives for a PNG with transparency.
+        raise ValueError(_one_image_message(X.shape))
     elif X.ndim == 3:
         X = X[..., np.newaxis]
     if X.ndim != 4 or X.shape[-1] not in (1, 3):
@@ -242,6 +228,27 @@ def _check_not_one_path(X) -> None:
         )
     if isinstance(X, (list, tuple)) and not X:
         raise ValueError(_EMPTY)
+
+
+def _one_image_message(shape) -> str:
+    """Why X of ``shape`` (n, h, 1 to 4) is refused: it is one image
+    (h, w, c), with an alpha channel if c is 2 or 4, without its batch axis."""
+    if shape[-1] in (1, 3):
+        return (
+            f"X has shape {shape}: one image (height, width, channels) "
+            "without the batch axis, or grayscale images 1 or 3 pixels wide? "
+            "For one image pass X[np.newaxis] (shape (1, height, width, "
+            "channels)); grayscale images are (n, height, width) or (n, "
+            "height, width, 1)."
+        )
+    return (
+        f"X has shape {shape}: one image with an alpha channel (RGBA or "
+        "grayscale + alpha) without the batch axis, or grayscale images 2 "
+        "or 4 pixels wide? Images take 1 or 3 channels: drop the alpha "
+        "channel (image[..., :3], or image.convert('RGB') in PIL) and pass "
+        "one image as image[np.newaxis]; grayscale images are (n, height, "
+        "width, 1)."
+    )
 
 
 def _raise_if_text(X, error: Exception) -> None:
