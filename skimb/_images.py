@@ -187,25 +187,58 @@ def check_image_array(
     return X
 
 
-def check_table_columns(estimator, table, *, reset: bool) -> None:
+def check_table_columns(estimator, table, *, reset: bool, kind="pixels") -> None:
     """scikit-learn's ``feature_names_in_`` and ``n_features_in_`` for images
-    given as a table of pixels, one flattened image per row.
+    given as a table: of pixels, one flattened image per row (``kind``
+    "pixels"), or of file paths in one column (``kind`` "paths", see
+    :func:`check_path_columns`).
 
     ``table`` is X as given (a DataFrame keeps its column names), or None
-    for images in another layout (an array of images, file paths), which
-    have no columns: a fit then forgets those of an earlier fit, and
-    prediction checks nothing. A table goes through scikit-learn's
-    ``validate_data``, as KerasClassifier's X does: fit records its columns,
-    and predict or transform refuses a DataFrame whose names differ from
-    them or come in another order (its pixels would be read in another
-    order) or a table of another width, and warns for a table without
-    names after a fit on one with names, or the reverse.
+    for images in a layout without columns (an array of images, a list of
+    paths): a fit then forgets those of an earlier fit, and prediction
+    checks nothing. A table goes through scikit-learn's ``validate_data``,
+    as KerasClassifier's X does: fit records its columns and its kind, and
+    predict or transform checks a table of the same kind against them,
+    refusing a DataFrame whose names differ from them or come in another
+    order (its pixels would be read in another order) or a table of
+    another width, and warning for a table without names after a fit on
+    one with names, or the reverse. A table of the other kind is images in
+    another layout, and is not checked.
     """
-    if table is not None:
-        validate_data(estimator, table, reset=reset, skip_check_array=True)
-    elif reset:
-        for name in ("feature_names_in_", "n_features_in_"):
+    if reset:
+        for name in ("feature_names_in_", "n_features_in_", "_table_kind"):
             vars(estimator).pop(name, None)
+        if table is not None:
+            validate_data(estimator, table, reset=True, skip_check_array=True)
+            estimator._table_kind = kind
+    elif table is not None and _fitted_table_kind(estimator) == kind:
+        validate_data(estimator, table, reset=False, skip_check_array=True)
+
+
+def _fitted_table_kind(estimator) -> str | None:
+    """The kind of table the estimator was fitted on, or None; an estimator
+    pickled before paths had columns was fitted on pixels if on a table."""
+    default = "pixels" if hasattr(estimator, "n_features_in_") else None
+    return getattr(estimator, "_table_kind", default)
+
+
+def check_path_columns(estimator, X, *, reset: bool) -> None:
+    """``feature_names_in_`` and ``n_features_in_`` for file paths.
+
+    Paths in a table of one column (a DataFrame such as ``df[["path"]]``,
+    or an ``(n, 1)`` array) are a table, as scikit-learn sees it: fit
+    records the column (its name, if a string), and after such a fit
+    predict or transform checks any paths against it as ``validate_data``
+    does: a DataFrame whose column has another name is refused (it may be
+    another column of file paths, such as masks), and paths without a
+    column name (a list, a Series) warn. Paths in a list, a 1-D array or a
+    Series have no columns: a fit on them records none.
+    """
+    table = X if len(getattr(X, "shape", ())) == 2 else None
+    if table is None and not reset:
+        # The paths as a column without a name, for the checks alone.
+        table = np.empty((len(X), 1), dtype=object)
+    check_table_columns(estimator, table, reset=reset, kind="paths")
 
 
 _PATHS_HELP = (
@@ -353,6 +386,16 @@ def _check_container(X) -> None:
             "width, channels) or a list of images or file paths. Turn it into "
             "a list first."
         )
+
+
+def fitted_input_shape(estimator, *, reset: bool):
+    """The ``input_shape`` that flattened images are unflattened with: the
+    estimator's at fit (recorded when ``reset``), not a later
+    ``set_params``, which takes effect at the next fit. An estimator
+    pickled before this was recorded gives its parameter."""
+    if reset:
+        estimator._fit_input_shape = estimator.input_shape
+    return getattr(estimator, "_fit_input_shape", estimator.input_shape)
 
 
 def checked_input_shape(input_shape) -> tuple:

@@ -122,7 +122,9 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         ``(height, width, channels)`` the backbone runs at (a Keras model
         backbone's fixed input size wins over it); ``None`` takes the images'
         size at fit (at least 32 for a registered backbone), or the
-        backbone's default size for file paths.
+        backbone's default size for file paths. Required for flattened
+        ``(n, h*w*c)`` input, whose shape it gives; ``transform``
+        unflattens rows with the value of the fit.
 
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the last feature map.
@@ -169,14 +171,16 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         preprocessing and weights: the cache's namespace.
 
     n_features_in_ : int
-        The number of columns of a table of flattened images ``(n,
-        h*w*c)`` seen during fit; absent after a fit on images in another
-        layout or on file paths.
+        The number of columns of a table seen during fit: of flattened
+        images ``(n, h*w*c)``, or 1 for file paths in a one-column table
+        such as ``df[["path"]]``; absent after a fit on images in another
+        layout or on paths in a list or a Series.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        The column names of a DataFrame of flattened images seen during
-        fit, when they are all strings. ``transform`` checks a table's
-        columns against them, as scikit-learn's transformers do.
+        The column names of a DataFrame seen during fit (of flattened
+        images, or the one column of file paths), when they are all
+        strings. ``transform`` checks a table of the same kind against them,
+        as scikit-learn's transformers do.
 
     Examples
     --------
@@ -313,9 +317,9 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
         ----------
         input_features : array-like of str or None, default=None
             Only checked, as scikit-learn's transformers check it: after a
-            fit on a DataFrame of flattened images it must equal
-            ``feature_names_in_``, after one on another table have
-            ``n_features_in_`` names.
+            fit on a DataFrame (of flattened images, or a column of file
+            paths) it must equal ``feature_names_in_``, after one on another
+            table have ``n_features_in_`` names.
 
         Returns
         -------
@@ -380,15 +384,18 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
 
     def _validate_images(self, X, channels, *, reset):
         """Checked paths, or float32 images ``(n, h, w, channels)``; a
-        table of flattened images is checked as scikit-learn checks X
-        (``feature_names_in_``, ``n_features_in_``), recorded when ``reset``."""
+        table of flattened images or a column of paths is checked as
+        scikit-learn checks X (``feature_names_in_``, ``n_features_in_``),
+        recorded when ``reset``, and flattened images are unflattened with
+        the ``input_shape`` of the fit."""
+        input_shape = _images.fitted_input_shape(self, reset=reset)
         if _images.is_path_input(X):
+            _images.check_path_columns(self, X, reset=reset)
             X = _images.check_paths(X)
-            _images.check_table_columns(self, None, reset=reset)
             return X
         X = _images.check_image_array(
             X,
-            input_shape=self.input_shape,
+            input_shape=input_shape,
             backbone=self.backbone,
             estimator=self,
             reset=reset,

@@ -361,7 +361,7 @@ class TransferClassifier(KerasClassifier):
         it. ``None`` takes the training images' size (at least 32 pixels for
         a registered backbone), or the backbone's default size for file
         inputs. Required for flattened ``(n, h*w*c)`` input, whose shape it
-        gives.
+        gives; ``predict`` unflattens rows with the value of the fit.
 
     pooling : {"avg", "max"}, default="avg"
         Global pooling of the backbone's last feature map.
@@ -454,14 +454,16 @@ class TransferClassifier(KerasClassifier):
         Epochs run in all phases.
 
     n_features_in_ : int
-        The number of columns of a table of flattened images ``(n,
-        h*w*c)`` seen during fit; absent after a fit on images in another
-        layout or on file paths.
+        The number of columns of a table seen during fit: of flattened
+        images ``(n, h*w*c)``, or 1 for file paths in a one-column table
+        such as ``df[["path"]]``; absent after a fit on images in another
+        layout or on paths in a list or a Series.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        The column names of a DataFrame of flattened images seen during
-        fit, when they are all strings. ``predict`` checks a table's
-        columns against them, as scikit-learn's estimators do.
+        The column names of a DataFrame seen during fit (of flattened
+        images, or the one column of file paths), when they are all
+        strings. ``predict`` checks a table of the same kind against them,
+        as scikit-learn's estimators do.
 
     See Also
     --------
@@ -612,16 +614,20 @@ class TransferClassifier(KerasClassifier):
     # Inputs ----------------------------------------------------------------
 
     def _validate_X(self, X, *, reset):
-        """Float32 images ``(n, h, w, c)``, c the backbone's, or checked paths."""
+        """Float32 images ``(n, h, w, c)``, c the backbone's, or checked
+        paths; a table (flattened images, a column of paths) is checked as
+        scikit-learn checks X, and flattened images are unflattened with the
+        ``input_shape`` of the fit."""
+        input_shape = _images.fitted_input_shape(self, reset=reset)
         if _images.is_path_input(X):
+            _images.check_path_columns(self, X, reset=reset)
             X = _images.check_paths(X)
-            _images.check_table_columns(self, None, reset=reset)
             if reset:
                 self.input_shape_ = self._target_shape(None)
             return X
         X = _images.check_image_array(
             X,
-            input_shape=self.input_shape,
+            input_shape=input_shape,
             backbone=self.backbone,
             estimator=self,
             reset=reset,

@@ -6,10 +6,12 @@ The backbone is a tiny convolutional network with random weights: no test
 downloads weights.
 """
 
+import contextlib
 import os
 import pathlib
 import re
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -534,3 +536,102 @@ def test_a_table_of_flattened_images_keeps_its_columns(image_table, estimator):
     model.fit(pixels, labels)  # ImageEmbedder.fit ignores y
     assert not hasattr(model, "feature_names_in_")
     assert not hasattr(model, "n_features_in_")
+
+
+# ---------------------------------------------------------------------------
+# A column of paths is a table; flattened rows keep the fitted shape (h63).
+
+
+def _make(estimator, backbone, **params):
+    """A TransferClassifier or an ImageEmbedder, and its predict or transform."""
+    if estimator == "TransferClassifier":
+        model = TransferClassifier(backbone, weights=None, epochs=1, **params)
+    else:
+        model = ImageEmbedder(backbone, weights=None, cache=False, **params)
+    return model
+
+
+@pytest.mark.parametrize("estimator", ["TransferClassifier", "ImageEmbedder"])
+def test_a_column_of_paths_keeps_its_name(image_table, estimator):
+    """fit on a one-column DataFrame of paths, df[["path"]], records the
+    column as scikit-learn's estimators record a DataFrame's, and predict
+    or transform checks paths against it as validate_data does: another
+    column (of masks, say) was taken in silence, as nothing was recorded."""
+    df, paths, labels = image_table
+    model = _make(estimator, _tiny_backbone(), input_shape=(16, 16))
+    method = model.predict if estimator == "TransferClassifier" else model.transform
+    model.fit(df[["path"]], labels)  # ImageEmbedder.fit ignores y
+    assert list(model.feature_names_in_) == ["path"]
+    assert model.n_features_in_ == 1
+    with _no_feature_name_warning():
+        method(df[["path"]])
+    with pytest.raises(ValueError, match="feature names should match"):
+        method(df[["path"]].rename(columns={"path": "mask"}))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        method(paths)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        method(df["path"])
+    if estimator == "ImageEmbedder":
+        model.get_feature_names_out(["path"])
+        with pytest.raises(ValueError, match="not equal to feature_names_in_"):
+            model.get_feature_names_out(["mask"])
+    # Pixels, in an array or a table, are images in another layout: they
+    # are not checked against the column of paths.
+    pixels = _pixels(paths)
+    flat = pd.DataFrame(pixels.reshape(len(pixels), -1)).add_prefix("px")
+    with _no_feature_name_warning():
+        method(pixels)
+        method(flat)
+    # A column without a name is one column; a list of paths has none.
+    model.fit(df[["path"]].to_numpy(), labels)
+    assert model.n_features_in_ == 1
+    assert not hasattr(model, "feature_names_in_")
+    with pytest.warns(UserWarning, match="X has feature names"):
+        method(df[["path"]])
+    model.fit(paths, labels)
+    assert not hasattr(model, "feature_names_in_")
+    assert not hasattr(model, "n_features_in_")
+    with _no_feature_name_warning():  # nothing to check against
+        method(df[["path"]].rename(columns={"path": "mask"}))
+
+
+@contextlib.contextmanager
+def _no_feature_name_warning():
+    """A context in which scikit-learn's feature-name warnings are errors."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*feature names")
+        yield
+
+
+def _flatten_backbone():
+    """A backbone that reads each pixel at its place (8x8 RGB in): images
+    unflattened to another shape embed differently."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255.0)(inputs))
+    return keras.Model(inputs, keras.layers.Dense(4)(x), name="flat")
+
+
+@pytest.mark.parametrize("estimator", ["TransferClassifier", "ImageEmbedder"])
+def test_flattened_rows_keep_the_fitted_shape(estimator):
+    """Flattened rows are unflattened with the input_shape of the fit: after
+    set_params(input_shape=...) they were unflattened with the new shape,
+    (8, 8, 3) rows read as (16, 4, 3) images, and (4, 4, 3) refused them.
+    The new input_shape takes effect at the next fit."""
+    rng = np.random.RandomState(0)
+    flat = rng.uniform(0, 255, (6, 8 * 8 * 3)).astype(np.float32)
+    labels = np.array([0, 1] * 3)
+    model = _make(estimator, _flatten_backbone(), input_shape=(8, 8, 3))
+    model.fit(flat, labels)
+    method = (
+        model.predict_proba if estimator == "TransferClassifier" else model.transform
+    )
+    before = method(flat)
+    for shape in [(16, 4, 3), (4, 4, 3), None]:
+        model.set_params(input_shape=shape)
+        np.testing.assert_allclose(method(flat), before, rtol=1e-6)
+    model.set_params(input_shape=(4, 4, 3))
+    with pytest.raises(ValueError, match="holds 48 values"):
+        model.fit(flat, labels)
