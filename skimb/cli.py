@@ -646,7 +646,10 @@ def _read_csv(path, *, named=False):
     try:
         if _is_stdin(path):
             text = _read_stdin()
-            header, separator = _read_header(io.StringIO(text), path)
+            # newline="": lines end at \r, \n or \r\n, as in a file (the
+            # default split a table of \r line ends nowhere: "new-line
+            # character seen in unquoted field").
+            header, separator = _read_header(io.StringIO(text, newline=""), path)
 
             def source():
                 return io.StringIO(text)
@@ -678,6 +681,10 @@ def _read_csv(path, *, named=False):
             f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}); {fix}"
         ) from exc
     _check_unique_names(header, name)
+    # Rows are named by their place, as messages count them (see _where):
+    # pandas names them by their first field when they have one field more
+    # than the header ("r1,1,2" under "a,b"), and int("r1") failed.
+    frame = frame.reset_index(drop=True)
     # A separator at the end of every line, as some spreadsheets export,
     # is a column with no name and no value; pandas names it by its place
     # ("Unnamed: 3"), which moves when the target column is left out, so a
@@ -771,11 +778,12 @@ def _read_header(file, path) -> tuple[list[str], str]:
 
 def _first_record(lines, separator, path) -> list[str]:
     """The fields of the first CSV record in ``lines`` (a quoted field may
-    span lines); blank lines before it are skipped, as pandas skips them."""
+    span lines); blank lines before it are skipped, as pandas skips them
+    (see :func:`_is_blank_line`)."""
     import csv
     import itertools
 
-    lines = itertools.dropwhile(lambda line: not line.strip(), lines)
+    lines = itertools.dropwhile(lambda line: _is_blank_line(line, separator), lines)
     try:
         record = next(csv.reader(lines, delimiter=separator), None)
     except csv.Error as exc:  # a header field over csv's size limit, say
@@ -845,7 +853,7 @@ def _check_finite(X, data):
             value = X[column].iloc[row].item()
             raise ValueError(
                 f"the column {column!r} of {_name(data)} holds {value!r} "
-                f"{_where(data, int(X.index[row]))}; numbers must be finite: "
+                f"{_where(data, int(X.index[row]), value)}; numbers must be finite: "
                 "correct that cell or leave it empty (empty cells are imputed)"
             )
 
@@ -1091,31 +1099,38 @@ def _check_numbers(X, columns, data, context):
         ).to_numpy()
         if bad.any():
             row = int(bad.argmax())
+            value = values.iloc[row]
+            where = _where(data, int(values.index[row]), value)
             raise ValueError(
                 f"the column {column!r} of {_name(data)} holds "
-                f"{values.iloc[row]!r} {_where(data, int(values.index[row]))}, "
+                f"{value!r} {where}, "
                 f"{context}; correct that cell or leave it empty (empty cells, "
                 "NA and ? are imputed)"
             )
 
 
-def _where(data, row: int) -> str:
+def _where(data, row: int, value=None) -> str:
     """ "on line 5": where the data row ``row`` (0-based, as pandas numbers
     the rows of the file it read) of ``data`` is, for an editor; "in data
-    row 4" if the line cannot be told."""
-    line = _line_of_row(data, row)
+    row 4" if the line cannot be told. With ``value``, the cell that pandas
+    read there, the line is told only if its record holds that value."""
+    line = _line_of_row(data, row, value)
     return f"in data row {row + 1}" if line is None else f"on line {line}"
 
 
-def _line_of_row(data, row: int) -> int | None:
+def _line_of_row(data, row: int, value=None) -> int | None:
     """The line of ``data`` (a CSV file, or ``-``) on which its data row
     ``row`` starts, the first line being 1; None if it cannot be told.
 
     The header is line 1 only if no blank line comes before it, pandas
-    skips blank lines (and lines of spaces) between rows, and a quoted
-    field may span lines: the row's number does not say its line. The
-    file is read again, with the csv module, only for an error's message;
-    standard input is the text that :func:`_read_stdin` kept.
+    skips blank lines (and lines of spaces and tabs) between rows, and a
+    quoted field may span lines: the row's number does not say its line.
+    The file is read again, with the csv module, only for an error's
+    message; standard input is the text that :func:`_read_stdin` kept.
+    The csv module and pandas split a file into the same records, but
+    only pandas is the truth: with ``value`` (the cell pandas read), a
+    record that holds no field that reads as it is not the row, and the
+    line is not told (rather than a wrong one).
     """
     import csv
 
@@ -1132,18 +1147,58 @@ def _line_of_row(data, row: int) -> int | None:
         ) as file:
             _, separator = _read_header(file, data)
             file.seek(0)
-            reader = csv.reader(file, delimiter=separator)
+            raw = []  # the lines of the record being read, as written
+
+            def lines():
+                for line in file:
+                    raw.append(line)
+                    yield line
+
+            reader = csv.reader(lines(), delimiter=separator)
             index, end = -1, 0  # the header is the record before row 0
             for record in reader:
                 start, end = end + 1, reader.line_num
-                if not record or (len(record) == 1 and record[0].isspace()):
+                written, raw[:] = "".join(raw), []
+                if _is_blank_line(written, separator):
                     continue  # a line that pandas skips
                 if index == row:
-                    return start
+                    return start if _holds(record, value, separator) else None
                 index += 1
     except (OSError, ValueError, csv.Error):  # UnicodeDecodeError included
         return None
     return None
+
+
+def _is_blank_line(line, separator) -> bool:
+    """Whether pandas skips ``line`` as blank: it holds nothing but spaces
+    and tabs (a tab that separates fields aside), not even quotes. Other
+    white space (a form feed, a no-break space, a vertical tab) is a row
+    of one cell, or the header, to pandas."""
+    blank = " \t".replace(separator, "")
+    return not line.rstrip("\r\n").strip(blank)
+
+
+def _holds(record, value, separator) -> bool:
+    """Whether a field of the csv ``record`` reads as the cell ``value``
+    that pandas read: text as written, a float (such as ``inf``) as a
+    number, also with a decimal comma in a ``;`` table. No value: True."""
+    import math
+
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value in record
+    if isinstance(value, float):
+        for field in record:
+            texts = [field, field.replace(",", ".")] if separator == ";" else [field]
+            for text in texts:
+                try:
+                    number = float(text)
+                except ValueError:
+                    continue
+                if number == value or (math.isnan(number) and math.isnan(value)):
+                    return True
+    return False
 
 
 def _run_with_progress(compare_strategies, X, y, names, *, folds, quiet, **kwargs):

@@ -488,6 +488,78 @@ def test_a_line_that_cannot_be_told_is_a_data_row(tmp_path):
     assert _where(_csv(tmp_path / "a.csv", "a\n\n1\n2\n"), 1) == "on line 4"
 
 
+#: Rows of numbers and labels, after the bad cell, for a model to be fitted.
+_ROWS = ["3,a", "4,b", "5,a", "6,b", "7,a", "8,b"]
+
+
+def _lines(rows, end="\n", first=""):
+    return "".join(f"{first}{row}{end}" for row in rows)
+
+
+@pytest.mark.parametrize("stdin", [False, True], ids=["file", "standard input"])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        # A line of spaces in quotes, or of other white space (a form feed, a
+        # vertical tab, a no-break space), is a row to pandas (without a
+        # label here, so left out), but the csv reader skipped it as blank
+        # and named the line after the bad cell's.
+        ('x,label\n1,a\n"  "\n2,b\nabc,a\n' + _lines(_ROWS), 5),
+        ("x,label\n1,a\n\x0c\n2,b\nabc,a\n" + _lines(_ROWS), 5),
+        ("x,label\n1,a\n\x0b\n2,b\nabc,a\n" + _lines(_ROWS), 5),
+        ("x,label\n1,a\n\xa0\n2,b\nabc,a\n" + _lines(_ROWS), 5),
+        # Spaces and tabs alone pandas skips; a tab alone is a row of a tab
+        # separated table.
+        ("x,label\n1,a\n \t \n2,b\nabc,a\n" + _lines(_ROWS), 5),
+        (
+            "x\tlabel\n1\ta\n\t\n2\tb\nabc\ta\n"
+            + _lines(row.replace(",", "\t") for row in _ROWS),
+            5,
+        ),
+        # Rows of one field more than the header: pandas names them by it,
+        # and int() of the name failed ("invalid literal for int()"), or a
+        # number was taken for the row's place ("in data row 8").
+        ("x,label\nr,1,a\nr,abc,a\n" + _lines(_ROWS, first="r,"), 3),
+        ("x,label\n6,1,a\n7,abc,a\n" + _lines(_ROWS, first="9,"), 3),
+        # Line ends of \r alone, a byte-order mark, a quoted line end.
+        ("x,label\r1,a\r\r2,b\rabc,a\r" + _lines(_ROWS, end="\r"), 5),
+        (
+            '\ufeffx,note,label\n1,"two\nlines",a\nabc,z,b\n'
+            + _lines(_ROWS, first="0,"),
+            4,
+        ),
+    ],
+)
+def test_a_bad_cell_is_named_by_its_own_line(tmp_path, text, line, stdin):
+    """The line of a bad cell is the line on which pandas read it, where
+    the csv module and pandas split the text alike; they differed on lines
+    of white space other than spaces and tabs, and pandas names rows with
+    one field too many by it."""
+    model = tmp_path / "model.joblib"
+    args = ["fit", "--target", "label", "--strategy", "none", "--model-out"]
+    data = "-" if stdin else _csv(tmp_path / "data.csv", text)
+    result = _run(*args, str(model), data, input=text if stdin else None)
+    assert result.exit_code == 2, result.output
+    assert f"holds 'abc' on line {line}, among numbers" in result.stderr
+    assert not model.exists()
+
+
+def test_a_line_that_does_not_hold_the_cell_is_not_told(tmp_path):
+    """Where the csv module's record for a row does not hold the cell that
+    pandas read there, the two split the text differently: the message
+    names the data row, not a line that may be another row's."""
+    from skimb.cli import _where
+
+    path = _csv(tmp_path / "a.csv", "a,b\n1,x\n\n2,abc\n")
+    assert _where(path, 1, "abc") == "on line 4"
+    assert _where(path, 1, "xyz") == "in data row 2"
+    assert _where(path, 0, "abc") == "in data row 1"
+    infinite = _csv(tmp_path / "inf.csv", "a;b\n1,5;2\n-inf;3\n1e999;4\n")
+    assert _where(infinite, 1, float("-inf")) == "on line 3"
+    assert _where(infinite, 2, float("inf")) == "on line 4"
+    assert _where(infinite, 2, float("-inf")) == "in data row 3"
+
+
 def test_predict_with_a_damaged_model_file(small_model, tmp_path, monkeypatch):
     """A model file cut short, or with a damaged Keras model inside, says so
     (with skimb's own message for the latter); both were called "not a
