@@ -16,6 +16,7 @@ import io
 import os
 import re
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -634,7 +635,10 @@ def _read_csv(path, *, named=False):
     With ``;``, decimal commas (``0,25``) are read as numbers. A first
     column with no name (pandas's ``to_csv`` writes its index so) is left
     out, with a note, and so is another column with no name and no value;
-    columns of the same name are an error. With ``named``, as for training,
+    columns of the same name are an error. A separator ending the data
+    lines but not the header is no value; data lines with one value more
+    than the header names (R's row names) have it left out, with a note.
+    With ``named``, as for training,
     another column with no name that holds values is an error too. Standard
     input is read once, into memory, and parsed as a file is.
     """
@@ -662,9 +666,9 @@ def _read_csv(path, *, named=False):
                 return path
 
         options = {"na_values": _MISSING_MARKERS, "sep": separator}
-        frame = pd.read_csv(source(), **options)
+        frame, row_names = _read_fields(pd, source, options)
         if separator == ";":  # a European export: 0,25 for 0.25?
-            commas = pd.read_csv(source(), decimal=",", **options)
+            commas, _ = _read_fields(pd, source, {**options, "decimal": ","})
             if _number_columns(commas) > _number_columns(frame):
                 frame = commas
     except pd.errors.EmptyDataError as exc:
@@ -681,6 +685,12 @@ def _read_csv(path, *, named=False):
             f"{name} is not UTF-8 text ({exc.reason} at byte {exc.start}); {fix}"
         ) from exc
     _check_unique_names(header, name)
+    if row_names:
+        click.echo(
+            f"note: the rows of {name} have one field more than its header; "
+            "the first field is read as the row name and not used as a feature",
+            err=True,
+        )
     # Rows are named by their place, as messages count them (see _where):
     # pandas names them by their first field when they have one field more
     # than the header ("r1,1,2" under "a,b"), and int("r1") failed.
@@ -711,6 +721,24 @@ def _read_csv(path, *, named=False):
     # Objects either way: a column of categories, whichever cells are empty.
     booleans = frame.select_dtypes("bool").columns
     return frame.astype(dict.fromkeys(booleans, object))
+
+
+def _read_fields(pd, source, options):
+    """The table of ``source()``, and whether its data lines hold row names.
+
+    Fields are read in place of the header's names (``index_col=False``),
+    so a separator ending the data lines but not the header is no value.
+    Data lines with a value beyond the header's names are read as pandas
+    reads them by default: the first field is the line's row name, as R's
+    ``write.table`` writes them (``index_col=False`` dropped the last field,
+    with a ParserWarning).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "Length of header", pd.errors.ParserWarning)
+        try:
+            return pd.read_csv(source(), index_col=False, **options), False
+        except pd.errors.ParserWarning:
+            return pd.read_csv(source(), **options), True
 
 
 def _check_named(header, frame, path) -> None:

@@ -1343,6 +1343,27 @@ def test_integer_labels_with_gaps_stay_integers(tmp_path):
     assert y.dtype.kind == "i" and set(y.tolist()) == {0, 1} and len(y) == 10
 
 
+def test_data_lines_longer_than_the_header(tmp_path, capsys):
+    """A separator ending every data line but not the header is no value:
+    the columns are read in place (pandas took the first field for a row
+    name, so 'a' got b's values and 'b' none, silently). Row names in a
+    first field the header does not name (R's write.table) are left out
+    with a note."""
+    from skimb.cli import _read_csv
+
+    expected = pd.DataFrame({"a": [1, 3], "b": [2, 4], "label": ["x", "y"]})
+    trailing = _csv(tmp_path / "t.csv", "a,b,label\n1,2,x,\n3,4,y,\n")
+    pd.testing.assert_frame_equal(_read_csv(trailing), expected)
+    assert "note" not in capsys.readouterr().err
+    semicolons = _csv(tmp_path / "s.csv", "a;b;label\n1;2;x;\n3;4;y;\n")
+    pd.testing.assert_frame_equal(_read_csv(semicolons), expected)
+    named = _csv(tmp_path / "r.csv", "a,b,label\nr1,1,2,x\nr2,3,4,y\n")
+    pd.testing.assert_frame_equal(_read_csv(named), expected)
+    assert "one field more than its header; the first field is read as the row" in (
+        capsys.readouterr().err
+    )
+
+
 @pytest.mark.parametrize("separator", [";", "\t"])
 def test_semicolon_and_tab_separators(tmp_path, separator):
     from skimb.cli import _read_csv

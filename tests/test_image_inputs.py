@@ -99,14 +99,16 @@ def test_fit_takes_path_columns(image_table, fitted, container):
         _tiny_backbone(), weights=None, epochs=1, input_shape=(32, 32), random_state=0
     ).fit(X, df["label"])
     np.testing.assert_array_equal(from_table.classes_, clf.classes_)
+    # Predicting from the same container: after a fit on df[["path"]], a
+    # list of paths warns that X has no feature names, as scikit-learn does.
     np.testing.assert_allclose(
-        from_table.predict_proba(paths), clf.predict_proba(paths), atol=1e-6
+        from_table.predict_proba(X), clf.predict_proba(paths), atol=1e-6
     )
     table_embedder = ImageEmbedder(
         _tiny_backbone(), weights=None, input_shape=(32, 32)
     ).fit(X)
     np.testing.assert_allclose(
-        table_embedder.transform(paths), embedder.transform(paths), atol=1e-6
+        table_embedder.transform(X), embedder.transform(paths), atol=1e-6
     )
 
 
