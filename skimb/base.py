@@ -1036,9 +1036,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         given: they decide the layers as ``model__*`` parameters do. A
         ``keras.Model`` given as ``model`` counts as one value whatever the
         instance (it would be compared by its content only)."""
-        model = getattr(self, "model", None)
-        if model is None:
-            model = vars(self).get(_BUILD_FN)
+        model = self._given_model()
         if isinstance(model, _keras.import_keras().Model):
             model = "keras.Model"
         return {"model": model, **self._unrouted_extra_params()}
@@ -1180,15 +1178,22 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
     def _model_or_build_fn(self):
         """``model``, or scikeras's deprecated ``build_fn`` with a warning."""
-        build_fn = vars(self).get(_BUILD_FN)
-        if self.model is not None or build_fn is None:
-            return self.model
-        warn_user(
-            "build_fn is scikeras's deprecated name of the model parameter; "
-            "use KerasClassifier(model=...) instead.",
-            FutureWarning,
-        )
-        return build_fn
+        model = self._given_model()
+        if model is not self.model:
+            warn_user(
+                "build_fn is scikeras's deprecated name of the model parameter; "
+                "use KerasClassifier(model=...) instead.",
+                FutureWarning,
+            )
+        return model
+
+    def _given_model(self):
+        """``model``, or scikeras's deprecated ``build_fn`` when only that is
+        set; without a warning (``_model_or_build_fn`` warns, at build)."""
+        model = getattr(self, "model", None)
+        if model is None:
+            model = vars(self).get(_BUILD_FN)
+        return model
 
     def _call_build_function(self, build_fn):
         """Call the user's build function with the arguments it accepts."""
