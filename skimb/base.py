@@ -688,6 +688,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             if not warm:
                 seeding.track(model)
         _check_training_converged(model, history)
+        _check_optimizer_state_finite((model, self._trained_model(model)), history)
         self._store_fit_results(model, history, warm)
         return self
 
@@ -1648,6 +1649,47 @@ def _check_training_converged(model, history: dict) -> None:
         "so its predictions would be NaN. Scale the features (e.g. "
         "StandardScaler in a pipeline) or lower the learning rate."
     )
+
+
+def _check_optimizer_state_finite(models, history: dict) -> None:
+    """Raise if training left the optimizer's state of one of ``models``
+    (Adam's moments) NaN or infinite, although the weights are finite.
+
+    A batch of huge features or sample weights can overflow the moments
+    and leave the weights finite: the call succeeded, and the next one
+    diverged, far from its cause, with the broken state in the estimator.
+    Raising here makes the call that broke the state fail (a warm one
+    puts back the weights and the optimizer as they were).
+    """
+    keras = _keras.import_keras()
+    ops = keras.ops
+    optimizers = {id(opt): opt for m in models if (opt := _optimizer_of(m))}
+    variables = [
+        variable
+        for optimizer in optimizers.values()
+        for variable in optimizer.variables
+        if keras.backend.is_float_dtype(variable.dtype)
+    ]
+    if not variables:
+        return
+    # One reduction, read once: a device round trip per call, not per variable.
+    finite = ops.all(ops.stack([ops.all(ops.isfinite(v)) for v in variables]))
+    if bool(finite):
+        return
+    losses = history.get("loss", [])
+    where = f" (training loss {losses[-1]} at epoch {len(losses)})" if losses else ""
+    raise ValueError(
+        "Training diverged: the optimizer's state (such as Adam's moments) is "
+        f"NaN or infinite{where}, so the next training step would make the "
+        "network's weights NaN. Scale the features (e.g. StandardScaler in a "
+        "pipeline), keep sample weights moderate, or lower the learning rate."
+    )
+
+
+def _optimizer_of(model):
+    """``model``'s optimizer, once it has variables; else None."""
+    optimizer = getattr(model, "optimizer", None)
+    return optimizer if getattr(optimizer, "variables", None) else None
 
 
 def _encode_class_weight(class_weight, classes):
