@@ -2118,21 +2118,47 @@ def _check_is_keras_model(model) -> None:
 #: build function that returns one of them again would share it between fits.
 _USED_MODELS = weakref.WeakSet()
 
+#: Their trainable weights, by ``id``, held weakly (Keras variables are not
+#: hashable): a new model around layers created once, outside the build
+#: function, shares them between fits as one global model does.
+_USED_WEIGHTS = weakref.WeakValueDictionary()
+
 
 def _check_not_used_before(model) -> None:
     """Raise if an earlier fit used ``model`` (a build function returning
-    one global network): estimators would share it, and each fit (each
-    cross-validation fold) would start from the weights of the ones before."""
+    one global network), or trained weights of it (a new model around
+    layers made outside the function): estimators would share them, and
+    each fit (each cross-validation fold) would start from the weights of
+    the ones before. Frozen layers (``trainable=False``), such as a
+    pretrained backbone, may be shared: no fit changes them."""
+    advice = (
+        "Create the layers and the model inside the function, or pass the "
+        "untrained model itself as model=, which skimb copies at every fit."
+    )
     if model in _USED_MODELS:
         raise ValueError(
             "The model function returned the keras.Model object that an earlier "
             "fit already used (and trained): fits would share one network, and "
             "each would start from the weights of the fits before it (in "
-            "cross-validation, from folds that saw its test rows). Create the "
-            "layers and the model inside the function, or pass the untrained "
-            "model itself as model=, which skimb copies at every fit."
+            f"cross-validation, from folds that saw its test rows). {advice}"
+        )
+    weights = model.trainable_weights
+    shared = [w for w in weights if _USED_WEIGHTS.get(id(w)) is w]
+    if shared:
+        names = sorted({w.path.rpartition("/")[0] or w.path for w in shared})
+        raise ValueError(
+            "The model function returned a new keras.Model around layers that "
+            f"an earlier fit already used (and trained): {names}. Fits would "
+            "share their weights, and each would start from the weights of the "
+            "fits before it (in cross-validation, from folds that saw its test "
+            f"rows). {advice} To start every fit from a pretrained part, copy it "
+            "in the function (keras.models.clone_model(part), then "
+            "set_weights(part.get_weights())); frozen layers (trainable=False) "
+            "may be shared."
         )
     _USED_MODELS.add(model)
+    for weight in weights:
+        _USED_WEIGHTS[id(weight)] = weight
 
 
 def _check_input_shape(model, sample_shape) -> None:

@@ -71,3 +71,74 @@ def test_a_fit_that_overflows_the_optimizer_raises(data, warm):
             np.testing.assert_array_equal(value, saved)
     else:
         assert not hasattr(clf, "model_")
+
+
+# Networks shared between fits -----------------------------------------------
+
+
+def _around(*layers):
+    """A build function that returns a new model around ``layers``, created
+    once outside it."""
+    import keras
+
+    def build(meta):
+        inputs = keras.Input((meta["n_features_in_"],))
+        outputs = inputs
+        for layer in layers:
+            outputs = layer(outputs)
+        return keras.Model(inputs, outputs)
+
+    return build
+
+
+def test_a_new_model_around_shared_layers_is_an_error(data):
+    """A build function returning a new keras.Model around layers made
+    outside it shares their weights between fits, as one global model does
+    (each cross-validation fold started from the earlier folds' weights)."""
+    import keras
+
+    X, y = data
+    build = _around(
+        keras.layers.Dense(4, activation="relu"),
+        keras.layers.Dense(2, activation="softmax"),
+    )
+    first = _clf(build).fit(X, y)
+    weights = first.model_.get_weights()
+    with pytest.raises(ValueError, match="around layers that an earlier fit"):
+        _clf(build).fit(X, y)
+    for value, saved in zip(first.model_.get_weights(), weights, strict=True):
+        np.testing.assert_array_equal(value, saved)
+    with pytest.raises(ValueError, match="around layers that an earlier fit"):
+        first.fit(X, y)  # a refit of the same estimator, too
+
+
+def test_frozen_shared_layers_are_allowed(data):
+    """A frozen layer (a pretrained backbone) may be shared: no fit
+    changes it."""
+    import keras
+
+    X, y = data
+    frozen = keras.layers.Dense(4, activation="relu", trainable=False)
+    make = _around(frozen)
+
+    def build(meta):
+        inner = make(meta)
+        outputs = keras.layers.Dense(2, activation="softmax")(inner.output)
+        return keras.Model(inner.input, outputs)
+
+    _clf(build).fit(X, y)
+    kernel = np.array(frozen.kernel)
+    _clf(build).fit(X, y)
+    np.testing.assert_array_equal(np.array(frozen.kernel), kernel)
+
+
+def test_a_model_instance_is_copied_for_every_fit(data):
+    """A keras.Model given as model= (a copy per fit) is not shared."""
+    X, y = data
+    import keras
+
+    model = _linear({"n_features_in_": X.shape[1], "n_classes_": 2})
+    model_with_nested = keras.Sequential([keras.Input((X.shape[1],)), model])
+    for given in (model, model_with_nested):
+        for _ in range(2):
+            _clf(given).fit(X, y)
