@@ -107,7 +107,10 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         If True, ``fit`` continues training the fitted model instead of
         building a new one. Its ``y`` must hold every class of ``classes_``
-        (``partial_fit`` batches may miss classes).
+        (``partial_fit`` batches may miss classes). What builds the network
+        (``model``, another ``keras.Model`` instance included, and
+        ``model__*`` or extra parameters) cannot change in between: that is
+        a ValueError.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, shuffling and the validation
@@ -1035,11 +1038,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     def _builder_params(self) -> dict:
         """The build function and the plain (unrouted) parameters it is
         given: they decide the layers as ``model__*`` parameters do. A
-        ``keras.Model`` given as ``model`` counts as one value whatever the
-        instance (it would be compared by its content only)."""
+        ``keras.Model`` given as ``model`` counts as the object it is (see
+        ``_GivenModel``): another instance is another network."""
         model = self._given_model()
         if isinstance(model, _keras.import_keras().Model):
-            model = "keras.Model"
+            model = _GivenModel(model)
         return {"model": model, **self._unrouted_extra_params()}
 
     def _compile_params(self) -> dict:
@@ -1080,7 +1083,17 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         # "builder" is absent in pickles made before 2026-11-28 (and for
         # TransferClassifier, which builds its own network).
         builder = built and built.get("builder")
-        changed += _changed_params(builder, self._builder_params())
+        now = self._builder_params()
+        if (
+            builder
+            and _is_the_string(builder.get("model"), _PICKLED_GIVEN_MODEL)
+            and isinstance(now["model"], _GivenModel)
+        ):
+            # Pickled while model was the keras.Model the network was built
+            # from, so it is that model now (and in pickles made before
+            # 2026-11-28, which did not compare keras.Model instances).
+            builder = {**builder, "model": now["model"]}
+        changed += _changed_params(builder, now)
         if changed:
             raise ValueError(
                 f"{type(self).__name__} cannot continue training (warm_start or "
@@ -1176,6 +1189,20 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 "function that returns one."
             )
         return self._call_build_function(model)
+
+    def __getstate__(self):
+        """The pickled state; a keras.Model given as ``model`` that the
+        network was built from is recorded as whether ``model`` still is it
+        (see ``_GivenModel``)."""
+        state = super().__getstate__()
+        built = state.get("_built_with")
+        given = built and (built.get("builder") or {}).get("model")
+        if isinstance(given, _GivenModel):  # a weak reference: not pickled
+            same = given.refers_to(self._given_model())
+            marker = _PICKLED_GIVEN_MODEL if same else "another keras.Model"
+            builder = {**built["builder"], "model": marker}
+            state["_built_with"] = {**built, "builder": builder}
+        return state
 
     def _model_or_build_fn(self):
         """``model``, or scikeras's deprecated ``build_fn`` with a warning."""
@@ -1742,6 +1769,45 @@ def _check_callback(key, callback) -> None:
         "keras.callbacks.EarlyStopping(patience=5) or the class itself with "
         "callbacks__patience=5."
     )
+
+
+#: A ``_GivenModel`` in a pickle, when it was the estimator's ``model``: the
+#: loaded ``model`` is then the network's. (Before 2026-11-28 any keras.Model
+#: given as ``model`` was this string, and another instance was not seen.)
+_PICKLED_GIVEN_MODEL = "keras.Model"
+
+
+class _GivenModel:
+    """A ``keras.Model`` given as ``model``, as a warm start compares it:
+    equal to another ``_GivenModel`` of the same object only. Held weakly,
+    so that a model replaced by another is not kept alive for the check.
+    An instance replaced by another under ``warm_start`` or between
+    ``partial_fit`` calls went on training the network copied from the
+    first one, while ``model`` named another."""
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, model) -> None:
+        self._ref = weakref.ref(model)
+
+    def refers_to(self, model) -> bool:
+        return model is not None and self._ref() is model
+
+    def __eq__(self, other):
+        if isinstance(other, _GivenModel):
+            return self.refers_to(other._ref())
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        model = self._ref()
+        name = "a deleted model" if model is None else repr(model.name)
+        return f"<keras.Model given as model: {name}>"
+
+
+def _is_the_string(value, string: str) -> bool:
+    return isinstance(value, str) and value == string
 
 
 def _changed_params(before: dict | None, now: dict) -> list:

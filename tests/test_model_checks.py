@@ -142,3 +142,76 @@ def test_a_model_instance_is_copied_for_every_fit(data):
     for given in (model, model_with_nested):
         for _ in range(2):
             _clf(given).fit(X, y)
+
+
+# A keras.Model swapped between warm fits ------------------------------------
+
+
+def _network(units, n_features=4):
+    import keras
+
+    return keras.Sequential(
+        [
+            keras.Input((n_features,)),
+            keras.layers.Dense(units, activation="relu"),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_another_model_instance_under_a_warm_start_is_an_error(data, call):
+    """Replacing the keras.Model given as model by another one between warm
+    fits is a ValueError, as a changed build function is: the warm fit went
+    on training the first model's copy while model named another."""
+    X, y = data
+    first = _network(3)
+    clf = _clf(first, warm_start=True).fit(X, y)
+    expected = clf.predict_proba(X)
+    clf.set_params(model=_network(5))
+    with pytest.raises(ValueError, match="after model changed"):
+        getattr(clf, call)(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), expected)
+    clf.set_params(model=first)  # set back: the network goes on
+    getattr(clf, call)(X, y)
+    clf.set_params(model=_network(3), warm_start=False).fit(X, y)  # fit anew
+    assert clf.model_.layers[0].units == 3
+
+
+def test_a_pickled_estimator_goes_on_with_its_model(data):
+    """After pickling (or deep-copying), the loaded model is the one the
+    network was built from; a model swapped before pickling is not."""
+    import copy
+    import pickle
+
+    X, y = data
+    clf = _clf(_network(3), warm_start=True).fit(X, y)
+    for loaded in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
+        loaded.fit(X, y)
+        loaded.partial_fit(X, y)
+    clf.set_params(model=_network(3))
+    for loaded in (pickle.loads(pickle.dumps(clf)), copy.deepcopy(clf)):
+        with pytest.raises(ValueError, match="after model changed"):
+            loaded.partial_fit(X, y)
+    # Pickles made before the instance was compared hold "keras.Model".
+    old = _clf(_network(3), warm_start=True).fit(X, y)
+    builder = {**old._built_with["builder"], "model": "keras.Model"}
+    old._built_with = {**old._built_with, "builder": builder}
+    pickle.loads(pickle.dumps(old)).partial_fit(X, y)
+
+
+def test_another_build_fn_under_a_warm_start_is_an_error(data):
+    """scikeras's deprecated build_fn= is compared as model= is, and warns
+    only when it builds the network."""
+    import warnings
+
+    X, y = data
+    clf = KerasClassifier(build_fn=_linear, warm_start=True, epochs=1)
+    with pytest.warns(FutureWarning, match="build_fn"):
+        clf.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        clf.partial_fit(X, y)
+    clf.set_params(build_fn=_around())
+    with pytest.raises(ValueError, match="after model changed"):
+        clf.partial_fit(X, y)
