@@ -101,8 +101,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         per class (softmax), or a single probability of the second class
         (sigmoid) for binary problems; a final linear Dense layer is read as
         logits (a linear Activation after a softmax or sigmoid, such as the
-        mixed-precision cast to float32, is not). If the returned model is
-        already compiled, its compilation is kept.
+        mixed-precision cast to float32, is not). If the model is already
+        compiled, its compilation is kept; for a compiled ``keras.Model``
+        given here, ``optimizer``, ``loss`` and ``metrics`` (and their
+        routed parameters) set away from their defaults then have no
+        effect, and ``fit`` warns: pass the model uncompiled to use them.
 
     warm_start : bool, default=False
         If True, ``fit`` continues training the fitted model instead of
@@ -1019,6 +1022,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             # The build function compiled with compile_kwargs, whose loss was
             # picked before the output layer existed: pick it for this output.
             _recompile_with_loss(model, self._make_loss(model))
+        elif isinstance(self._given_model(), _keras.import_keras().Model):
+            self._warn_compile_params_unused()
         _check_loss_fits_output(model)
         # What warm starts check against (see _check_same_network).
         self._built_with = {
@@ -1027,6 +1032,37 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             "compile": self._compile_state() if compiled_here else None,
         }
         return model
+
+    def _warn_compile_params_unused(self) -> None:
+        """Warn that the compile parameters set away from their defaults do
+        nothing: ``model`` is a compiled keras.Model, which keeps its
+        compilation."""
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(
+                KerasClassifier.__init__
+            ).parameters.items()
+        }
+        unused = []
+        for name, value in {**self._compile_params(), "metrics": self.metrics}.items():
+            default = defaults.get(name)
+            if "__" not in name and (
+                value is default
+                or (isinstance(value, str) and value == default)
+                or (name == "loss" and value is None)  # scikeras's "auto"
+                or (name == "metrics" and not value)
+            ):
+                continue
+            unused.append(name)
+        if unused:
+            warn_user(
+                f"The parameter(s) {unused} have no effect: model is a compiled "
+                "keras.Model, which keeps its own compilation (optimizer, loss "
+                "and metrics). To train with them, pass the model uncompiled "
+                "(or a function that builds it); to keep its compilation, leave "
+                "them at their defaults.",
+                UserWarning,
+            )
 
     # Warm starts: the network goes on; its parameters must not change, the
     # optimizer's and the loss's may.

@@ -215,3 +215,56 @@ def test_another_build_fn_under_a_warm_start_is_an_error(data):
     clf.set_params(build_fn=_around())
     with pytest.raises(ValueError, match="after model changed"):
         clf.partial_fit(X, y)
+
+
+# A compiled keras.Model with compile parameters ------------------------------
+
+
+def _compiled(n_features=4):
+    import keras
+
+    model = _network(3, n_features)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(), loss="sparse_categorical_crossentropy"
+    )
+    return model
+
+
+def _unused_warnings(clf, X, y):
+    """The messages of the warnings that compile parameters are unused."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    return [str(w.message) for w in caught if "have no effect" in str(w.message)]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"optimizer": "sgd"},
+        {"loss": "focal", "optimizer__learning_rate": 0.1},
+        {"metrics": ["accuracy"]},
+    ],
+)
+def test_a_compiled_model_warns_that_compile_parameters_are_unused(data, params):
+    """A compiled keras.Model keeps its compilation; the optimizer, loss or
+    metrics set away from their defaults did nothing, silently."""
+    X, y = data
+    clf = _clf(_compiled(), **params)
+    (message,) = _unused_warnings(clf, X, y)
+    assert f"The parameter(s) {sorted(params)} have no effect" in message
+    assert "model is a compiled keras.Model" in message
+    assert "pass the model uncompiled" in message
+    assert type(clf.model_.optimizer).__name__ == "RMSprop"
+
+
+def test_compile_parameters_at_their_defaults_do_not_warn(data):
+    X, y = data
+    for params in ({}, {"loss": None, "metrics": [], "optimizer": "adam"}):
+        assert not _unused_warnings(_clf(_compiled(), **params), X, y)
+    # An uncompiled model is compiled with them, silently.
+    clf = _clf(_network(3), optimizer="sgd", loss="focal")
+    assert not _unused_warnings(clf, X, y)
+    assert type(clf.model_.optimizer).__name__ == "SGD"
