@@ -25,6 +25,11 @@ class ScikitLearnStopping(keras.callbacks.Callback):
     1e-6. With ``restore_best_weights``, the weights of the epoch with the
     lowest loss are restored when training ends.
 
+    A loss that is NaN or infinite stops training at once: the weights
+    have diverged, and no later epoch, at any learning rate, brings them
+    back. (Counted by the rule, NaN would count as an improvement, as no
+    comparison with it holds, and a diverged fit ran all its epochs.)
+
     Parameters
     ----------
     monitor : str
@@ -70,6 +75,9 @@ class ScikitLearnStopping(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get(self.monitor)
         if loss is None:
+            return
+        if not math.isfinite(loss):
+            self.model.stop_training = True
             return
         state = self.state
         if loss > state["best_loss"] - self.tol:

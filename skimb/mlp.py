@@ -78,7 +78,8 @@ class MLPClassifier(KerasClassifier):
         The rule is scikit-learn's: an epoch improves when its loss is at
         least ``tol`` below the best loss so far (the best moves on any
         decrease), and training stops after more than ``n_iter_no_change``
-        epochs in a row without improvement.
+        epochs in a row without improvement, or at once at a NaN or
+        infinite loss (the weights have diverged).
 
     verbose : int, default=0
         Keras's verbosity during fit.
