@@ -507,7 +507,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         """Train for one epoch on a batch, keeping the model between calls.
 
         Class weights are computed on each batch's labels (a class missing
-        from the batch counts as one sample).
+        from the batch counts as one sample). The epoch is numbered after
+        the epochs trained so far (``len(history_["loss"])``), as in
+        scikeras, so callbacks that go by the epoch (a
+        ``LearningRateScheduler``) go on from call to call; the routed
+        ``fit__epochs`` and ``fit__initial_epoch`` are ``fit``'s only.
 
         Parameters
         ----------
@@ -1372,6 +1376,14 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         user_kwargs = {**routed, **fit_params}
         user_kwargs.pop("validation_data", None)  # already in ``valid``
         _check_fit_kwargs(user_kwargs, model)
+        initial_epoch = 0
+        if incremental:
+            # One epoch, numbered on from the epochs trained so far (scikeras's
+            # current_epoch), so that a LearningRateScheduler goes on; routed
+            # fit__epochs and fit__initial_epoch are fit's.
+            user_kwargs.pop("epochs", None)
+            user_kwargs.pop("initial_epoch", None)
+            initial_epoch = len(getattr(self, "history_", {}).get("loss", []))
         # partial_fit runs the user's callbacks and the estimator's
         # incremental ones (MLPClassifier's adaptive rate), without early
         # stopping.
@@ -1386,7 +1398,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         for given in (routed, fit_params):
             callbacks += _fit_time_callbacks(given.get("callbacks"))
         kwargs = {
-            "epochs": epochs,
+            "epochs": initial_epoch + epochs,
+            "initial_epoch": initial_epoch,
             "verbose": self.verbose,
             "callbacks": callbacks,
             **user_kwargs,

@@ -2,6 +2,9 @@
 MLPClassifier: how they combine with skimb's own stopping rule, validation,
 partial_fit and warm starts."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -25,6 +28,11 @@ def _diverging_mlp(**params):
         "random_state": 0,
     }
     return MLPClassifier(**{**defaults, **params})
+
+
+def _decay(epoch, rate=None):
+    """A learning-rate schedule by epoch (module level: it pickles)."""
+    return 0.1 / (epoch + 1)
 
 
 # Stopping ---------------------------------------------------------------
@@ -80,3 +88,77 @@ def test_a_user_callback_that_stops_training_leaves_right_attributes(
     assert clf.loss_ == clf.loss_curve_[-1]
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert clf.t_ == 2 * len(X)
+
+
+# partial_fit --------------------------------------------------------------
+
+
+def test_partial_fit_numbers_its_epoch_after_those_trained(imbalanced_data):
+    """Each partial_fit call is the next epoch for the callbacks, as in
+    scikeras (initial_epoch=current_epoch): a LearningRateScheduler goes on
+    from call to call. Every call was epoch 0, so the schedule never moved."""
+    import keras
+
+    X, y = imbalanced_data
+    clf = _small_clf(callbacks=[keras.callbacks.LearningRateScheduler(_decay)])
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1])
+    np.testing.assert_allclose(
+        clf.history_["learning_rate"], [0.1, 0.05, 0.1 / 3], rtol=1e-6
+    )
+    assert clf.n_iter_ == 1
+
+
+def test_partial_fit_after_fit_goes_on_from_its_epochs(imbalanced_data):
+    """After a fit of two epochs, partial_fit's epoch is the third."""
+    import keras
+
+    seen = []
+
+    class Epochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(epoch)
+
+    X, y = imbalanced_data
+    clf = _small_clf(callbacks=[Epochs]).fit(X, y)
+    clf.partial_fit(X, y)
+    assert seen == [0, 1, 2]
+    assert len(clf.history_["loss"]) == 3
+
+
+def test_routed_fit_epochs_do_not_make_partial_fit_train_more(imbalanced_data):
+    """partial_fit trains one epoch, as documented; fit__epochs made it train
+    that many, and fit__initial_epoch made it fail. Both stay fit's."""
+    X, y = imbalanced_data
+    clf = _small_clf(fit__epochs=3).partial_fit(X, y)
+    assert clf.n_iter_ == 1 and len(clf.history_["loss"]) == 1
+    clf = _small_clf(epochs=3, fit__initial_epoch=1)
+    assert clf.partial_fit(X, y).n_iter_ == 1
+    assert clf.fit(X, y).n_iter_ == 2  # epochs 1 and 2 of fit
+
+
+# Persistence -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "copy_of",
+    [lambda est: pickle.loads(pickle.dumps(est)), copy.deepcopy],
+    ids=["pickle", "deepcopy"],
+)
+def test_copy_after_partial_fit_trains_on_like_the_original(imbalanced_data, copy_of):
+    """A copy made between partial_fit calls keeps the optimizer's state and
+    the epoch count: the next call gives the original's result."""
+    import keras
+
+    X, y = imbalanced_data
+    clf = _small_clf(callbacks=[keras.callbacks.LearningRateScheduler(_decay)])
+    clf.partial_fit(X, y, classes=[0, 1])
+    copied = copy_of(clf)
+    assert int(copied.model_.optimizer.iterations) == int(
+        clf.model_.optimizer.iterations
+    )
+    clf.partial_fit(X, y)
+    copied.partial_fit(X, y)
+    np.testing.assert_allclose(copied.predict_proba(X), clf.predict_proba(X))
+    assert copied.history_ == clf.history_
+    assert clf.history_["learning_rate"][-1] == pytest.approx(0.05)
