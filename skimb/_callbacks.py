@@ -120,3 +120,29 @@ class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
         self.best, self.best_weights = self._earlier
+
+
+class EpochLogs(keras.callbacks.Callback):
+    """Every epoch's logs, for a history whose lists align by epoch.
+
+    Keras's ``History`` appends a key's value only in the epochs that log
+    it: with ``validation_freq=2``, ``val_loss`` has half as many values as
+    ``loss``, and its ``i``-th value is not epoch ``i``'s. :meth:`history`
+    gives NaN for an epoch that lacks the key. Put it after the callbacks
+    that add to the logs (``ReduceLROnPlateau`` adds ``learning_rate``).
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_train_begin(self, logs=None):
+        self.epochs = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs.append(dict(logs or {}))
+
+    def history(self) -> dict:
+        """``{key: [value per epoch]}``, NaN where an epoch lacks the key."""
+        keys = dict.fromkeys(key for logs in self.epochs for key in logs)
+        return {key: [logs.get(key, math.nan) for logs in self.epochs] for key in keys}

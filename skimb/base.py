@@ -235,7 +235,9 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
 
     history_ : dict
         Keras's training history (``loss``, ``val_loss``, metrics per epoch),
-        accumulated over warm-started fits.
+        accumulated over warm-started fits. Every list has one value per
+        epoch, NaN where an epoch did not log the key (``val_loss`` with
+        ``validation_freq=2``, or in a warm fit without validation).
 
     n_iter_ : int
         The number of epochs run by the last fit.
@@ -1397,11 +1399,14 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         user_kwargs.pop("callbacks", None)
         for given in (routed, fit_params):
             callbacks += _fit_time_callbacks(given.get("callbacks"))
+        from ._callbacks import EpochLogs
+
+        epoch_logs = EpochLogs()  # last: it records what the others logged
         kwargs = {
             "epochs": initial_epoch + epochs,
             "initial_epoch": initial_epoch,
             "verbose": self.verbose,
-            "callbacks": callbacks,
+            "callbacks": [*callbacks, epoch_logs],
             **user_kwargs,
         }
         _check_fit_counts(user_kwargs, epochs=kwargs["epochs"])
@@ -1431,11 +1436,15 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
                 self._validation_dataset(model, valid, valid_batch)
             )
         try:
-            return model.fit(data, **kwargs)
+            history = model.fit(data, **kwargs)
         except (ValueError, TypeError, *_keras.invalid_argument_errors()) as exc:
             raise ValueError(
                 f"Keras could not fit the model: {reason(exc)}.{self._shape_hint(exc)}"
             ) from exc
+        # Keras's lists skip the epochs that did not log a key (validation
+        # every validation_freq epochs): NaN there keeps them aligned.
+        history.history = epoch_logs.history()
+        return history
 
     def _validation_dataset(self, model, valid, batch_size):
         """The validation set ``(X, y, w)`` as a ``tf.data`` feed for

@@ -158,7 +158,8 @@ class MLPClassifier(KerasClassifier):
         positive weight).
 
     history_ : dict
-        Keras's training history per epoch.
+        Keras's training history per epoch, one value per epoch in every
+        list (NaN for an epoch that did not log the key).
 
     n_iter_ : int
         The number of epochs run by the last fit.

@@ -137,6 +137,34 @@ def test_routed_fit_epochs_do_not_make_partial_fit_train_more(imbalanced_data):
     assert clf.fit(X, y).n_iter_ == 2  # epochs 1 and 2 of fit
 
 
+# history_ ----------------------------------------------------------------
+
+
+def test_history_stays_aligned_by_epoch_with_validation_freq(imbalanced_data):
+    """With validation_freq=2, Keras logs val_loss every other epoch and its
+    History list is half as long as loss's: history_ did the same (its i-th
+    value was not epoch i's, a DataFrame of it failed). It now has NaN for
+    the epochs without validation, also across warm fits."""
+    X, y = imbalanced_data
+    clf = _small_clf(epochs=4, warm_start=True)
+    clf.fit(X, y, validation_data=(X[:60], y[:60]), validation_freq=2)
+    val_loss = np.array(clf.history_["val_loss"])
+    assert len(val_loss) == len(clf.history_["loss"]) == 4
+    assert np.isnan(val_loss[[0, 2]]).all() and np.isfinite(val_loss[[1, 3]]).all()
+    clf.fit(X, y, epochs=1)
+    assert {len(values) for values in clf.history_.values()} == {5}
+    assert np.isnan(clf.history_["val_loss"][4])
+
+
+def test_mlp_history_aligned_with_validation_freq(imbalanced_data):
+    """The MLP's history_ (and loss_curve_) align the same way."""
+    X, y = imbalanced_data
+    clf = MLPClassifier((4,), max_iter=3, random_state=0)
+    clf.fit(X, y, validation_data=(X[:60], y[:60]), validation_freq=3)
+    assert len(clf.history_["val_loss"]) == len(clf.loss_curve_) == 3
+    assert np.isnan(clf.history_["val_loss"][:2]).all()
+
+
 # Persistence -------------------------------------------------------------
 
 
