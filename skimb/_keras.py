@@ -178,6 +178,17 @@ def _tensorflow_or_none():
     return sys.modules.get("tensorflow")
 
 
+def fit_verbosity(verbose) -> int:
+    """The estimator's ``verbose`` as Keras's fit takes it.
+
+    scikit-learn's convention is "higher is more verbose" (its constraint
+    takes any non-negative int, and ``True``), but Keras knows 0, 1 and 2
+    only: at 3 or more it printed the ``Epoch i/n`` lines and no loss. Those
+    values are 2, one line per epoch, like scikit-learn MLP's verbose output.
+    """
+    return min(int(verbose), 2)
+
+
 def plain_learning_rate(optimizer) -> float | None:
     """An optimizer's learning rate as a float, or None for a schedule."""
     rate = getattr(optimizer, "learning_rate", None)

@@ -186,8 +186,8 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         ``fit(callbacks=...)`` run in addition to these.
 
     verbose : int, default=0
-        Keras's verbosity during fit (0 silent, 1 progress bar, 2 one line
-        per epoch).
+        Keras's verbosity during fit (0 silent, 1 progress bar, 2 or more
+        one line per epoch).
 
     shuffle : bool, default=True
         Shuffle the training data at each epoch.
@@ -1405,7 +1405,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         kwargs = {
             "epochs": initial_epoch + epochs,
             "initial_epoch": initial_epoch,
-            "verbose": self.verbose,
+            "verbose": _keras.fit_verbosity(self.verbose),
             "callbacks": [*callbacks, epoch_logs],
             **user_kwargs,
         }

@@ -82,7 +82,8 @@ class MLPClassifier(KerasClassifier):
         infinite loss (the weights have diverged).
 
     verbose : int, default=0
-        Keras's verbosity during fit.
+        Keras's verbosity during fit: 0 silent, 1 (or ``True``) a progress
+        bar, 2 or more one line per epoch with the loss.
 
     warm_start : bool, default=False
         Continue training the fitted network at the next ``fit``, whose

@@ -190,3 +190,38 @@ def test_copy_after_partial_fit_trains_on_like_the_original(imbalanced_data, cop
     np.testing.assert_allclose(copied.predict_proba(X), clf.predict_proba(X))
     assert copied.history_ == clf.history_
     assert clf.history_["learning_rate"][-1] == pytest.approx(0.05)
+
+
+# Verbosity ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verbose", [2, 5])
+def test_verbose_above_two_prints_the_loss_of_each_epoch(
+    imbalanced_data, capsys, verbose
+):
+    """scikit-learn's verbose is "higher is more verbose"; Keras knows 0, 1
+    and 2, and at 3 or more printed 'Epoch i/n' lines without the loss."""
+    X, y = imbalanced_data
+    MLPClassifier((4,), max_iter=2, verbose=verbose, random_state=0).fit(X, y)
+    out = capsys.readouterr().out
+    assert out.count("loss:") == 2
+
+
+def test_a_verbose_fit_leaves_logging_as_it_was(imbalanced_data, capsys):
+    """Progress output changes no logging level, handler or Keras setting."""
+    import logging
+
+    import keras
+
+    def state():
+        loggers = [logging.getLogger(name) for name in ("", "tensorflow", "absl")]
+        return (
+            [(lg.level, list(lg.handlers), list(lg.filters)) for lg in loggers],
+            keras.config.is_interactive_logging_enabled(),
+        )
+
+    X, y = imbalanced_data
+    before = state()
+    _small_clf(verbose=1, early_stopping=True).fit(X, y)
+    assert "val_loss" in capsys.readouterr().out
+    assert state() == before
