@@ -192,6 +192,52 @@ def test_copy_after_partial_fit_trains_on_like_the_original(imbalanced_data, cop
     assert clf.history_["learning_rate"][-1] == pytest.approx(0.05)
 
 
+def test_a_lambda_callback_pickles_with_cloudpickle_as_documented(
+    imbalanced_data, tmp_path
+):
+    """docs/persistence.rst: a callback holding a lambda does not pickle with
+    pickle, and the estimator saves with cloudpickle; the fitted model_
+    also saves with keras.saving. Each copy predicts as the original."""
+    import keras
+
+    cloudpickle = pytest.importorskip("cloudpickle")
+    X, y = imbalanced_data
+    epochs = []
+    callback = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: epochs.append(epoch)
+    )
+    clf = _small_clf(callbacks=[callback]).fit(X, y)
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+        pickle.dumps(clf)
+    loaded = cloudpickle.loads(cloudpickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    clf.model_.save(tmp_path / "model.keras")
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(
+        model.predict(X, verbose=0), clf.predict_proba(X), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_a_failed_fit_pickles_as_the_estimator_before_it(imbalanced_data):
+    """A warm fit that fails after an epoch (a callback raising) leaves the
+    estimator as it was, and its pickle predicts as before the failed fit."""
+    import keras
+
+    class Fail(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise RuntimeError("stop here")
+
+    X, y = imbalanced_data
+    clf = _small_clf(warm_start=True).fit(X, y)
+    before = clf.predict_proba(X)
+    with pytest.raises(RuntimeError, match="stop here"):
+        clf.fit(X, y, callbacks=[Fail()])
+    assert clf.n_iter_ == 2 and len(clf.history_["loss"]) == 2
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict_proba(X), before
+    )
+
+
 # Verbosity ---------------------------------------------------------------
 
 
