@@ -1370,10 +1370,13 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     ):
         """Run ``model.fit``; Keras errors become ValueErrors. ``resume``
         (``best``, ``best_weights``) starts early stopping from an earlier
-        phase's best."""
-        X, y, weights = train
-        y_fit = self._targets_for_model(model, y)
-        weights = weights.astype(np.float32)
+        phase's best.
+
+        The one place that sets a fit's callbacks, epochs (``partial_fit``'s
+        numbered on), verbosity and history; the training and validation
+        feeds come from :meth:`_training_dataset` and
+        :meth:`_validation_dataset`, which a subclass may make of other
+        data (TransferClassifier's image files)."""
         routed = self._routed_params("fit")
         user_kwargs = {**routed, **fit_params}
         user_kwargs.pop("validation_data", None)  # already in ``valid``
@@ -1411,15 +1414,11 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         }
         _check_fit_counts(user_kwargs, epochs=kwargs["epochs"])
         batch_size = _checked_positive_int(
-            kwargs.pop("batch_size", self._batch_size(len(X))), "batch_size"
+            kwargs.pop("batch_size", self._batch_size(len(train[0]))), "batch_size"
         )
         shuffle = kwargs.pop("shuffle", self.shuffle)
-        data, steps = _keras.array_dataset(
-            (X, y_fit, weights),
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=self._fit_seed,
-            balance_by=y if self.batch_sampler == "balanced" else None,
+        data, steps = self._training_dataset(
+            model, train, batch_size=batch_size, shuffle=shuffle
         )
         kwargs = {"steps_per_epoch": steps, "shuffle": False, **kwargs}
         if valid is not None:
@@ -1445,6 +1444,19 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         # every validation_freq epochs): NaN there keeps them aligned.
         history.history = epoch_logs.history()
         return history
+
+    def _training_dataset(self, model, train, *, batch_size, shuffle):
+        """The training set ``(X, y, w)`` as a ``tf.data`` feed for
+        ``model.fit`` (shuffled by ``_fit_seed`` if ``shuffle``), and its
+        steps per epoch (None: the feed ends each epoch, Keras counts them)."""
+        X, y, weights = train
+        return _keras.array_dataset(
+            (X, self._targets_for_model(model, y), weights.astype(np.float32)),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=self._fit_seed,
+            balance_by=y if self.batch_sampler == "balanced" else None,
+        )
 
     def _validation_dataset(self, model, valid, batch_size):
         """The validation set ``(X, y, w)`` as a ``tf.data`` feed for

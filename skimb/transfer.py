@@ -859,55 +859,56 @@ class TransferClassifier(KerasClassifier):
     def _fit_on_images(
         self, model, train, valid, epochs, incremental=False, resume=None
     ) -> dict:
-        """Fit the whole network on pixels (arrays) or streamed files;
-        ``resume`` goes to early stopping (see :meth:`_fine_tune`)."""
+        """Fit the whole network on pixels (arrays) or streamed files, as
+        every fit goes (``_fit_keras_model``: callbacks, epochs, verbosity,
+        history); ``resume`` goes to early stopping (see :meth:`_fine_tune`).
+        A failure on files names the file that does not decode."""
         X = train[0]
         # Training and validation images may each be pixels or file paths.
         valid_files = valid[0] if valid is not None and _are_paths(valid[0]) else None
-        if not _are_paths(X):
-            try:
-                history = self._fit_keras_model(
-                    model,
-                    train,
-                    valid,
-                    epochs=epochs,
-                    fit_params={},
-                    incremental=incremental,
-                    resume=resume,
-                )
-            except ValueError as exc:  # a validation file that does not decode?
-                if valid_files is not None and _images.find_unreadable(valid_files):
-                    raise _images.unreadable_error(valid_files, exc) from exc
+        try:
+            history = self._fit_keras_model(
+                model,
+                train,
+                valid,
+                epochs=epochs,
+                fit_params={},
+                incremental=incremental,
+                resume=resume,
+            )
+        except Exception as exc:  # tf.errors.* while decoding a file?
+            if _are_paths(X):
+                files = X if valid_files is None else np.concatenate([X, valid_files])
+            elif valid_files is not None and isinstance(exc, ValueError):
+                files = valid_files
+            else:
                 raise
-            return history.history
+            # skimb's own ValueError (a bad setting, a failing callback) says
+            # what went wrong, unless a file is the cause; any other error
+            # on streamed files gets one that says whether a file is.
+            if not isinstance(exc, ValueError) or _images.find_unreadable(files):
+                raise _images.unreadable_error(files, exc) from exc
+            raise
+        return history.history
+
+    def _training_dataset(self, model, train, *, batch_size, shuffle):
+        """Training images as pixels (the base class's feed) or as files,
+        read and decoded batch by batch (shuffled by the fit's seed)."""
+        if not _are_paths(train[0]):
+            return super()._training_dataset(
+                model, train, batch_size=batch_size, shuffle=shuffle
+            )
+        X, y, weights = train
         data = _images.path_dataset(
             X,
             self.input_shape_[:2],
-            self.batch_size,
+            batch_size,
             channels=self.input_shape_[-1],
-            labels=self._targets_for_model(model, train[1]),
-            weights=train[2],
-            seed=self._fit_seed,
+            labels=self._targets_for_model(model, y),
+            weights=weights,
+            seed=self._fit_seed if shuffle else None,
         )
-        valid_data = valid_steps = None
-        if valid is not None:  # a repeating feed of pixels has its steps
-            valid_data, valid_steps = self._validation_dataset(
-                model, valid, self.batch_size
-            )
-        try:
-            history = model.fit(
-                data,
-                validation_data=valid_data,
-                validation_steps=valid_steps,
-                epochs=epochs,
-                shuffle=False,  # the dataset shuffles itself
-                verbose=self.verbose,
-                callbacks=[] if incremental else self._make_callbacks(valid, resume),
-            )
-        except Exception as exc:  # tf.errors.* while decoding a file
-            files = X if valid_files is None else np.concatenate([X, valid_files])
-            raise _images.unreadable_error(files, exc) from exc
-        return history.history
+        return data, None
 
     def _validation_dataset(self, model, valid, batch_size):
         """Validation images as pixels (the base class's feed) or as files,
