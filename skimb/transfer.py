@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from . import _images, _keras
 from ._messages import reason, warn_user
-from .base import _KERAS_FIT_ARGUMENTS, KerasClassifier, _copy_model
+from .base import _KERAS_FIT_ARGUMENTS, KerasClassifier, _copy_model, _GivenModel
 from .class_weight import CLASS_WEIGHT_STRATEGIES
 from .mlp import _hidden_sizes
 
@@ -695,8 +695,15 @@ class TransferClassifier(KerasClassifier):
             model = self._assemble(
                 extractor, head, augment=not self._head_on_embeddings
             )
-            # What partial_fit checks against (see _check_same_network).
-            self._built_with = {"network": self._network_params(), "compile": None}
+            # What partial_fit checks against (see _check_same_network), and
+            # the backbone model the network was built from (see _backbone_key).
+            self._built_with = {
+                "network": self._network_params(),
+                "compile": None,
+                "backbone": None
+                if isinstance(self.backbone, str)
+                else _GivenModel(self.backbone),
+            }
         # A warm head keeps its optimizer, unless it lost it in a pickle.
         if self._head_on_embeddings:
             self._compile_or_go_on(head, fresh=not warm or not head.compiled)
@@ -780,15 +787,44 @@ class TransferClassifier(KerasClassifier):
     def _backbone_key(self):
         """``backbone`` as :meth:`_network_params` compares it: a name as
         it is, a ``keras.Model`` by its content (a pickled and loaded copy
-        is the same backbone)."""
+        is the same backbone). The model the network was built from, or the
+        estimator's own copy of it in a pickle, is the same backbone without
+        a look at its content: Keras serialises a copy's ``Lambda`` layer
+        (its function's bytecode) otherwise, and its fingerprint differs."""
         backbone = self.backbone
         if isinstance(backbone, str):
             return backbone
+        built = getattr(self, "_built_with", None) or {}
+        given = built.get("backbone")
+        if isinstance(given, _GivenModel) and given.refers_to(backbone):
+            return built["network"]["backbone"]
         from .embedding import _backbone_fingerprint
 
         # Hashing takes 50 ms for MobileNetV2, 200 ms for ResNet50: once per
         # model object, not at every partial_fit call.
         return _backbone_fingerprint(backbone, once=True)
+
+    def __getstate__(self):
+        """The pickled state; the backbone model the network was built from
+        is recorded as whether ``backbone`` still is it (a weak reference
+        does not pickle)."""
+        state = super().__getstate__()
+        built = state.get("_built_with")
+        given = built and built.get("backbone")
+        if isinstance(given, _GivenModel):
+            state["_built_with"] = {**built, "backbone": given.refers_to(self.backbone)}
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        built = vars(self).get("_built_with")
+        if built and built.get("backbone") is not None:
+            # Pickled while backbone was the network's: the loaded one is.
+            same = built["backbone"] is True and not isinstance(self.backbone, str)
+            self._built_with = {
+                **built,
+                "backbone": _GivenModel(self.backbone) if same else None,
+            }
 
     def _build_head(self, n_features: int):
         keras = _keras.import_keras()
