@@ -719,14 +719,23 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             self._recompile_if_changed(model, incremental=incremental)
         else:
             model = self._build_and_compile()
-        history = self._fit_keras_model(
-            model,
-            train,
-            valid,
-            epochs=epochs,
-            fit_params=fit_params,
-            incremental=incremental,
-        )
+        steps = None if warm else _optimizer_steps(model)
+        try:
+            history = self._fit_keras_model(
+                model,
+                train,
+                valid,
+                epochs=epochs,
+                fit_params=fit_params,
+                incremental=incremental,
+            )
+        except BaseException:
+            # A new network whose fit failed before its first training step
+            # (a bad fit argument, data Keras refused) is as it was built: a
+            # retry may use it (see _check_not_used_before).
+            if steps is not None and _optimizer_steps(model) == steps:
+                _forget_used(model)
+            raise
         return model, history.history
 
     def _validate_fit_inputs(self, X, y, *, reset):
@@ -1012,7 +1021,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
     def _build_and_compile(self):
         model = self._build_model()
         _check_is_keras_model(model)
-        _check_not_used_before(model)
+        _check_not_used_before(model)  # registered below, once all checks pass
         _check_input_shape(model, self._input_shape())
         _check_output_units(model, self.n_classes_)
         # Decided once, on the untrained network: the loss is compiled with it
@@ -1031,6 +1040,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         elif isinstance(self._given_model(), _keras.import_keras().Model):
             self._warn_compile_params_unused()
         _check_loss_fits_output(model)
+        _register_used(model)
         # What warm starts check against (see _check_same_network).
         self._built_with = {
             "network": self._network_params(),
@@ -2292,9 +2302,34 @@ def _check_not_used_before(model) -> None:
             "set_weights(part.get_weights())); frozen layers (trainable=False) "
             "may be shared."
         )
+
+
+def _register_used(model) -> None:
+    """Record ``model`` and its trainable weights as used by a fit (see
+    ``_check_not_used_before``). Done once the network passed its checks
+    and compiled: a fit that failed before (a wrong output layer, a bad
+    loss) trained nothing, and a retry with the same objects is no reuse."""
     _USED_MODELS.add(model)
-    for weight in weights:
+    for weight in model.trainable_weights:
         _USED_WEIGHTS[id(weight)] = weight
+
+
+def _forget_used(model) -> None:
+    """Undo ``_register_used(model)``."""
+    _USED_MODELS.discard(model)
+    for weight in model.trainable_weights:
+        if _USED_WEIGHTS.get(id(weight)) is weight:
+            del _USED_WEIGHTS[id(weight)]
+
+
+def _optimizer_steps(model) -> int | None:
+    """The training steps ``model``'s optimizer has taken, or None if it
+    has none that counts."""
+    try:
+        iterations = model.optimizer.iterations
+        return int(_keras.import_keras().ops.convert_to_numpy(iterations))
+    except Exception:  # not compiled, or an optimizer of another kind
+        return None
 
 
 def _check_input_shape(model, sample_shape) -> None:

@@ -112,6 +112,48 @@ def test_a_new_model_around_shared_layers_is_an_error(data):
         first.fit(X, y)  # a refit of the same estimator, too
 
 
+def _one_global_model(X):
+    """A build function returning one network made outside it."""
+    network = _linear({"n_features_in_": X.shape[1], "n_classes_": 2})
+    return lambda: network
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [{"loss": "no_such_loss"}, {"fit__batch_size": 0}],
+    ids=["bad_loss", "bad_fit_argument"],
+)
+def test_a_fit_that_failed_before_training_does_not_use_the_network(data, failure):
+    """A fit that fails before its first training step (a bad loss at
+    compile, a bad fit argument) trained nothing: a retry with the same
+    network runs. It said "already used (and trained)". A third fit, after
+    one that trained, still refuses the network."""
+    X, y = data
+    build = _one_global_model(X)
+    with pytest.raises(ValueError, match="no_such_loss|batch_size"):
+        _clf(build, **failure).fit(X, y)
+    _clf(build).fit(X, y)
+    with pytest.raises(ValueError, match="already used"):
+        _clf(build).fit(X, y)
+
+
+def test_a_fit_that_failed_after_training_started_keeps_the_network_used(data):
+    """A fit that fails after a training step changed the weights: the
+    network counts as used."""
+    import keras
+
+    class Fails(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise RuntimeError("after a step")
+
+    X, y = data
+    build = _one_global_model(X)
+    with pytest.raises(RuntimeError, match="after a step"):
+        _clf(build, callbacks=[Fails()]).fit(X, y)
+    with pytest.raises(ValueError, match="already used"):
+        _clf(build).fit(X, y)
+
+
 def test_frozen_shared_layers_are_allowed(data):
     """A frozen layer (a pretrained backbone) may be shared: no fit
     changes it."""
