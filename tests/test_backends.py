@@ -13,6 +13,7 @@ and the global random state afterwards.
 import importlib.util
 import json
 
+import numpy as np
 import pytest
 
 from .conftest import run_python
@@ -219,6 +220,8 @@ def test_jax_predicts_from_threads_and_refuses_nan_outputs():
 
 TORCH_ERRORS_AND_GRADIENTS = """
 import json
+
+import numpy as np
 import numpy as np
 import keras
 import torch
@@ -284,3 +287,141 @@ def test_torch_index_errors_and_predictions_without_gradients():
     assert report["predict"].startswith("Keras could not run the model on X")
     assert report["fit"].startswith("Keras could not fit the model")
     assert "Metrics must suit the labels too" in report["metric"]
+
+
+MODEL_CHECKS_AND_HISTORY = """
+import gc, json, pickle, warnings, weakref
+import numpy as np
+import keras
+from sklearn.datasets import make_classification
+from skimb import KerasClassifier, MLPClassifier
+
+warnings.simplefilter("ignore")
+X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+X = X.astype(np.float32)
+report = {}
+
+def logits(meta):
+    # Logits, not softmax: Keras's TensorFlow cross-entropy takes a softmax
+    # output's logits back, JAX's and PyTorch's clip the probabilities, so a
+    # saturated softmax has no gradient there and never overflows Adam.
+    return keras.Sequential(
+        [keras.Input((meta["n_features_in_"],)), keras.layers.Dense(2)]
+    )
+
+def state(clf):
+    variables = [*clf.model_.weights, *clf.model_.optimizer.variables]
+    return [keras.ops.convert_to_numpy(v) for v in variables]
+
+def error(call):
+    try:
+        call()
+        return "no error"
+    except ValueError as exc:
+        return str(exc)
+
+# Trained weights are remembered weakly (a WeakValueDictionary by id).
+variable = keras.Variable(np.zeros(3, "float32"))
+held = weakref.WeakValueDictionary({id(variable): variable})
+del variable
+gc.collect()
+report["weights_held_weakly"] = len(held) == 0
+dense = keras.layers.Dense(2, activation="softmax")
+
+def around(meta):
+    inputs = keras.Input((meta["n_features_in_"],))
+    return keras.Model(inputs, dense(inputs))
+
+KerasClassifier(around, epochs=1, random_state=0).fit(X, y)
+report["shared_layers"] = error(
+    lambda: KerasClassifier(around, epochs=1, random_state=0).fit(X, y)
+)
+
+# A keras.Model given as model: held weakly, pickled as a marker.
+def network():
+    return keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(2, activation="softmax")]
+    )
+
+clf = KerasClassifier(network(), epochs=1, random_state=0, warm_start=True)
+clf.fit(X, y)
+loaded = pickle.loads(pickle.dumps(clf))
+report["pickle_identical"] = bool(
+    np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+)
+report["pickle_warm_fit"] = error(lambda: loaded.fit(X, y))
+report["swapped_model"] = error(lambda: clf.set_params(model=network()).fit(X, y))
+
+# A partial_fit that overflows the optimizer's state raises, rolled back.
+clf = KerasClassifier(logits, epochs=1, batch_size=60, random_state=0)
+clf.partial_fit(X, y, classes=[0, 1])
+before, proba = state(clf), clf.predict_proba(X)
+report["overflow"] = error(lambda: clf.partial_fit(X * 1e30, y))
+report["rolled_back"] = all(
+    np.array_equal(a, b) for a, b in zip(state(clf), before, strict=True)
+) and bool(np.array_equal(clf.predict_proba(X), proba))
+clf.partial_fit(X, y)
+report["trains_on"] = all(np.isfinite(w).all() for w in clf.model_.get_weights())
+
+# The MLP stops at its first NaN loss.
+history = keras.callbacks.History()
+mlp = MLPClassifier(
+    (8,), solver="sgd", learning_rate_init=1e8, max_iter=50, random_state=0
+)
+report["mlp_diverged"] = error(lambda: mlp.fit(X, y, callbacks=[history]))
+report["mlp_losses_finite"] = [bool(np.isfinite(v)) for v in history.history["loss"]]
+
+# history_ aligned by epoch; partial_fit numbers its epoch after the others.
+clf = KerasClassifier(logits, epochs=4, random_state=0)
+clf.fit(X, y, validation_data=(X, y), validation_freq=2)
+report["val_loss_nan"] = [bool(np.isnan(v)) for v in clf.history_["val_loss"]]
+report["loss_length"] = len(clf.history_["loss"])
+
+def decay(epoch, rate=None):
+    return 0.1 / (epoch + 1)
+
+clf = KerasClassifier(
+    logits, random_state=0,
+    callbacks=[keras.callbacks.LearningRateScheduler(decay)],
+)
+for _ in range(3):
+    clf.partial_fit(X, y, classes=[0, 1])
+report["rates"] = [float(v) for v in clf.history_["learning_rate"]]
+
+clf = KerasClassifier(logits, epochs=1, random_state=0, warm_start=True).fit(X, y)
+report["warm_missing_class"] = error(lambda: clf.fit(X[y == 0], y[y == 0]))
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_model_checks_and_history_on_other_backend(backend):
+    """The checks added on 2026-11-28 hold on JAX and PyTorch: Keras
+    variables are held weakly (layers shared between fits, a keras.Model
+    swapped between warm fits, which also pickles), a partial_fit that
+    overflows Adam's moments raises and is rolled back, the MLP stops at
+    its first NaN loss, history_ is aligned by epoch and partial_fit
+    numbers its epochs on, and a warm fit missing a class is refused."""
+    if importlib.util.find_spec(backend) is None:
+        pytest.skip(
+            f"{backend} is not installed (see test_seeded_fit_on_other_backend)."
+        )
+    out = run_python(
+        MODEL_CHECKS_AND_HISTORY, env={"KERAS_BACKEND": backend}, timeout=600
+    )
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["weights_held_weakly"]
+    assert "around layers that an earlier fit" in report["shared_layers"]
+    assert report["pickle_identical"]
+    assert report["pickle_warm_fit"] == "no error"
+    assert "cannot continue training" in report["swapped_model"]
+    assert "Training diverged: the optimizer's state" in report["overflow"]
+    assert report["rolled_back"]
+    assert report["trains_on"]
+    assert "Training diverged" in report["mlp_diverged"]
+    losses = report["mlp_losses_finite"]
+    assert len(losses) > 1 and all(losses[:-1]) and not losses[-1]
+    assert report["val_loss_nan"] == [True, False, True, False]
+    assert report["loss_length"] == 4
+    np.testing.assert_allclose(report["rates"], [0.1, 0.05, 0.1 / 3], rtol=1e-6)
+    assert "y has no samples of the classes [1]" in report["warm_missing_class"]
