@@ -482,6 +482,16 @@ class MLPClassifier(KerasClassifier):
         return self.solver == "sgd" and self.learning_rate == "adaptive"
 
     def _store_fit_results(self, model, history, warm):
+        losses = history.get("loss", [])
+        if losses and not self.early_stopping and not np.isfinite(losses[-1]):
+            # ScikitLearnStopping stopped at it; an infinite loss can leave
+            # the weights finite (huge), past the check of non-finite weights.
+            raise ValueError(
+                f"Training diverged: the training loss is {losses[-1]} at epoch "
+                f"{len(losses)}, so the network's predictions would be NaN or "
+                "infinite. Scale the features (e.g. StandardScaler in a "
+                "pipeline) or lower the learning rate."
+            )
         super()._store_fit_results(model, history, warm)
         self.loss_curve_ = list(self.history_.get("loss", []))  # [] after initialize
         trained = bool(self.loss_curve_)

@@ -57,6 +57,34 @@ def test_diverged_mlp_fit_stops_at_the_first_non_finite_loss(
     assert np.isfinite(losses[:-1]).all() and not np.isfinite(losses[-1])
 
 
+@pytest.mark.parametrize("warm", [False, True])
+def test_mlp_stopped_at_an_infinite_loss_is_a_divergence_error(imbalanced_data, warm):
+    """An infinite loss stops training while the weights may still be
+    finite (huge): the fit is the one that diverged and raises, as when it
+    trained on until its weights were NaN. It succeeded, and predict_proba
+    then failed on the network's non-finite outputs. A warm fit is rolled
+    back."""
+    import keras
+
+    X, y = imbalanced_data
+    clf = _diverging_mlp(learning_rate_init=1e4, warm_start=warm)
+    if warm:
+        clf.set_params(learning_rate_init=1e-3).fit(X, y)
+        clf.set_params(learning_rate_init=1e4)
+        weights, proba = clf.model_.get_weights(), clf.predict_proba(X)
+    history = keras.callbacks.History()
+    with pytest.raises(ValueError, match="Training diverged: the training loss is inf"):
+        clf.fit(X, y, callbacks=[history])
+    losses = history.history["loss"]
+    assert len(losses) < clf.max_iter and np.isposinf(losses[-1])
+    if warm:
+        for value, saved in zip(clf.model_.get_weights(), weights, strict=True):
+            np.testing.assert_array_equal(value, saved)
+        np.testing.assert_array_equal(clf.predict_proba(X), proba)
+    else:
+        assert not hasattr(clf, "model_")
+
+
 def test_diverged_mlp_with_early_stopping_keeps_its_best_epoch(imbalanced_data):
     """With early_stopping the best validation epoch's weights come back, as
     before, but training stops at the first NaN validation loss instead of
