@@ -102,6 +102,24 @@ class ScikitLearnStopping(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+            _reset_diverged_state(self.model.optimizer)
+
+
+def _reset_diverged_state(optimizer) -> None:
+    """Zero the optimizer's variables that hold NaN or infinity (momentum,
+    Adam's moments), as a new optimizer's are.
+
+    Run when early stopping puts back the best epoch's weights after the
+    loss diverged: the weights are good again, but the moments of the
+    diverged epochs would make the next warm fit or ``partial_fit`` diverge
+    at its first step (and the estimator's divergence check refuse the fit).
+    """
+    ops = keras.ops
+    for variable in optimizer.variables:
+        if keras.backend.is_float_dtype(variable.dtype) and not bool(
+            ops.all(ops.isfinite(variable))
+        ):
+            variable.assign(ops.zeros_like(variable))
 
 
 class ResumedEarlyStopping(keras.callbacks.EarlyStopping):

@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
 
 from skimb import KerasClassifier, MLPClassifier
 
@@ -95,6 +96,25 @@ def test_diverged_mlp_with_early_stopping_keeps_its_best_epoch(imbalanced_data):
     assert clf.n_iter_ < clf.max_iter
     assert np.isfinite(val_loss[:-1]).all() and not np.isfinite(val_loss[-1])
     assert np.isfinite(clf.predict_proba(X * 1e4)).all()
+
+
+def test_early_stopping_after_divergence_resets_the_diverged_momentum():
+    """When the momentum itself overflowed (SGD at a huge rate), early
+    stopping's best weights come back with the optimizer's NaN or infinite
+    variables zeroed, as a new optimizer's: the fit succeeds, and a warm
+    fit goes on from the best epoch. The divergence check of the optimizer's
+    state refused the fit, though its weights were the best epoch's."""
+    import keras
+
+    X, y = make_classification(300, 8, weights=[0.9], random_state=0)
+    clf = _diverging_mlp(learning_rate_init=1e5, early_stopping=True)
+    clf.fit(X * 100, y)
+    assert not np.isfinite(clf.history_["val_loss"][-1])
+    assert np.isfinite(clf.predict_proba(X * 100)).all()
+    for variable in clf.model_.optimizer.variables:
+        assert np.isfinite(keras.ops.convert_to_numpy(variable)).all()
+    clf.set_params(warm_start=True, learning_rate_init=1e-3, max_iter=2)
+    assert np.isfinite(clf.fit(X * 100, y).predict_proba(X * 100)).all()
 
 
 def test_a_user_callback_that_stops_training_leaves_right_attributes(
