@@ -102,18 +102,27 @@ class ScikitLearnStopping(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
-            _reset_diverged_state(self.model.optimizer)
 
 
-def _reset_diverged_state(optimizer) -> None:
-    """Zero the optimizer's variables that hold NaN or infinity (momentum,
-    Adam's moments), as a new optimizer's are.
+def reset_diverged_state(model, callbacks) -> None:
+    """After a fit in which early stopping put back the best epoch's
+    weights (skimb's ``ScikitLearnStopping`` or Keras's ``EarlyStopping``,
+    with ``restore_best_weights``), zero the optimizer's variables that
+    hold NaN or infinity (momentum, Adam's moments), as a new optimizer's
+    are.
 
-    Run when early stopping puts back the best epoch's weights after the
-    loss diverged: the weights are good again, but the moments of the
-    diverged epochs would make the next warm fit or ``partial_fit`` diverge
-    at its first step (and the estimator's divergence check refuse the fit).
+    The weights are good again, but the moments of diverged epochs would
+    make the next warm fit or ``partial_fit`` diverge at its first step
+    (and the estimator's check of the optimizer's state refuse the fit).
     """
+    restored = any(
+        getattr(callback, "restore_best_weights", False)
+        and getattr(callback, "best_weights", None) is not None
+        for callback in callbacks
+    )
+    optimizer = getattr(model, "optimizer", None)
+    if not restored or optimizer is None:
+        return
     ops = keras.ops
     for variable in optimizer.variables:
         if keras.backend.is_float_dtype(variable.dtype) and not bool(

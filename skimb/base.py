@@ -1412,7 +1412,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
         user_kwargs.pop("callbacks", None)
         for given in (routed, fit_params):
             callbacks += _fit_time_callbacks(given.get("callbacks"))
-        from ._callbacks import EpochLogs
+        from ._callbacks import EpochLogs, reset_diverged_state
 
         epoch_logs = EpochLogs()  # last: it records what the others logged
         kwargs = {
@@ -1450,6 +1450,7 @@ class KerasClassifier(_keras.KerasModelsMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"Keras could not fit the model: {reason(exc)}.{self._shape_hint(exc)}"
             ) from exc
+        reset_diverged_state(model, callbacks)
         # Keras's lists skip the epochs that did not log a key (validation
         # every validation_freq epochs): NaN there keeps them aligned.
         history.history = epoch_logs.history()
