@@ -75,6 +75,17 @@ def warn_left_out(others, folder) -> None:
     )
 
 
+def set_input_tags(tags) -> None:
+    """The input tags of the image estimators: images as arrays (flattened
+    rows are 2-D, grayscale images 3-D; scikit-learn has no tag for 4-D),
+    and file paths, which are strings, in one dimension (a list, a Series)
+    or in a one-column table."""
+    tags.input_tags.one_d_array = True
+    tags.input_tags.two_d_array = True
+    tags.input_tags.three_d_array = True
+    tags.input_tags.string = True
+
+
 def is_path_input(X) -> bool:
     """True if X is a sequence of file paths rather than pixels.
 
@@ -159,6 +170,7 @@ def check_image_array(
         )
     except (TypeError, ValueError) as exc:
         _raise_if_text(X, exc)
+        _raise_if_one_dimensional(X, exc)
         raise
     if estimator is not None:
         check_table_columns(estimator, given if X.ndim == 2 else None, reset=reset)
@@ -313,6 +325,37 @@ def _raise_if_text(X, error: Exception) -> None:
     raise ValueError(
         f"X holds text such as {_shown(first)!r} where pixels were expected "
         f"(shape {array.shape}). {_PATHS_HELP}{decode}"
+    ) from error
+
+
+def _raise_if_one_dimensional(X, error: Exception) -> None:
+    """Explain numbers in one dimension (or a lone number), which are
+    neither images nor file paths: such as a numeric column that a
+    ColumnTransformer selected instead of the column of paths, or image ids.
+    scikit-learn's message asked to reshape them to one feature, which
+    would be flattened images of one pixel."""
+    try:
+        shape = np.shape(X)
+    except (TypeError, ValueError):
+        return
+    if len(shape) > 1:
+        return
+    items = np.ravel(np.asarray(X, dtype=object))
+    if shape and not items.size:
+        raise ValueError(_EMPTY) from error
+    first = f"{items[0]!r} ({type(items[0]).__name__})" if items.size else ""
+    given = (
+        f"X is a single value, {first},"
+        if not shape
+        else f"X has shape {shape}: one value per sample"
+        + (f" such as {first}" if first else "")
+        + ","
+    )
+    raise ValueError(
+        f"{given} which is neither an image nor a file path. {_PATHS_HELP} "
+        "In a ColumnTransformer, "
+        "select the column of file paths for the image estimator, e.g. "
+        "('img', ImageEmbedder(), 'path')."
     ) from error
 
 

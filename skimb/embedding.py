@@ -334,7 +334,7 @@ class ImageEmbedder(_keras.KerasModelsMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
+        _images.set_input_tags(tags)
         tags.requires_fit = True
         # transform gives float32 whatever the input's float type
         tags.transformer_tags.preserves_dtype = ["float32"]

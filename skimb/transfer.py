@@ -607,8 +607,7 @@ class TransferClassifier(KerasClassifier):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = True
-        tags.input_tags.three_d_array = True
+        _images.set_input_tags(tags)
         return tags
 
     # Inputs ----------------------------------------------------------------

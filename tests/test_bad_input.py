@@ -104,7 +104,10 @@ CASES = {
 }
 
 #: What the image estimators say instead, where their message is their own.
-_IMAGE_FRAGMENTS = {"strings": "X holds text such as 'a' where pixels were expected"}
+_IMAGE_FRAGMENTS = {
+    "strings": "X holds text such as 'a' where pixels were expected",
+    "1-d": "which is neither an image nor a file path",
+}
 
 #: Cases that do not apply: a transformer has no y or sample_weight.
 _TRANSFORMER_SKIPS = {
