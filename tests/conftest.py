@@ -119,3 +119,18 @@ def uncopyable_scale(factor):
             return x * self.factor
 
     return Scale(factor)
+
+
+def tiny_conv_backbone(*, pooled=True):
+    """A backbone for image tests: one 3x3 convolution of 4 channels on RGB
+    images of any size, random weights (seeded), globally average-pooled
+    unless ``pooled=False`` (skimb then pools the feature map)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inputs)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    if pooled:
+        x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, x, name="tiny")

@@ -34,6 +34,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from skimb import ImageEmbedder, MLPClassifier, TransferClassifier
 
+from .conftest import tiny_conv_backbone
+
 # Keras's deep copy of a model (sklearn.clone copies a model backbone) makes
 # NumPy 2 warn about an __array__ without a copy keyword, in Keras's code.
 pytestmark = pytest.mark.filterwarnings(
@@ -42,14 +44,8 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 def _tiny_backbone():
-    """Two small convolutions with random weights (seeded), RGB in."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((None, None, 3))
-    x = keras.layers.Rescaling(1 / 255.0)(inputs)
-    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
-    return keras.Model(inputs, x, name="tiny")
+    """The tiny test backbone, its feature map left for skimb to pool."""
+    return tiny_conv_backbone(pooled=False)
 
 
 def _write_images(folder, count, seed):

@@ -21,17 +21,7 @@ from skimb import ImageEmbedder, TransferClassifier
 from skimb._images import check_paths, is_path_input
 from skimb.datasets import load_image_folder
 
-
-def _tiny_backbone():
-    """Two small convolutions with random weights (seeded), RGB in."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((None, None, 3))
-    x = keras.layers.Rescaling(1 / 255.0)(inputs)
-    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, x, name="tiny")
+from .conftest import tiny_conv_backbone as _tiny_backbone
 
 
 @pytest.fixture(scope="module")

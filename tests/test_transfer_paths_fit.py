@@ -20,17 +20,7 @@ import pytest
 
 from skimb import TransferClassifier
 
-
-def _tiny_backbone():
-    """A 3x3 convolution of 4 channels, pooled; random weights (seeded)."""
-    import keras
-
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((None, None, 3))
-    x = keras.layers.Rescaling(1 / 255.0)(inputs)
-    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, x, name="tiny")
+from .conftest import tiny_conv_backbone as _tiny_backbone
 
 
 @pytest.fixture(scope="module")
