@@ -2327,8 +2327,9 @@ def _optimizer_steps(model) -> int | None:
     """The training steps ``model``'s optimizer has taken, or None if it
     has none that counts."""
     try:
-        iterations = model.optimizer.iterations
-        return int(_keras.import_keras().ops.convert_to_numpy(iterations))
+        # int() of the variable: convert_to_numpy makes NumPy 2 warn that
+        # Keras's __array__ takes no copy keyword (a DeprecationWarning).
+        return int(model.optimizer.iterations)
     except Exception:  # not compiled, or an optimizer of another kind
         return None
 
